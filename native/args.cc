@@ -1,0 +1,77 @@
+#include "args.h"
+
+#include <cmath>
+
+#include "errors.h"
+
+namespace ulmfit {
+
+namespace {
+
+Napi::Value Arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (index >= info.Length() || info[index].IsUndefined()) {
+    throw ArgumentError(std::string(name) + " is required");
+  }
+  return info[index];
+}
+
+bool IsInteger(double v) { return std::isfinite(v) && std::floor(v) == v; }
+
+}  // namespace
+
+int ArgInt(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max) {
+  Napi::Value v = Arg(info, index, name);
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!IsInteger(d) || d < min || d > max) {
+    throw ArgumentError(std::string(name) + " must be an integer from " + std::to_string(min) + " to " +
+                        std::to_string(max));
+  }
+  return static_cast<int>(d);
+}
+
+uint64_t ArgSeed(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Value v = Arg(info, index, name);
+  if (v.IsBigInt()) {
+    bool lossless = false;
+    const uint64_t seed = v.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) throw ArgumentError(std::string(name) + " must fit in 64 bits, unsigned");
+    return seed;
+  }
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!IsInteger(d) || d < 0 || d > 9007199254740991.0) {
+    throw ArgumentError(std::string(name) + " must be a non-negative safe integer or a bigint");
+  }
+  return static_cast<uint64_t>(d);
+}
+
+std::string ArgString(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Value v = Arg(info, index, name);
+  if (!v.IsString()) throw ArgumentError(std::string(name) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+Napi::Float32Array ArgFloat32Array(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Value v = Arg(info, index, name);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw ArgumentError(std::string(name) + " must be a Float32Array");
+  }
+  return v.As<Napi::Float32Array>();
+}
+
+std::vector<int64_t> ArgShape(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Value v = Arg(info, index, name);
+  if (!v.IsArray()) throw ArgumentError(std::string(name) + " must be an array of non-negative integers");
+  Napi::Array array = v.As<Napi::Array>();
+  std::vector<int64_t> shape;
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Value item = array.Get(i);
+    const double d = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : NAN;
+    if (!IsInteger(d) || d < 0 || d > 9007199254740991.0) {
+      throw ArgumentError(std::string(name) + "[" + std::to_string(i) + "] must be a non-negative integer");
+    }
+    shape.push_back(static_cast<int64_t>(d));
+  }
+  return shape;
+}
+
+}  // namespace ulmfit

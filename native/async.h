@@ -1,0 +1,79 @@
+// Heavy calls run off the JS thread: a Task is a baton that carries its inputs to a libuv worker thread,
+// runs the LibTorch work there, and settles a Promise back on the JS thread. LibTorch keeps the intra-op
+// thread count, grad mode and autocast state per thread, so each Task applies its ThreadSettings inside
+// Execute, on the thread that does the work.
+#pragma once
+
+#include <napi.h>
+
+#include <functional>
+#include <optional>
+#include <utility>
+
+#include "errors.h"
+
+namespace ulmfit {
+
+struct ThreadSettings {
+  int numThreads = 0;        // 0: leave LibTorch's default
+  bool gradEnabled = false;  // inference unless a task trains
+  void Apply() const;
+};
+
+template <typename Result>
+class Task : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<Result()>;
+  using ToJs = std::function<Napi::Value(Napi::Env, Result&)>;
+
+  // Queues `work` on a worker thread; the Promise resolves with toJs(result) or rejects with a JS Error.
+  static Napi::Promise Run(Napi::Env env, const char* name, ThreadSettings settings, Work work, ToJs toJs) {
+    auto* task = new Task(env, name, settings, std::move(work), std::move(toJs));
+    Napi::Promise promise = task->deferred_.Promise();
+    task->Queue();  // the worker deletes itself after OnOK/OnError
+    return promise;
+  }
+
+ private:
+  Task(Napi::Env env, const char* name, ThreadSettings settings, Work work, ToJs toJs)
+      : Napi::AsyncWorker(env, name),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        settings_(settings),
+        work_(std::move(work)),
+        toJs_(std::move(toJs)) {}
+
+  void Execute() override {
+    try {
+      settings_.Apply();
+      result_.emplace(work_());
+    } catch (...) {
+      error_ = DescribeCurrentException();
+      SetError(error_.message);
+    }
+  }
+
+  void OnOK() override {
+    Napi::HandleScope scope(Env());
+    try {
+      deferred_.Resolve(toJs_(Env(), *result_));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    } catch (...) {
+      deferred_.Reject(ToJsError(Env(), DescribeCurrentException()).Value());
+    }
+  }
+
+  void OnError(const Napi::Error&) override {
+    Napi::HandleScope scope(Env());
+    deferred_.Reject(ToJsError(Env(), error_).Value());
+  }
+
+  Napi::Promise::Deferred deferred_;
+  ThreadSettings settings_;
+  Work work_;
+  ToJs toJs_;
+  std::optional<Result> result_;
+  NativeError error_;
+};
+
+}  // namespace ulmfit

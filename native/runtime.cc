@@ -1,0 +1,106 @@
+#include "runtime.h"
+
+#include <mutex>
+#include <string>
+
+#include "args.h"
+#include "torch.h"
+
+namespace ulmfit {
+
+AddonState& StateOf(Napi::Env env) { return *env.GetInstanceData<AddonState>(); }
+
+ThreadSettings SettingsOf(Napi::Env env, bool gradEnabled) {
+  return ThreadSettings{StateOf(env).numThreads.load(), gradEnabled};
+}
+
+void ThreadSettings::Apply() const {
+  at::init_num_threads();
+  if (numThreads > 0 && at::get_num_threads() != numThreads) at::set_num_threads(numThreads);
+  c10::GradMode::set_enabled(gradEnabled);
+}
+
+namespace {
+
+// cuDNN's version as "major.minor.patch" from its integer form (9.x and later: major*10000 + minor*100 + patch).
+std::string CudnnVersionString(long v) {
+  const long major = v >= 90000 ? v / 10000 : v / 1000;
+  const long minor = v >= 90000 ? (v / 100) % 100 : (v / 100) % 10;
+  const long patch = v % 100;
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+}
+
+std::string CudaVersionString(long v) {
+  return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
+}
+
+}  // namespace
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+
+  Napi::Object torch = Napi::Object::New(env);
+  torch.Set("builtWith", TORCH_VERSION);
+  torch.Set("cxx11Abi", Napi::Number::New(env, _GLIBCXX_USE_CXX11_ABI));
+  torch.Set("parallel", at::get_parallel_info());
+  out.Set("torch", torch);
+
+  const auto& cuda = at::detail::getCUDAHooks();
+  Napi::Object c = Napi::Object::New(env);
+  const bool built = cuda.isBuilt();
+  c.Set("built", built);
+  c.Set("available", built && cuda.hasCUDA());
+  c.Set("deviceCount", Napi::Number::New(env, built && cuda.hasCUDA() ? cuda.getNumGPUs() : 0));
+  c.Set("runtime", built && cuda.hasCUDART() ? Napi::Value(Napi::String::New(env, CudaVersionString(cuda.versionCUDART())))
+                                            : env.Null());
+  c.Set("cudnn", built && cuda.hasCuDNN() ? Napi::Value(Napi::String::New(env, CudnnVersionString(cuda.versionCuDNN())))
+                                          : env.Null());
+  out.Set("cuda", c);
+
+  Napi::Object threads = Napi::Object::New(env);
+  const int chosen = StateOf(env).numThreads.load();
+  threads.Set("intraOp", Napi::Number::New(env, chosen > 0 ? chosen : at::get_num_threads()));
+  threads.Set("interOp", Napi::Number::New(env, static_cast<double>(at::get_num_interop_threads())));
+  out.Set("threads", threads);
+
+  Napi::Object backends = Napi::Object::New(env);
+  backends.Set("openmp", at::hasOpenMP());
+  backends.Set("mkl", at::hasMKL());
+  backends.Set("mkldnn", at::hasMKLDNN());
+  backends.Set("lapack", at::hasLAPACK());
+  out.Set("backends", backends);
+  return out;
+}
+
+Napi::Value SetSeed(const Napi::CallbackInfo& info) {
+  const uint64_t seed = ArgSeed(info, 0, "seed");
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(seed);
+  }
+  const auto& cuda = at::detail::getCUDAHooks();
+  if (cuda.isBuilt() && cuda.hasCUDA()) {
+    for (int i = 0; i < cuda.getNumGPUs(); i++) {
+      auto gen = cuda.getDefaultGenerator(static_cast<c10::DeviceIndex>(i));
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(seed);
+    }
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  const int n = ArgInt(info, 0, "numThreads", 1, 4096);
+  StateOf(info.Env()).numThreads.store(n);
+  at::set_num_threads(n);  // this thread too, for synchronous calls
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  const int chosen = StateOf(info.Env()).numThreads.load();
+  return Napi::Number::New(info.Env(), chosen > 0 ? chosen : at::get_num_threads());
+}
+
+}  // namespace ulmfit

@@ -1,0 +1,28 @@
+// Process- and thread-level LibTorch settings: what the library was built with and runs on (info), the
+// random seed, and the intra-op thread count applied to every task.
+#pragma once
+
+#include <napi.h>
+
+#include <atomic>
+
+#include "async.h"
+
+namespace ulmfit {
+
+// Per Node environment (main thread or worker_threads Worker): the addon is context-aware.
+struct AddonState {
+  std::atomic<int> numThreads{0};
+};
+
+AddonState& StateOf(Napi::Env env);
+
+// The settings a task launched now from this environment runs with.
+ThreadSettings SettingsOf(Napi::Env env, bool gradEnabled = false);
+
+Napi::Value Info(const Napi::CallbackInfo& info);
+Napi::Value SetSeed(const Napi::CallbackInfo& info);
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info);
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info);
+
+}  // namespace ulmfit
