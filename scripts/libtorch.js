@@ -304,29 +304,28 @@ export function fits(info, want) {
 }
 
 /**
- * The LibTorch to use. Without `want`, the first usable one in discovery order. With `want` (what a
- * binary was built for), the first usable one that fits it. An explicit LIBTORCH is never skipped: if it
- * is unusable, or does not fit, that is the error. Throws LibTorchError naming what was found where and
- * the command that fixes it.
+ * The LibTorch to use among what `findCandidates` found. Without `want`, the first usable one in discovery
+ * order. With `want` (what a binary was built for), the first usable one that fits it. An explicit LIBTORCH
+ * is never skipped: if it is unusable, or does not fit, that is the error. Throws LibTorchError naming what
+ * was found where and the command that fixes it.
  */
-export function discover({ env = process.env, want = null } = {}) {
-  const looked = findCandidates(env);
-  const explicit = looked[0].info;
+export function select(looked, { want = null, env = process.env } = {}) {
+  const explicit = looked.find((c) => c.source === 'LIBTORCH')?.info;
   if (explicit) {
     if (explicit.problems.length) {
       throw new LibTorchError(
-        `LIBTORCH=${env.LIBTORCH} is not usable: ${explicit.problems.join('; ')}.\n` +
+        `LIBTORCH=${explicit.root} is not usable: ${explicit.problems.join('; ')}.\n` +
           `Fix: point LIBTORCH at an extracted LibTorch ${supportedText} distribution (it holds include/, lib/ and ` +
           `share/cmake/Torch), or unset LIBTORCH and run \`${setupCommand()}\`.`,
       );
     }
-    if (want && !fits(explicit, want)) throw mismatchError(want, looked, env);
+    if (want && !fits(explicit, want)) throw mismatchError(want, looked);
     return explicit;
   }
   const usable = looked.filter((c) => c.info && c.info.problems.length === 0).map((c) => c.info);
   const chosen = want ? usable.find((info) => fits(info, want)) : usable[0];
   if (chosen) return chosen;
-  if (want && usable.length) throw mismatchError(want, looked, env);
+  if (want && usable.length) throw mismatchError(want, looked);
   throw new LibTorchError(
     `No usable LibTorch found. Looked at:\n${lookedText(looked)}\n` +
       `Fix: run \`${setupCommand()}\` (installs torch==${pinnedVersion('cpu', env)} with pip into ${libtorchCacheDir(env)}),\n` +
@@ -334,11 +333,16 @@ export function discover({ env = process.env, want = null } = {}) {
   );
 }
 
+/** findCandidates + select. */
+export function discover({ env = process.env, want = null } = {}) {
+  return select(findCandidates(env), { want, env });
+}
+
 function wantText(want) {
   return `LibTorch ${want.release} (${want.variant === 'cpu' ? 'CPU' : want.variant})`;
 }
 
-function mismatchError(want, looked, env) {
+function mismatchError(want, looked) {
   const variant = want.variant === 'cpu' ? 'cpu' : 'cuda';
   return new LibTorchError(
     `The ulmfit native addon was built for ${wantText(want)}, and no LibTorch found fits it. Looked at:\n` +

@@ -1,0 +1,10 @@
+// ulmfit: ULMFiT for Node.js on LibTorch. The public API.
+export { LibTorchError, findCandidates as findLibTorch, discover as discoverLibTorch, provision as provisionLibTorch } from '../scripts/libtorch.js';
+export type { Candidate, LibTorchInfo } from '../scripts/libtorch.js';
+export { PlatformError } from '../scripts/platform.js';
+export { cpuFeatures, type CpuFeatures } from './cpu.js';
+export { DeviceSchema, parseDevice, type Device } from './device.js';
+export { NativeLoadError } from './native/loader.js';
+export { benchmarkMatmul, matmul, BenchmarkMatmulSchema, type BenchmarkMatmulOptions, type MatmulInput } from './ops.js';
+export { OptionsError } from './options.js';
+export { getNumThreads, info, setNumThreads, setSeed, type UlmfitInfo } from './runtime.js';

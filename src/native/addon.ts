@@ -1,0 +1,31 @@
+// The shape of the compiled addon (native/addon.cc) as TypeScript sees it. Callers go through the
+// validated wrappers in src/, never through this interface directly.
+
+export interface NativeTensor {
+  data: Float32Array;
+  shape: number[];
+}
+
+export interface NativeInfo {
+  torch: { builtWith: string; cxx11Abi: number; parallel: string };
+  cuda: { built: boolean; available: boolean; deviceCount: number; runtime: string | null; cudnn: string | null };
+  threads: { intraOp: number; interOp: number };
+  backends: { openmp: boolean; mkl: boolean; mkldnn: boolean; lapack: boolean };
+}
+
+export interface NativeAddon {
+  torchVersion: string;
+  torchRelease: string;
+  info(): NativeInfo;
+  setSeed(seed: number | bigint): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  checkDevice(device: string): string;
+  matmul(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], device: string): Promise<NativeTensor>;
+  benchmarkMatmul(size: number, iterations: number, device: string): Promise<{ seconds: number; gflops: number; device: string }>;
+}
+
+/** The preloader addon (native/loader.cc). */
+export interface LoaderAddon {
+  preload(paths: string[]): number;
+}

@@ -1,0 +1,83 @@
+// Loads the native addon without any path baked in at build time: pick a binary (a prebuild, else a local
+// build) whose LibTorch release and variant discovery can find on this machine, preload that LibTorch's
+// libraries through the small preloader addon, then open the addon itself.
+import { createRequire } from 'node:module';
+
+import { listBinaries, prebuildsDir, type Binary } from '../../scripts/binaries.js';
+import { describe, findCandidates, select, setupCommand, type LibTorchInfo } from '../../scripts/libtorch.js';
+import { assertSupportedPlatform, platformTag } from '../../scripts/platform.js';
+import type { LoaderAddon, NativeAddon } from './addon.js';
+
+const require = createRequire(import.meta.url);
+
+export class NativeLoadError extends Error {
+  readonly code = 'ERR_ULMFIT_NATIVE_LOAD';
+  constructor(message: string) {
+    super(message);
+    this.name = 'NativeLoadError';
+  }
+}
+
+export interface Loaded {
+  addon: NativeAddon;
+  binary: Binary;
+  libtorch: LibTorchInfo;
+}
+
+let loaded: Loaded | null = null;
+
+/** Picks the first binary, in listBinaries order, that a LibTorch on this machine fits. */
+export function resolveNative(env: Record<string, string | undefined> = process.env): { binary: Binary; libtorch: LibTorchInfo } {
+  assertSupportedPlatform();
+  const binaries = listBinaries(env);
+  if (binaries.length === 0) {
+    const where = env.ULMFIT_ADDON_DIR ? `ULMFIT_ADDON_DIR=${env.ULMFIT_ADDON_DIR} holds no complete build` : `no prebuilt binary for ${platformTag()} in ${prebuildsDir()} and no local build`;
+    throw new NativeLoadError(
+      `The ulmfit native addon is missing: ${where}.\n` +
+        `Fix: run \`${setupCommand()}\` (finds or installs LibTorch, then compiles; needs g++ and make),\n` +
+        '  or `npm rebuild ulmfit` where LibTorch is already found.',
+    );
+  }
+  const looked = findCandidates(env);
+  let firstError: unknown = null;
+  for (const binary of binaries) {
+    try {
+      return { binary, libtorch: select(looked, { want: binary.manifest, env }) };
+    } catch (err) {
+      firstError ??= err;
+    }
+  }
+  throw firstError;
+}
+
+/** The addon, loaded once per thread (the addon is context-aware, so each Worker loads its own instance). */
+export function loadNative(): Loaded {
+  if (loaded) return loaded;
+  const { binary, libtorch } = resolveNative();
+  try {
+    (require(binary.loader) as LoaderAddon).preload(libtorch.libraries);
+  } catch (err) {
+    throw new NativeLoadError(`Could not load ${describe(libtorch)}: ${(err as Error).message}`);
+  }
+  let addon: NativeAddon;
+  try {
+    addon = require(binary.addon) as NativeAddon;
+  } catch (err) {
+    throw new NativeLoadError(
+      `Could not open ${binary.addon} (built for LibTorch ${binary.manifest.torchVersion}) with ${describe(libtorch)}: ` +
+        `${(err as Error).message}\nFix: run \`npm rebuild ulmfit\` to compile against this LibTorch.`,
+    );
+  }
+  if (addon.torchRelease !== binary.manifest.release) {
+    throw new NativeLoadError(
+      `${binary.addon} says it was compiled against LibTorch ${addon.torchVersion}, but its manifest says ` +
+        `${binary.manifest.torchVersion}. Fix: run \`npm rebuild ulmfit\`.`,
+    );
+  }
+  loaded = { addon, binary, libtorch };
+  return loaded;
+}
+
+export function native(): NativeAddon {
+  return loadNative().addon;
+}

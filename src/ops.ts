@@ -1,0 +1,40 @@
+// Small tensor jobs on typed arrays, run off the JS thread: a matrix product (the smallest end-to-end check
+// of an install) and a matrix-multiply throughput probe.
+import { z } from 'zod';
+
+import { DeviceSchema } from './device.js';
+import type { NativeTensor } from './native/addon.js';
+import { native } from './native/loader.js';
+import { validate } from './options.js';
+
+const ShapeSchema = z.array(z.number().int().nonnegative()).min(1).max(8);
+
+const MatmulInputSchema = z.object({
+  a: z.instanceof(Float32Array),
+  aShape: ShapeSchema,
+  b: z.instanceof(Float32Array),
+  bShape: ShapeSchema,
+  device: DeviceSchema.default('cpu'),
+});
+
+export type MatmulInput = z.input<typeof MatmulInputSchema>;
+
+/** LibTorch's matmul of two float32 tensors given as data + shape; shape errors come from LibTorch. */
+export async function matmul(input: MatmulInput): Promise<NativeTensor> {
+  const { a, aShape, b, bShape, device } = validate(MatmulInputSchema, input, 'matmul');
+  return native().matmul(a, aShape, b, bShape, device);
+}
+
+export const BenchmarkMatmulSchema = z.object({
+  size: z.number().int().min(1).max(16384).default(512),
+  iterations: z.number().int().min(1).max(1_000_000).default(10),
+  device: DeviceSchema.default('cpu'),
+});
+
+export type BenchmarkMatmulOptions = z.input<typeof BenchmarkMatmulSchema>;
+
+/** Times `iterations` float32 size x size matrix products; returns seconds and GFLOP/s. */
+export async function benchmarkMatmul(options: BenchmarkMatmulOptions = {}) {
+  const { size, iterations, device } = validate(BenchmarkMatmulSchema, options, 'benchmarkMatmul options');
+  return native().benchmarkMatmul(size, iterations, device);
+}

@@ -1,0 +1,58 @@
+// Process-wide LibTorch controls and the description of what ulmfit runs on.
+import { createRequire } from 'node:module';
+
+import { z } from 'zod';
+
+import type { LibTorchInfo } from '../scripts/libtorch.js';
+import { platformTag } from '../scripts/platform.js';
+import { cpuFeatures, type CpuFeatures } from './cpu.js';
+import type { NativeInfo } from './native/addon.js';
+import { loadNative, native } from './native/loader.js';
+import { validate } from './options.js';
+
+const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+
+export const SeedSchema = z.union([
+  z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  z.bigint().nonnegative().max(2n ** 64n - 1n),
+]);
+
+export const NumThreadsSchema = z.number().int().min(1).max(4096);
+
+/** Seeds LibTorch's CPU generator and every CUDA device's: runs are repeatable from here on. */
+export function setSeed(seed: number | bigint): void {
+  native().setSeed(validate(SeedSchema, seed, 'seed'));
+}
+
+/** LibTorch intra-op threads for every native call made from this thread from now on. */
+export function setNumThreads(n: number): void {
+  native().setNumThreads(validate(NumThreadsSchema, n, 'numThreads'));
+}
+
+export function getNumThreads(): number {
+  return native().getNumThreads();
+}
+
+export interface UlmfitInfo extends NativeInfo {
+  ulmfit: string;
+  node: string;
+  platform: string;
+  libtorch: Pick<LibTorchInfo, 'version' | 'variant' | 'cuda' | 'cudnn' | 'cxx11Abi' | 'root' | 'source'>;
+  binary: { kind: string; dir: string; builtFor: string; builder: string };
+  cpu: CpuFeatures;
+}
+
+/** Versions, the LibTorch in use and where it was found, CUDA and cuDNN, threads, CPU features. */
+export function info(): UlmfitInfo {
+  const { addon, binary, libtorch } = loadNative();
+  const { version, variant, cuda, cudnn, cxx11Abi, root, source } = libtorch;
+  return {
+    ulmfit: pkg.version,
+    node: process.version,
+    platform: platformTag(),
+    libtorch: { version, variant, cuda, cudnn, cxx11Abi, root, source },
+    binary: { kind: binary.kind, dir: binary.dir, builtFor: binary.manifest.torchVersion, builder: binary.manifest.builder },
+    ...addon.info(),
+    cpu: cpuFeatures(),
+  };
+}
