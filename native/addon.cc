@@ -27,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<GetNumThreads>(env, exports, "getNumThreads");
   Export<CheckDevice>(env, exports, "checkDevice");
   Export<Matmul>(env, exports, "matmul");
+  Export<Randn>(env, exports, "randn");
   Export<BenchmarkMatmul>(env, exports, "benchmarkMatmul");
   return exports;
 }

@@ -51,6 +51,7 @@ struct Timing {
   double seconds;
   double gflops;
   std::string device;
+  int threads;
 };
 
 }  // namespace
@@ -62,6 +63,15 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   return Task<at::Tensor>::Run(
       info.Env(), "ulmfit.matmul", SettingsOf(info.Env()),
       [a, b, device]() { return at::matmul(a.to(device), b.to(device)).to(at::kCPU); },
+      [](Napi::Env env, at::Tensor& result) -> Napi::Value { return TensorToJs(env, result); });
+}
+
+Napi::Value Randn(const Napi::CallbackInfo& info) {
+  const std::vector<int64_t> shape = ArgShape(info, 0, "shape");
+  const at::Device device = ParseDevice(ArgString(info, 1, "device"));
+  return Task<at::Tensor>::Run(
+      info.Env(), "ulmfit.randn", SettingsOf(info.Env()),
+      [shape, device]() { return at::randn(shape, at::TensorOptions().dtype(at::kFloat).device(device)).to(at::kCPU); },
       [](Napi::Env env, at::Tensor& result) -> Napi::Value { return TensorToJs(env, result); });
 }
 
@@ -82,13 +92,14 @@ Napi::Value BenchmarkMatmul(const Napi::CallbackInfo& info) {
         c.sum().item<float>();  // waits for queued device work
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double flops = 2.0 * size * size * static_cast<double>(size) * iterations;
-        return Timing{seconds, flops / seconds / 1e9, device.str()};
+        return Timing{seconds, flops / seconds / 1e9, device.str(), at::get_num_threads()};
       },
       [](Napi::Env env, Timing& t) -> Napi::Value {
         Napi::Object out = Napi::Object::New(env);
         out.Set("seconds", t.seconds);
         out.Set("gflops", t.gflops);
         out.Set("device", t.device);
+        out.Set("threads", t.threads);
         return out;
       });
 }

@@ -10,8 +10,13 @@ namespace ulmfit {
 //   -> Promise<{ data: Float32Array, shape: number[] }>
 Napi::Value Matmul(const Napi::CallbackInfo& info);
 
+// randn(shape: number[], device: string) -> Promise<{ data: Float32Array, shape: number[] }>
+// Standard-normal samples from LibTorch's default generator (what setSeed seeds).
+Napi::Value Randn(const Napi::CallbackInfo& info);
+
 // benchmarkMatmul(size: number, iterations: number, device: string)
-//   -> Promise<{ seconds: number, gflops: number, device: string }>
+//   -> Promise<{ seconds: number, gflops: number, device: string, threads: number }>
+// `threads` is the intra-op thread count LibTorch used on the worker thread.
 Napi::Value BenchmarkMatmul(const Napi::CallbackInfo& info);
 
 }  // namespace ulmfit

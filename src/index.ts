@@ -5,6 +5,6 @@ export { PlatformError } from '../scripts/platform.js';
 export { cpuFeatures, type CpuFeatures } from './cpu.js';
 export { DeviceSchema, parseDevice, type Device } from './device.js';
 export { NativeLoadError } from './native/loader.js';
-export { benchmarkMatmul, matmul, BenchmarkMatmulSchema, type BenchmarkMatmulOptions, type MatmulInput } from './ops.js';
+export { benchmarkMatmul, matmul, randn, BenchmarkMatmulSchema, type BenchmarkMatmulOptions, type MatmulInput } from './ops.js';
 export { OptionsError } from './options.js';
 export { getNumThreads, info, setNumThreads, setSeed, type UlmfitInfo } from './runtime.js';

@@ -25,6 +25,14 @@ export async function matmul(input: MatmulInput): Promise<NativeTensor> {
   return native().matmul(a, aShape, b, bShape, device);
 }
 
+const RandnInputSchema = z.object({ shape: ShapeSchema, device: DeviceSchema.default('cpu') });
+
+/** Standard-normal float32 samples from LibTorch's default generator (seeded by setSeed). */
+export async function randn(input: z.input<typeof RandnInputSchema>): Promise<NativeTensor> {
+  const { shape, device } = validate(RandnInputSchema, input, 'randn');
+  return native().randn(shape, device);
+}
+
 export const BenchmarkMatmulSchema = z.object({
   size: z.number().int().min(1).max(16384).default(512),
   iterations: z.number().int().min(1).max(1_000_000).default(10),
@@ -33,7 +41,7 @@ export const BenchmarkMatmulSchema = z.object({
 
 export type BenchmarkMatmulOptions = z.input<typeof BenchmarkMatmulSchema>;
 
-/** Times `iterations` float32 size x size matrix products; returns seconds and GFLOP/s. */
+/** Times `iterations` float32 size x size matrix products; returns seconds, GFLOP/s and the threads used. */
 export async function benchmarkMatmul(options: BenchmarkMatmulOptions = {}) {
   const { size, iterations, device } = validate(BenchmarkMatmulSchema, options, 'benchmarkMatmul options');
   return native().benchmarkMatmul(size, iterations, device);

@@ -22,7 +22,12 @@ export interface NativeAddon {
   getNumThreads(): number;
   checkDevice(device: string): string;
   matmul(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], device: string): Promise<NativeTensor>;
-  benchmarkMatmul(size: number, iterations: number, device: string): Promise<{ seconds: number; gflops: number; device: string }>;
+  randn(shape: number[], device: string): Promise<NativeTensor>;
+  benchmarkMatmul(
+    size: number,
+    iterations: number,
+    device: string,
+  ): Promise<{ seconds: number; gflops: number; device: string; threads: number }>;
 }
 
 /** The preloader addon (native/loader.cc). */

@@ -1,0 +1,57 @@
+// `ulmfit <command>`: exit code 0 on success, 1 on a failed run, 2 on bad usage.
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+
+import { runInfo } from './info.js';
+import { runSetup } from './setup.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function program(): Command {
+  const cli = new Command('ulmfit')
+    .description('ULMFiT for Node.js: AWD-LSTM language models and text classifiers on LibTorch')
+    .exitOverride()
+    .showHelpAfterError('(run `ulmfit --help` for usage)');
+
+  cli
+    .command('setup')
+    .description('find or install LibTorch (pip into ULMFIT_HOME), then make sure a native binary fits it')
+    .option('--variant <variant>', 'cpu or cuda (default: cuda where an NVIDIA driver is seen, else cpu)')
+    .option('--torch-version <version>', 'the torch release pip installs (default: the pinned one)')
+    .option('--rebuild', 'compile the addon from source even when a prebuilt binary fits')
+    .action((options) => runSetup(options));
+
+  cli
+    .command('info')
+    .description('what ulmfit runs on: LibTorch and where it was found, CUDA, cuDNN, threads, CPU features')
+    .option('--json', 'print JSON')
+    .option('--bench', 'also time a float32 matrix product on the device')
+    .option('--device <device>', 'device for --bench: cpu, cuda or cuda:N', 'cpu')
+    .option('--size <n>', 'matrix size for --bench', positiveInt, 1024)
+    .action((options) => runInfo(options));
+
+  return cli;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const cli = program();
+  if (argv.length === 0) {
+    cli.outputHelp();
+    return EXIT.usage;
+  }
+  try {
+    await cli.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    process.stderr.write(`ulmfit: ${(err as Error).message}\n`);
+    return EXIT.failed;
+  }
+}
