@@ -326,8 +326,9 @@ export function select(looked, { want = null, env = process.env } = {}) {
   const chosen = want ? usable.find((info) => fits(info, want)) : usable[0];
   if (chosen) return chosen;
   if (want && usable.length) throw mismatchError(want, looked);
+  const needs = want ? ` (the native binary needs ${wantText(want)})` : '';
   throw new LibTorchError(
-    `No usable LibTorch found. Looked at:\n${lookedText(looked)}\n` +
+    `No usable LibTorch found${needs}. Looked at:\n${lookedText(looked)}\n` +
       `Fix: run \`${setupCommand()}\` (installs torch==${pinnedVersion('cpu', env)} with pip into ${libtorchCacheDir(env)}),\n` +
       `  or set LIBTORCH to an extracted LibTorch ${supportedText} distribution.`,
   );
