@@ -29,6 +29,15 @@ function nodeDir() {
   return fs.existsSync(path.join(prefix, 'include', 'node', 'common.gypi')) ? prefix : null;
 }
 
+/** The CUDA toolkit for a CUDA build: CUDA_HOME, CUDA_PATH, else /usr/local/cuda. */
+function cudaToolkit() {
+  const dir = process.env.CUDA_HOME || process.env.CUDA_PATH || '/usr/local/cuda';
+  if (!fs.existsSync(path.join(dir, 'bin', 'nvcc'))) {
+    throw new BuildError(`a CUDA LibTorch needs the CUDA toolkit for the cmake-js build: no nvcc in ${dir}/bin (set CUDA_HOME)`);
+  }
+  return fs.realpathSync(dir);
+}
+
 function run(command, args, env) {
   const result = spawnSync(command, args, { cwd: PACKAGE_ROOT, env, stdio: 'inherit' });
   if (result.error) throw new BuildError(`could not run ${command}: ${result.error.message}`);
@@ -47,7 +56,11 @@ export function buildNative({ cmake = false, libtorch = discover(), log = consol
   if (cmake) {
     if (!libtorch.cmakeDir) throw new BuildError(`${libtorch.root} has no share/cmake/Torch: cmake-js needs LibTorch's CMake files`);
     const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-    run(process.execPath, [cmakeJs, 'rebuild', '--out', path.dirname(out), '--parallel', jobs, `--CDTorch_DIR=${libtorch.cmakeDir}`], env);
+    const defines = [`--CDTorch_DIR=${libtorch.cmakeDir}`];
+    const cuda = libtorch.variant === 'cpu' ? null : cudaToolkit();
+    // Torch's CMake files look for the CUDA toolkit from nvcc's location, which a wrapper on PATH hides.
+    if (cuda) defines.push(`--CDCUDA_TOOLKIT_ROOT_DIR=${cuda}`, `--CDCMAKE_CUDA_COMPILER=${path.join(cuda, 'bin', 'nvcc')}`);
+    run(process.execPath, [cmakeJs, 'rebuild', '--out', path.dirname(out), '--parallel', jobs, ...defines], env);
   } else {
     const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
     const dir = nodeDir();
