@@ -2,7 +2,6 @@
   # node-gyp build (the default route, run by `npm install` when no prebuilt binary fits).
   # LibTorch's paths come from scripts/libtorch.js, the same discovery the runtime loader uses.
   "variables": {
-    "libtorch_include": "<!(node scripts/libtorch.js include)",
     "libtorch_libdir": "<!(node scripts/libtorch.js libdir)",
     "libtorch_abi": "<!(node scripts/libtorch.js abi)"
   },
@@ -27,7 +26,7 @@
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<@(libtorch_include)"
+        "<!@(node scripts/libtorch.js include)"
       ],
       "defines": [
         "NAPI_VERSION=8",

@@ -1,11 +1,11 @@
 // The addon's entry point: one context-aware module instance per Node environment (main thread or Worker).
 #include <napi.h>
+#include <torch/version.h>
 
 #include "device.h"
 #include "errors.h"
 #include "ops.h"
 #include "runtime.h"
-#include "torch.h"
 
 namespace ulmfit {
 

@@ -6,11 +6,11 @@
 
 #include <string>
 
-#include "torch.h"
+#include <c10/core/Device.h>
 
 namespace ulmfit {
 
-at::Device ParseDevice(const std::string& text);
+c10::Device ParseDevice(const std::string& text);
 
 // checkDevice(text: string): string. The canonical form of a valid device string; throws otherwise.
 Napi::Value CheckDevice(const Napi::CallbackInfo& info);

@@ -1,8 +1,8 @@
 #include "errors.h"
 
-#include <new>
+#include <c10/util/Exception.h>
 
-#include "torch.h"
+#include <new>
 
 namespace ulmfit {
 

@@ -3,8 +3,14 @@
 #include <mutex>
 #include <string>
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/core/GradMode.h>
+#include <torch/version.h>
+
 #include "args.h"
-#include "torch.h"
 
 namespace ulmfit {
 

@@ -9,10 +9,13 @@ import { validate } from './options.js';
 
 const ShapeSchema = z.array(z.number().int().nonnegative()).min(1).max(8);
 
+// Any Float32Array, whatever buffer backs it (an ArrayBuffer or a SharedArrayBuffer).
+const Float32ArraySchema = z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'must be a Float32Array' });
+
 const MatmulInputSchema = z.object({
-  a: z.instanceof(Float32Array),
+  a: Float32ArraySchema,
   aShape: ShapeSchema,
-  b: z.instanceof(Float32Array),
+  b: Float32ArraySchema,
   bShape: ShapeSchema,
   device: DeviceSchema.default('cpu'),
 });
