@@ -18,9 +18,11 @@ export const SUPPORTED_RELEASES = { min: [2, 11], max: [2, 14] };
 /** What `ulmfit setup` installs with pip, per variant. Override with ULMFIT_TORCH_VERSION. */
 export const PINNED_TORCH = { cpu: '2.13.0+cpu', cuda: '2.14.1' };
 
-/** The libraries the loader preloads, in dependency order; the CUDA ones only where present. */
+/** The libraries every LibTorch has, and those of a CUDA build. */
 export const CORE_LIBRARIES = ['libc10.so', 'libtorch_cpu.so', 'libtorch.so'];
 export const CUDA_LIBRARIES = ['libc10_cuda.so', 'libtorch_cuda.so'];
+/** The order the loader opens them in: each after what it links against. */
+const LOAD_ORDER = ['libc10.so', 'libc10_cuda.so', 'libtorch_cpu.so', 'libtorch_cuda.so', 'libtorch.so'];
 
 export class LibTorchError extends Error {
   constructor(message) {
@@ -182,6 +184,7 @@ export function inspectLibTorch(root, source) {
   }
   const hasCudaLibs = CUDA_LIBRARIES.every((lib) => fs.existsSync(path.join(info.libDir, lib)));
   if (hasCudaLibs) info.libraries.push(...CUDA_LIBRARIES.map((lib) => path.join(info.libDir, lib)));
+  info.libraries.sort((a, b) => LOAD_ORDER.indexOf(path.basename(a)) - LOAD_ORDER.indexOf(path.basename(b)));
 
   const cmakeDir = path.join(info.root, 'share', 'cmake', 'Torch');
   info.cmakeDir = fs.existsSync(path.join(cmakeDir, 'TorchConfig.cmake')) ? cmakeDir : null;

@@ -77,6 +77,14 @@ describe('what discovery reports', () => {
     );
     const info = inspectLibTorch(root, 'test');
     expect(info).toMatchObject({ version: '2.14.1', release: '2.14', variant: 'cu130', cuda: '13.0', cudnn: '9.13.0', problems: [] });
+    // Each library after the ones it links against.
+    expect(info.libraries.map((l) => path.basename(l))).toEqual([
+      'libc10.so',
+      'libc10_cuda.so',
+      'libtorch_cpu.so',
+      'libtorch_cuda.so',
+      'libtorch.so',
+    ]);
   });
 });
 
