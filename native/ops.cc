@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,12 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
 // Copies a Float32Array into a tensor of the given shape on the JS thread, so the worker owns its input.
 at::Tensor TensorFrom(const Napi::Float32Array& data, const std::vector<int64_t>& shape, const char* name) {
   int64_t numel = 1;
-  for (int64_t d : shape) numel *= d;
+  for (int64_t d : shape) {
+    if (d != 0 && numel > std::numeric_limits<int64_t>::max() / d) {
+      throw ArgumentError(std::string(name) + " shape " + ShapeText(shape) + " has too many elements");
+    }
+    numel *= d;
+  }
   if (numel != static_cast<int64_t>(data.ElementLength())) {
     throw ArgumentError(std::string(name) + " has " + std::to_string(data.ElementLength()) + " values but its shape " +
                         ShapeText(shape) + " needs " + std::to_string(numel));

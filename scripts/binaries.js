@@ -3,7 +3,7 @@
 // the LibTorch that discovery finds.
 //
 //   prebuilds/<platform>-<arch>/torch-<major.minor>-<cpu|cuXYZ>/   npm run prebuild (shipped in the package)
-//   build/Release/                                               node-gyp (npm install, npm rebuild)
+//   build/Release/                                               node-gyp (npm install, ulmfit setup, npm run build:gyp)
 //   build-cmake/Release/                                         cmake-js (npm run build:cmake)
 
 import fs from 'node:fs';

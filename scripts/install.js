@@ -55,7 +55,7 @@ function main() {
   } catch (err) {
     log(
       `compiling the native addon failed (${err.message}).\n` +
-        'Fix: install a C++20 compiler and make (Debian/Ubuntu: apt-get install g++ make python3), then run `npm rebuild ulmfit`;\n' +
+        'Fix: install a C++20 compiler and make (Debian/Ubuntu: apt-get install g++ make python3), then run `npx ulmfit setup --rebuild`;\n' +
         '  or use a LibTorch that a prebuilt binary fits (`npx ulmfit info` lists them).',
     );
     process.exit(1);

@@ -31,6 +31,8 @@ export interface BuildTarget {
   release: string | null;
   variant: string | null;
   cxx11Abi?: 0 | 1 | null;
+  /** The full release a binary was built against, e.g. "2.13.0+cpu". */
+  torchVersion?: string;
 }
 
 type Env = Record<string, string | undefined>;

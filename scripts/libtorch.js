@@ -347,12 +347,14 @@ function wantText(want) {
 }
 
 function mismatchError(want, looked) {
-  const variant = want.variant === 'cpu' ? 'cpu' : 'cuda';
+  const provisionIt = want.torchVersion
+    ? `npx ulmfit setup --torch-version ${want.torchVersion}${want.variant === 'cpu' ? '' : ' --variant cuda'}`
+    : setupCommand(want.variant === 'cpu' ? 'cpu' : 'cuda');
   return new LibTorchError(
     `The ulmfit native addon was built for ${wantText(want)}, and no LibTorch found fits it. Looked at:\n` +
       `${lookedText(looked)}\n` +
-      `Fix: run \`npm rebuild ulmfit\` to compile against the LibTorch found first,\n` +
-      `  or run \`${setupCommand(variant)}\` and set ULMFIT_TORCH_VERSION=${want.release}.x to provision a fitting one,\n` +
+      `Fix: run \`npx ulmfit setup --rebuild\` to compile against the first usable LibTorch listed,\n` +
+      `  or run \`${provisionIt}\` to install a fitting one,\n` +
       `  or set LIBTORCH to a LibTorch ${want.release} (${want.variant}) distribution.`,
   );
 }

@@ -15,7 +15,7 @@ const from = option('--from', LOCAL_BUILDS[0].dir);
 const to = option('--to', PACKAGE_ROOT);
 const binary = readBinary(from, 'local');
 if (!binary) {
-  console.error(`ulmfit: no complete build in ${from} (${ADDON}, ${LOADER_ADDON}, ${MANIFEST}); run \`npm rebuild\` first`);
+  console.error(`ulmfit: no complete build in ${from} (${ADDON}, ${LOADER_ADDON}, ${MANIFEST}); run \`npm run build:gyp\` first`);
   process.exit(1);
 }
 const dest = path.join(prebuildsDir(to), prebuildName(binary.manifest));

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 import { listBinaries } from '../../scripts/binaries.js';
 import { buildNative } from '../../scripts/build.js';
-import { describe, findCandidates, fits, provision, select, type LibTorchInfo } from '../../scripts/libtorch.js';
+import { defaultVariant, describe, findCandidates, fits, provision, select, type LibTorchInfo } from '../../scripts/libtorch.js';
 import { assertSupportedPlatform } from '../../scripts/platform.js';
 import { validate } from '../options.js';
 
@@ -24,7 +24,8 @@ export async function runSetup(raw: unknown): Promise<void> {
 
   let libtorch: LibTorchInfo;
   if (options.variant || options.torchVersion) {
-    libtorch = provision({ variant: options.variant ?? 'cpu', env, log });
+    const variant = options.variant ?? (/\+cu\d+$/.test(options.torchVersion ?? '') ? 'cuda' : /\+cpu$/.test(options.torchVersion ?? '') ? 'cpu' : defaultVariant(env));
+    libtorch = provision({ variant, env, log });
   } else {
     try {
       libtorch = select(findCandidates(env), { env });

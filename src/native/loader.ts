@@ -35,7 +35,7 @@ export function resolveNative(env: Record<string, string | undefined> = process.
     throw new NativeLoadError(
       `The ulmfit native addon is missing: ${where}.\n` +
         `Fix: run \`${setupCommand()}\` (finds or installs LibTorch, then compiles; needs g++ and make),\n` +
-        '  or `npm rebuild ulmfit` where LibTorch is already found.',
+        '  or `npx ulmfit setup --rebuild` to compile against the LibTorch already found.',
     );
   }
   const looked = findCandidates(env);
@@ -65,13 +65,13 @@ export function loadNative(): Loaded {
   } catch (err) {
     throw new NativeLoadError(
       `Could not open ${binary.addon} (built for LibTorch ${binary.manifest.torchVersion}) with ${describe(libtorch)}: ` +
-        `${(err as Error).message}\nFix: run \`npm rebuild ulmfit\` to compile against this LibTorch.`,
+        `${(err as Error).message}\nFix: run \`npx ulmfit setup --rebuild\` to compile against this LibTorch.`,
     );
   }
   if (addon.torchRelease !== binary.manifest.release) {
     throw new NativeLoadError(
       `${binary.addon} says it was compiled against LibTorch ${addon.torchVersion}, but its manifest says ` +
-        `${binary.manifest.torchVersion}. Fix: run \`npm rebuild ulmfit\`.`,
+        `${binary.manifest.torchVersion}. Fix: run \`npx ulmfit setup --rebuild\`.`,
     );
   }
   loaded = { addon, binary, libtorch };

@@ -55,7 +55,8 @@ describe('relocatable loader', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/The ulmfit native addon was built for LibTorch 2\.1\d \(CPU\), and no LibTorch found fits it/);
     expect(run.stderr).toContain(`- LIBTORCH: LibTorch 2.12.0+cpu, CPU, cxx11 ABI 1 at ${other} (LIBTORCH): usable`);
-    expect(run.stderr).toContain('Fix: run `npm rebuild ulmfit`');
+    expect(run.stderr).toContain('Fix: run `npx ulmfit setup --rebuild`');
+    expect(run.stderr).toContain(`or run \`npx ulmfit setup --torch-version ${realLibTorch().version}\` to install a fitting one`);
     expect(run.stderr).not.toMatch(/Segmentation|Aborted|undefined symbol/);
   });
 
