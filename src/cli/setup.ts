@@ -16,6 +16,13 @@ const SetupOptionsSchema = z.object({
 
 const log = (line: string) => process.stderr.write(`ulmfit: ${line}\n`);
 
+/** The variant a pip version names (`+cpu`, `+cu130`), else this machine's default. */
+function variantOf(torchVersion: string | undefined, env: NodeJS.ProcessEnv): 'cpu' | 'cuda' {
+  if (/\+cpu$/.test(torchVersion ?? '')) return 'cpu';
+  if (/\+cu\d+$/.test(torchVersion ?? '')) return 'cuda';
+  return defaultVariant(env);
+}
+
 export async function runSetup(raw: unknown): Promise<void> {
   const options = validate(SetupOptionsSchema, raw, 'setup options');
   assertSupportedPlatform();
@@ -24,23 +31,23 @@ export async function runSetup(raw: unknown): Promise<void> {
 
   let libtorch: LibTorchInfo;
   if (options.variant || options.torchVersion) {
-    const variant = options.variant ?? (/\+cu\d+$/.test(options.torchVersion ?? '') ? 'cuda' : /\+cpu$/.test(options.torchVersion ?? '') ? 'cpu' : defaultVariant(env));
-    libtorch = provision({ variant, env, log });
+    libtorch = provision({ variant: options.variant ?? variantOf(options.torchVersion, env), env, log });
   } else {
+    const looked = findCandidates(env);
     try {
-      libtorch = select(findCandidates(env), { env });
+      libtorch = select(looked, { env });
       log(`found ${describe(libtorch)}`);
-    } catch {
+    } catch (err) {
+      if (env.LIBTORCH) throw err; // an explicit choice is never replaced behind the user's back
       libtorch = provision({ env, log });
     }
   }
 
-  const prebuilt = listBinaries(env).find((b) => b.kind === 'prebuild' && fits(libtorch, b.manifest));
-  const local = listBinaries(env).find((b) => b.kind !== 'prebuild' && fits(libtorch, b.manifest));
-  if (options.rebuild || (!prebuilt && !local)) {
+  const fitting = listBinaries(env).find((b) => fits(libtorch, b.manifest));
+  if (options.rebuild || !fitting) {
     buildNative({ libtorch, log });
   } else {
-    log(`native binary: ${(prebuilt ?? local)!.dir}`);
+    log(`native binary: ${fitting.dir}`);
   }
   log('ready; `npx ulmfit info` shows the details');
 }

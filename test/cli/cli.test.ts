@@ -7,6 +7,8 @@ import { PACKAGE_ROOT } from '../helpers/child.js';
 
 const bin = path.join(PACKAGE_ROOT, 'bin', 'ulmfit.js');
 const ulmfit = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+const ulmfitWith = (env: Record<string, string>, ...args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
 
 describe('ulmfit command', () => {
   it('prints info as JSON and exits 0', () => {
@@ -38,6 +40,20 @@ describe('ulmfit command', () => {
     const run = ulmfit('info', '--bench', '--device', 'cuda:7');
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/ulmfit: device "cuda:7": /);
+  });
+
+  it('setup keeps an explicit LIBTORCH: a broken one is the error, nothing is installed instead', () => {
+    const run = ulmfitWith({ LIBTORCH: '/nonexistent/libtorch' }, 'setup');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('ulmfit: LIBTORCH=/nonexistent/libtorch is not usable: the directory does not exist.');
+    expect(run.stderr).not.toContain('installing LibTorch');
+  });
+
+  it('setup finds the LibTorch in use and a binary that fits it', () => {
+    const run = ulmfit('setup');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/ulmfit: found LibTorch 2\.1\d/);
+    expect(run.stderr).toMatch(/ulmfit: native binary: /);
   });
 
   it('exits 0 on --help', () => {
