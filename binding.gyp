@@ -19,10 +19,14 @@
       "sources": [
         "native/addon.cc",
         "native/args.cc",
+        "native/awd_lstm.cc",
         "native/device.cc",
         "native/errors.cc",
+        "native/language_model.cc",
         "native/ops.cc",
-        "native/runtime.cc"
+        "native/optimizer.cc",
+        "native/runtime.cc",
+        "native/tensor_js.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -4,6 +4,7 @@
 
 #include "device.h"
 #include "errors.h"
+#include "language_model.h"
 #include "ops.h"
 #include "runtime.h"
 
@@ -29,6 +30,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<Matmul>(env, exports, "matmul");
   Export<Randn>(env, exports, "randn");
   Export<BenchmarkMatmul>(env, exports, "benchmarkMatmul");
+  exports.Set("LanguageModel", DefineLanguageModel(env));
   return exports;
 }
 

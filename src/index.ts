@@ -6,5 +6,16 @@ export { cpuFeatures, type CpuFeatures } from './cpu.js';
 export { DeviceSchema, parseDevice, type Device } from './device.js';
 export { NativeLoadError } from './native/loader.js';
 export { benchmarkMatmul, matmul, randn, BenchmarkMatmulSchema, type BenchmarkMatmulOptions, type MatmulInput } from './ops.js';
+export { LanguageModelConfigSchema, type LanguageModelConfig, type LanguageModelConfigInput } from './model/config.js';
+export {
+  LanguageModel,
+  StepHyperSchema,
+  type EvalStepResult,
+  type GroupInfo,
+  type LmBatch,
+  type ParameterInfo,
+  type StepHyperInput,
+  type TrainStepResult,
+} from './model/language-model.js';
 export { OptionsError } from './options.js';
 export { getNumThreads, info, setNumThreads, setSeed, type UlmfitInfo } from './runtime.js';

@@ -23,6 +23,8 @@ export interface NativeAddon {
   checkDevice(device: string): string;
   matmul(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], device: string): Promise<NativeTensor>;
   randn(shape: number[], device: string): Promise<NativeTensor>;
+  /** The AWD-LSTM engine class (native/language_model.cc); src/model/language-model.ts wraps it. */
+  LanguageModel: unknown;
   benchmarkMatmul(
     size: number,
     iterations: number,

@@ -1,0 +1,66 @@
+// Our optimizer over the model's layer groups: AdamW (decoupled weight decay, fastai's eps and betas) on
+// LibTorch's fused kernel, or SGD with momentum. Every step takes each group's hyperparameters from the
+// caller (TypeScript's schedules), so nothing changes them while a step runs. freezeTo(n) stops groups
+// before n from training at all: no gradient, no update, no decay.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "awd_lstm.h"
+
+namespace ulmfit {
+
+struct GroupHyper {
+  double lr = 1e-3;
+  double beta1 = 0.9;  // Adam's beta1, or SGD's momentum
+  double beta2 = 0.99;
+  double weightDecay = 0.01;
+};
+
+enum class OptimizerKind { AdamW, Sgd };
+
+struct StepHyper {
+  OptimizerKind kind = OptimizerKind::AdamW;
+  std::vector<GroupHyper> groups;  // one per layer group
+  double eps = 1e-5;
+  double clip = 0.0;  // global gradient-norm limit; 0: no clipping
+};
+
+class GroupOptimizer {
+ public:
+  GroupOptimizer(std::vector<NamedParameter> parameters, int numGroups);
+
+  int numGroups() const { return numGroups_; }
+  int frozenBefore() const { return frozenBefore_; }
+  // Groups [0, n) stop training; the rest train. fastai clears the optimizer state here (clearState).
+  void FreezeTo(int n, bool clearState);
+  void ClearState();
+
+  // Clears every gradient (before a backward pass).
+  void ZeroGrad();
+  // Global L2 norm of the gradients of the training parameters (a 0-dim tensor, no host sync).
+  at::Tensor GradNorm() const;
+  // Scales gradients so their global norm is at most `clip` (no host sync).
+  void ClipTo(const at::Tensor& norm, double clip);
+  // One update with the given hyperparameters. found_inf (0-dim float, 1 = skip) is honoured on the device.
+  void Step(const StepHyper& hyper, const at::Tensor& foundInf);
+
+  // Optimizer state per parameter name ("exp_avg", "exp_avg_sq", "step", "momentum_buffer").
+  struct ParamState {
+    at::Tensor expAvg, expAvgSq, step, momentum;
+  };
+  const std::vector<ParamState>& state() const { return state_; }
+
+ private:
+  std::vector<at::Tensor> TrainingGrads() const;
+
+  std::vector<NamedParameter> parameters_;
+  std::vector<ParamState> state_;  // parallel to parameters_
+  int numGroups_;
+  int frozenBefore_ = 0;
+};
+
+}  // namespace ulmfit
