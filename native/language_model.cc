@@ -4,6 +4,7 @@
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/argmax.h>
 #include <ATen/ops/cross_entropy_loss.h>
+#include <ATen/ops/empty.h>
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/isfinite.h>
 #include <ATen/ops/stack.h>
@@ -194,6 +195,9 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
                            InstanceMethod<&LanguageModel::SetState>("setState"),
                            InstanceMethod<&LanguageModel::TrainStep>("trainStep"),
                            InstanceMethod<&LanguageModel::EvalStep>("evalStep"),
+                           InstanceMethod<&LanguageModel::GetOptimizerState>("getOptimizerState"),
+                           InstanceMethod<&LanguageModel::SetOptimizerState>("setOptimizerState"),
+                           InstanceMethod<&LanguageModel::FrozenBefore>("frozenBefore"),
                            InstanceMethod<&LanguageModel::Dispose>("dispose"),
                        });
   }
@@ -442,6 +446,57 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
             return o;
           });
     });
+  }
+
+  // The optimizer's state as [{ name, part, data, shape }], part one of exp_avg, exp_avg_sq, step,
+  // momentum_buffer; parameters that have not been updated yet have none.
+  Napi::Value GetOptimizerState(const Napi::CallbackInfo& info) {
+    return Guard(info, [&](LmSession& s) -> Napi::Value {
+      Napi::Env env = info.Env();
+      Napi::Array out = Napi::Array::New(env);
+      const auto& params = s.model.parameters();
+      auto& state = s.optimizer.state();
+      for (size_t i = 0; i < params.size(); i++) {
+        const auto add = [&](const char* part, const at::Tensor& t) {
+          if (!t.defined()) return;
+          Napi::Object o = TensorToJs(env, t);
+          o.Set("name", params[i].name);
+          o.Set("part", part);
+          out.Set(out.Length(), o);
+        };
+        add("exp_avg", state[i].expAvg);
+        add("exp_avg_sq", state[i].expAvgSq);
+        add("step", state[i].step);
+        add("momentum_buffer", state[i].momentum);
+      }
+      return out;
+    });
+  }
+
+  // setOptimizerState(name, part, data: Float32Array): restores one piece of saved optimizer state.
+  Napi::Value SetOptimizerState(const Napi::CallbackInfo& info) {
+    return Guard(info, [&](LmSession& s) -> Napi::Value {
+      const std::string name = ArgString(info, 0, "name");
+      const std::string part = ArgString(info, 1, "part");
+      const auto& params = s.model.parameters();
+      size_t i = 0;
+      while (i < params.size() && params[i].name != name) i++;
+      if (i == params.size()) throw ArgumentError("optimizer state for \"" + name + "\": no such parameter");
+      const at::Tensor& p = params[i].tensor;
+      auto& st = s.optimizer.state()[i];
+      const auto options = p.options().requires_grad(false);
+      at::Tensor* slot = part == "exp_avg" ? &st.expAvg : part == "exp_avg_sq" ? &st.expAvgSq : part == "step" ? &st.step
+                       : part == "momentum_buffer" ? &st.momentum : nullptr;
+      if (!slot) throw ArgumentError("optimizer state part must be exp_avg, exp_avg_sq, step or momentum_buffer, got \"" + part + "\"");
+      at::Tensor t = part == "step" ? at::empty({}, options.dtype(at::kFloat)) : at::empty(p.sizes(), options);
+      CopyInto(t, ArgFloat32Array(info, 2, "data"), "optimizer state " + name + "." + part);
+      *slot = t;
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value FrozenBefore(const Napi::CallbackInfo& info) {
+    return Guard(info, [&](LmSession& s) -> Napi::Value { return Napi::Number::New(info.Env(), s.optimizer.frozenBefore()); });
   }
 
   // Lets go of the model now; a step in flight keeps what it needs until it ends.

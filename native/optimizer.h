@@ -52,7 +52,8 @@ class GroupOptimizer {
   struct ParamState {
     at::Tensor expAvg, expAvgSq, step, momentum;
   };
-  const std::vector<ParamState>& state() const { return state_; }
+  // Parallel to the parameters given at construction (saving and loading the optimizer reads and fills it).
+  std::vector<ParamState>& state() { return state_; }
 
  private:
   std::vector<at::Tensor> TrainingGrads() const;

@@ -14,8 +14,11 @@ export {
   type GroupInfo,
   type LmBatch,
   type ParameterInfo,
+  type SaveOptions,
   type StepHyperInput,
   type TrainStepResult,
 } from './model/language-model.js';
+export { FORMAT_VERSION, MODEL_FORMAT, ModelDirectoryError, type ModelConfigFile } from './model/directory.js';
+export { SafetensorsError } from './io/safetensors.js';
 export { OptionsError } from './options.js';
 export { getNumThreads, info, setNumThreads, setSeed, type UlmfitInfo } from './runtime.js';

@@ -1,12 +1,22 @@
 // The AWD-LSTM language model: a native engine driven step by step from TypeScript. Each trainStep carries
 // every layer group's hyperparameters (the schedules live in TypeScript); the step itself (forward, loss
 // with AR/TAR, backward, clipping, the optimizer update) is one native call off the JS thread.
+import path from 'node:path';
+
 import { z } from 'zod';
 
 import { DeviceSchema } from '../device.js';
 import type { NativeTensor } from '../native/addon.js';
 import { native } from '../native/loader.js';
 import { validate } from '../options.js';
+import {
+  FILES,
+  ModelDirectoryError,
+  readModelDirectory,
+  vocabularyHash,
+  writeModelDirectory,
+  type ModelConfigFile,
+} from './directory.js';
 import { effectiveDropouts, LanguageModelConfigSchema, type LanguageModelConfig, type LanguageModelConfigInput } from './config.js';
 
 export interface NativeLanguageModel {
@@ -21,6 +31,9 @@ export interface NativeLanguageModel {
   setState(which: 'train' | 'eval', batchSize: number, state: { h: Float32Array; c: Float32Array }[]): void;
   trainStep(input: Int32Array, target: Int32Array, batchSize: number, seqLen: number, hyper: StepHyper): Promise<TrainStepResult>;
   evalStep(input: Int32Array, target: Int32Array, batchSize: number, seqLen: number): Promise<EvalStepResult>;
+  getOptimizerState(): (NativeTensor & { name: string; part: string })[];
+  setOptimizerState(name: string, part: string, data: Float32Array): void;
+  frozenBefore(): number;
   dispose(): void;
 }
 
@@ -100,6 +113,18 @@ const LmBatchSchema = z
 
 const StateNameSchema = z.enum(['train', 'eval']);
 
+export const SaveOptionsSchema = z.object({
+  /** The vocabulary, in id order: its length must be the model's vocabSize. */
+  vocab: z.array(z.string()),
+  direction: z.enum(['forward', 'backward']).default('forward'),
+  rulesVersion: z.string().nullable().default(null),
+  specialTokens: z.array(z.string()).default([]),
+  /** Also save the optimizer's state (to resume training exactly). */
+  optimizer: z.boolean().default(false),
+});
+
+export type SaveOptions = z.input<typeof SaveOptionsSchema>;
+
 export class LanguageModel {
   readonly config: LanguageModelConfig;
   readonly device: string;
@@ -164,6 +189,77 @@ export class LanguageModel {
   async evalStep(batch: LmBatch): Promise<EvalStepResult> {
     const b = validate(LmBatchSchema, batch, 'evalStep batch');
     return this.#engine.evalStep(b.input, b.target, b.batchSize, b.seqLen);
+  }
+
+  /** Writes the model directory (config.json, vocab.json, weights.safetensors, optimizer.safetensors) atomically. */
+  save(dir: string, options: SaveOptions): void {
+    const o = validate(SaveOptionsSchema, options, 'save options');
+    if (o.vocab.length !== this.config.vocabSize) {
+      throw new ModelDirectoryError(`save: the vocabulary has ${o.vocab.length} tokens, the model ${this.config.vocabSize}`);
+    }
+    const { parameters, aliases } = this.parameters();
+    const weights = parameters.map((p) => ({ name: p.name, ...this.getTensor(p.name) }));
+    const optimizer = o.optimizer
+      ? this.#engine.getOptimizerState().map((s) => ({ name: `${s.name}.${s.part}`, shape: s.shape, data: s.data }))
+      : undefined;
+    writeModelDirectory(dir, {
+      config: {
+        kind: 'awd-lstm-lm',
+        model: this.config,
+        vocabulary: {
+          size: o.vocab.length,
+          sha256: vocabularyHash(o.vocab),
+          direction: o.direction,
+          rulesVersion: o.rulesVersion,
+          specialTokens: o.specialTokens,
+        },
+        training: { frozenBefore: this.#engine.frozenBefore() },
+      },
+      vocab: o.vocab,
+      weights,
+      aliases,
+      optimizer,
+    });
+  }
+
+  /** Opens a model directory; every tensor must fit the configured model (the first that does not is named). */
+  static load(dir: string, options: { device?: string; optimizer?: boolean } = {}): { model: LanguageModel; vocab: string[]; config: ModelConfigFile } {
+    const { config, vocab, weights, optimizer } = readModelDirectory(dir);
+    const model = new LanguageModel(config.model, { device: options.device });
+    try {
+      model.#loadWeights(weights, path.join(dir, FILES.weights));
+      if (config.training.frozenBefore > 0) model.freezeTo(config.training.frozenBefore, { clearState: true });
+      if (optimizer && options.optimizer !== false) {
+        for (const [key, t] of optimizer) {
+          const dot = key.lastIndexOf('.');
+          model.#engine.setOptimizerState(key.slice(0, dot), key.slice(dot + 1), t.data);
+        }
+      }
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    return { model, vocab, config };
+  }
+
+  #loadWeights(weights: Map<string, { shape: number[]; data: Float32Array }>, file: string): void {
+    const { parameters, aliases } = this.parameters();
+    const known = new Set([...parameters.map((p) => p.name), ...Object.keys(aliases)]);
+    for (const name of weights.keys()) {
+      if (!known.has(name)) throw new ModelDirectoryError(`${file}: unexpected tensor "${name}" (not part of this model)`);
+    }
+    for (const p of parameters) {
+      const names = [p.name, ...Object.entries(aliases).filter(([, of]) => of === p.name).map(([alias]) => alias)];
+      const found = names.filter((n) => weights.has(n));
+      if (found.length === 0) throw new ModelDirectoryError(`${file}: missing tensor "${p.name}"`);
+      for (const name of found) {
+        const shape = weights.get(name)!.shape;
+        if (shape.length !== p.shape.length || shape.some((d, i) => d !== p.shape[i])) {
+          throw new ModelDirectoryError(`${file}: "${name}" has shape [${shape.join(', ')}], the model expects [${p.shape.join(', ')}]`);
+        }
+      }
+      this.setTensor(p.name, weights.get(found[0]!)!.data);
+    }
   }
 
   /** Frees native memory now; later calls throw. A step in flight finishes first. */

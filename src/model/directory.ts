@@ -1,0 +1,124 @@
+// The model directory, the on-disk format every stage uses:
+//   config.json           format and version, model kind and sizes, the vocabulary contract, checksums
+//   vocab.json            the vocabulary, id order
+//   weights.safetensors   fastai's key names; the tied embedding is stored once (aliases in the metadata)
+//   optimizer.safetensors optional: <parameter>.<exp_avg|exp_avg_sq|step|momentum_buffer>
+// A save replaces the whole directory atomically; a load checks every file against its checksum and every
+// tensor against the model, and names the first thing that does not fit.
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { z } from 'zod';
+
+import { sha256, writeDirectoryAtomic } from '../io/atomic-dir.js';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../io/safetensors.js';
+import { LanguageModelConfigSchema } from './config.js';
+
+export const MODEL_FORMAT = 'ulmfit-model';
+export const FORMAT_VERSION = 1;
+export const FILES = { config: 'config.json', vocab: 'vocab.json', weights: 'weights.safetensors', optimizer: 'optimizer.safetensors' };
+
+export class ModelDirectoryError extends Error {
+  readonly code = 'ERR_ULMFIT_MODEL_DIR';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelDirectoryError';
+  }
+}
+
+export const VocabularyContractSchema = z.object({
+  size: z.number().int().min(2),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Token order the model reads: a backward model is trained on reversed documents. */
+  direction: z.enum(['forward', 'backward']),
+  /** The tokenizer rules the vocabulary was built with; null when unknown. */
+  rulesVersion: z.string().nullable(),
+  specialTokens: z.array(z.string()),
+});
+
+const FileEntrySchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
+
+export const ModelConfigFileSchema = z.object({
+  format: z.literal(MODEL_FORMAT),
+  formatVersion: z.number().int(),
+  kind: z.literal('awd-lstm-lm'),
+  model: LanguageModelConfigSchema,
+  vocabulary: VocabularyContractSchema,
+  training: z.object({ frozenBefore: z.number().int().nonnegative() }),
+  files: z.record(z.string(), FileEntrySchema),
+});
+
+export type ModelConfigFile = z.infer<typeof ModelConfigFileSchema>;
+
+export function vocabularyHash(vocab: readonly string[]): string {
+  return sha256(JSON.stringify(vocab));
+}
+
+export interface DirectoryContents {
+  config: Omit<ModelConfigFile, 'files' | 'format' | 'formatVersion'>;
+  vocab: readonly string[];
+  weights: NamedTensor[];
+  aliases: Record<string, string>;
+  optimizer?: NamedTensor[];
+}
+
+export function writeModelDirectory(dir: string, contents: DirectoryContents): void {
+  const files: Record<string, Buffer> = {
+    [FILES.vocab]: Buffer.from(JSON.stringify(contents.vocab) + '\n'),
+    [FILES.weights]: encodeSafetensors(contents.weights, { format: 'pt', aliases: JSON.stringify(contents.aliases) }),
+  };
+  if (contents.optimizer) files[FILES.optimizer] = encodeSafetensors(contents.optimizer, { format: 'ulmfit-optimizer' });
+  const checksums = Object.fromEntries(Object.entries(files).map(([name, b]) => [name, { sha256: sha256(b), bytes: b.length }]));
+  const config: ModelConfigFile = { format: MODEL_FORMAT, formatVersion: FORMAT_VERSION, ...contents.config, files: checksums };
+  files[FILES.config] = Buffer.from(JSON.stringify(config, null, 2) + '\n');
+  writeDirectoryAtomic(dir, files);
+}
+
+function readChecked(dir: string, name: string, entry: z.infer<typeof FileEntrySchema> | undefined): Buffer {
+  const file = path.join(dir, name);
+  if (!entry) throw new ModelDirectoryError(`${path.join(dir, FILES.config)} lists no checksum for ${name}`);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch {
+    throw new ModelDirectoryError(`${file} is missing`);
+  }
+  if (bytes.length !== entry.bytes || sha256(bytes) !== entry.sha256) {
+    throw new ModelDirectoryError(`${file} is corrupt or truncated: its checksum does not match ${FILES.config} (${bytes.length} bytes, expected ${entry.bytes})`);
+  }
+  return bytes;
+}
+
+export function readModelDirectory(dir: string): { config: ModelConfigFile; vocab: string[]; weights: Map<string, NamedTensor>; optimizer: Map<string, NamedTensor> | null } {
+  const configFile = path.join(dir, FILES.config);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing: is this a ulmfit model directory?' : `is not valid JSON (${(err as Error).message})`;
+    throw new ModelDirectoryError(`${configFile} ${why}`);
+  }
+  const head = raw as { format?: unknown; formatVersion?: unknown };
+  if (head?.format !== MODEL_FORMAT) throw new ModelDirectoryError(`${configFile}: format is ${JSON.stringify(head?.format)}, not "${MODEL_FORMAT}"`);
+  if (head.formatVersion !== FORMAT_VERSION) {
+    throw new ModelDirectoryError(`${configFile}: format version ${JSON.stringify(head.formatVersion)}; this ulmfit reads version ${FORMAT_VERSION}`);
+  }
+  const parsed = ModelConfigFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ModelDirectoryError(`${configFile}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const config = parsed.data;
+  const vocab = JSON.parse(readChecked(dir, FILES.vocab, config.files[FILES.vocab]).toString('utf8')) as unknown;
+  if (!Array.isArray(vocab) || !vocab.every((t) => typeof t === 'string')) {
+    throw new ModelDirectoryError(`${path.join(dir, FILES.vocab)} must be a JSON array of strings`);
+  }
+  if (vocab.length !== config.vocabulary.size || vocabularyHash(vocab) !== config.vocabulary.sha256) {
+    throw new ModelDirectoryError(`${path.join(dir, FILES.vocab)} does not match the vocabulary contract in ${FILES.config}`);
+  }
+  const weights = decodeSafetensors(readChecked(dir, FILES.weights, config.files[FILES.weights]), path.join(dir, FILES.weights)).tensors;
+  const optimizer = config.files[FILES.optimizer]
+    ? decodeSafetensors(readChecked(dir, FILES.optimizer, config.files[FILES.optimizer]), path.join(dir, FILES.optimizer)).tensors
+    : null;
+  return { config, vocab, weights, optimizer };
+}

@@ -1,0 +1,167 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
+import { LanguageModel, setSeed, type LmBatch } from '../../src/index.js';
+
+const config = { vocabSize: 12, embSize: 4, hiddenSize: 6, numLayers: 2 };
+const vocab = Array.from({ length: 12 }, (_, i) => `tok${i}`);
+const groups = Array.from({ length: 3 }, () => ({ lr: 1e-2 }));
+const batch: LmBatch = {
+  input: Int32Array.from({ length: 8 }, (_, i) => i % 12),
+  target: Int32Array.from({ length: 8 }, (_, i) => (i + 1) % 12),
+  batchSize: 2,
+  seqLen: 4,
+};
+
+let scratch: string;
+beforeAll(() => {
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-modeldir-'));
+});
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+const tensors = (m: LanguageModel) => Object.fromEntries(m.parameters().parameters.map((p) => [p.name, [...m.getTensor(p.name).data]]));
+
+describe('model directory', () => {
+  it('saves and loads weights, config and vocabulary; the tied weight is stored once', () => {
+    const model = new LanguageModel({ ...config, dropMult: 0.5 });
+    const dir = path.join(scratch, 'roundtrip');
+    model.save(dir, { vocab, rulesVersion: 'test-1' });
+    expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'vocab.json', 'weights.safetensors']);
+    expect(fs.readdirSync(scratch).filter((n) => n.startsWith('.'))).toEqual([]); // no staging left behind
+
+    const { tensors: stored, metadata } = decodeSafetensors(fs.readFileSync(path.join(dir, 'weights.safetensors')), 'weights');
+    expect([...stored.keys()]).toContain('0.encoder.weight');
+    expect([...stored.keys()]).not.toContain('1.decoder.weight');
+    expect(JSON.parse(metadata.aliases!)).toEqual({ '0.encoder_dp.emb.weight': '0.encoder.weight', '1.decoder.weight': '0.encoder.weight' });
+
+    const loaded = LanguageModel.load(dir);
+    expect(loaded.vocab).toEqual(vocab);
+    expect(loaded.config.model).toEqual(model.config);
+    expect(loaded.config.vocabulary).toMatchObject({ size: 12, direction: 'forward', rulesVersion: 'test-1' });
+    expect(tensors(loaded.model)).toEqual(tensors(model));
+    loaded.model.dispose();
+    model.dispose();
+  });
+
+  it('resumes training exactly with the optimizer state and the frozen groups', async () => {
+    setSeed(3);
+    const model = new LanguageModel({ ...config, dropMult: 0 });
+    model.freezeTo(1);
+    for (let i = 0; i < 2; i++) await model.trainStep(batch, { groups });
+    const dir = path.join(scratch, 'resume');
+    model.save(dir, { vocab, optimizer: true });
+    const { model: resumed } = LanguageModel.load(dir);
+    expect(resumed.groups().map((g) => g.trainable)).toEqual([false, true, true]);
+    model.resetState();
+    await model.trainStep(batch, { groups });
+    await resumed.trainStep(batch, { groups });
+    expect(tensors(resumed)).toEqual(tensors(model));
+    model.dispose();
+    resumed.dispose();
+  });
+
+  it('replaces an existing directory as a whole', () => {
+    const dir = path.join(scratch, 'replace');
+    const a = new LanguageModel(config);
+    a.save(dir, { vocab, optimizer: false });
+    fs.writeFileSync(path.join(dir, 'stray.txt'), 'x');
+    const b = new LanguageModel(config);
+    b.save(dir, { vocab });
+    expect(fs.existsSync(path.join(dir, 'stray.txt'))).toBe(false);
+    const { model } = LanguageModel.load(dir);
+    expect(tensors(model)).toEqual(tensors(b));
+    for (const m of [a, b, model]) m.dispose();
+  });
+
+  it('names what is wrong with a directory that does not fit', () => {
+    const model = new LanguageModel(config);
+    const dir = path.join(scratch, 'bad');
+    const fresh = () => {
+      model.save(dir, { vocab });
+      return JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    };
+    const writeConfig = (c: unknown) => fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c));
+
+    const c1 = fresh();
+    writeConfig({ ...c1, formatVersion: 2 });
+    expect(() => LanguageModel.load(dir)).toThrow(`${path.join(dir, 'config.json')}: format version 2; this ulmfit reads version 1`);
+
+    const c2 = fresh();
+    writeConfig({ ...c2, model: { ...c2.model, embSize: 5 } });
+    expect(() => LanguageModel.load(dir)).toThrow(
+      `${path.join(dir, 'weights.safetensors')}: "0.rnns.0.module.weight_ih_l0" has shape [24, 4], the model expects [24, 5]`,
+    );
+
+    fresh();
+    const weights = path.join(dir, 'weights.safetensors');
+    const bytes = fs.readFileSync(weights);
+    fs.writeFileSync(weights, bytes.subarray(0, bytes.length - 10));
+    expect(() => LanguageModel.load(dir)).toThrow(`${weights} is corrupt or truncated`);
+
+    fresh();
+    fs.rmSync(path.join(dir, 'vocab.json'));
+    expect(() => LanguageModel.load(dir)).toThrow(`${path.join(dir, 'vocab.json')} is missing`);
+
+    expect(() => LanguageModel.load(path.join(scratch, 'nothing-here'))).toThrow('config.json is missing: is this a ulmfit model directory?');
+    expect(() => model.save(dir, { vocab: vocab.slice(1) })).toThrow('save: the vocabulary has 11 tokens, the model 12');
+    model.dispose();
+  });
+
+  it('rejects unexpected and missing tensors by name', () => {
+    const model = new LanguageModel(config);
+    const dir = path.join(scratch, 'keys');
+    model.save(dir, { vocab });
+    const file = path.join(dir, 'weights.safetensors');
+    const { tensors: stored } = decodeSafetensors(fs.readFileSync(file), file);
+    const rewrite = (list: { name: string; shape: number[]; data: Float32Array }[]) => {
+      const bytes = encodeSafetensors(list);
+      fs.writeFileSync(file, bytes);
+      const c = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+      c.files['weights.safetensors'] = { sha256: crypto.createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+      fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c));
+    };
+    rewrite([...stored.values()].filter((t) => t.name !== '1.decoder.bias'));
+    expect(() => LanguageModel.load(dir)).toThrow(`${file}: missing tensor "1.decoder.bias"`);
+    rewrite([...stored.values(), { name: '2.extra', shape: [1], data: new Float32Array(1) }]);
+    expect(() => LanguageModel.load(dir)).toThrow(`${file}: unexpected tensor "2.extra" (not part of this model)`);
+    model.dispose();
+  });
+});
+
+describe('safetensors reader', () => {
+  const good = encodeSafetensors([{ name: 'a', shape: [2], data: new Float32Array([1, 2]) }]);
+
+  it('reads what it writes, data 8-byte aligned', () => {
+    const { tensors: t } = decodeSafetensors(good, 'f');
+    expect([...t.get('a')!.data]).toEqual([1, 2]);
+    expect((8 + Number(good.readBigUInt64LE(0))) % 8).toBe(0);
+  });
+
+  it('refuses files that lie about their layout', () => {
+    expect(() => decodeSafetensors(Buffer.alloc(4), 'f')).toThrow('f: too short for a safetensors file (4 bytes)');
+    const huge = Buffer.from(good);
+    huge.writeBigUInt64LE(10n ** 12n, 0);
+    expect(() => decodeSafetensors(huge, 'f')).toThrow(/f: header length 1000000000000 does not fit/);
+    const header = (h: object) => {
+      const json = Buffer.from(JSON.stringify(h));
+      const b = Buffer.alloc(8 + json.length + 8);
+      b.writeBigUInt64LE(BigInt(json.length), 0);
+      json.copy(b, 8);
+      return b;
+    };
+    expect(() => decodeSafetensors(header({ a: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }), 'f')).toThrow('only F32 is read');
+    expect(() => decodeSafetensors(header({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }), 'f')).toThrow('do not fit its shape');
+    expect(() => decodeSafetensors(header({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }), 'f')).toThrow('do not fit');
+    expect(() =>
+      decodeSafetensors(
+        header({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }),
+        'f',
+      ),
+    ).toThrow('tensors "a" and "b" overlap');
+  });
+});
