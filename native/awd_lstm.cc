@@ -2,14 +2,17 @@
 
 #include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
-#include <ATen/ops/dropout.h>
 #include <ATen/ops/embedding.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/lstm.h>
 #include <ATen/ops/zeros.h>
 
+#include <c10/util/StringUtil.h>
+
 #include <cmath>
+
+#include "errors.h"
 
 namespace ulmfit {
 
@@ -20,12 +23,21 @@ at::Tensor Uniform(at::IntArrayRef shape, double bound) {
   return at::empty(shape, at::kFloat).uniform_(-bound, bound).requires_grad_(true);
 }
 
-// Variational dropout: one mask per sequence, the same at every time step (shape [bs, 1, features]).
-at::Tensor LockedDropout(const at::Tensor& x, double p, bool training) {
-  if (!training || p == 0.0) return x;
-  at::Tensor mask = at::empty({x.size(0), 1, x.size(2)}, x.options()).bernoulli_(1.0 - p).div_(1.0 - p);
-  return x * mask;
+// A dropout mask of the given shape, scaled so the expectation is unchanged; or the fixed one, checked.
+at::Tensor Mask(const at::Tensor* fixed, std::vector<int64_t> shape, double p, const at::TensorOptions& options,
+                const std::string& what) {
+  if (fixed && fixed->defined()) {
+    if (fixed->sizes() != at::IntArrayRef(shape)) {
+      throw ArgumentError("dropout mask " + what + " has shape " + c10::str(fixed->sizes()) + ", the batch needs " +
+                          c10::str(at::IntArrayRef(shape)));
+    }
+    return fixed->to(options.device(), at::kFloat);
+  }
+  if (p == 0.0) return at::Tensor();
+  return at::empty(shape, options.requires_grad(false)).bernoulli_(1.0 - p).div_(1.0 - p);
 }
+
+at::Tensor Apply(const at::Tensor& x, const at::Tensor& mask) { return mask.defined() ? x * mask : x; }
 
 }  // namespace
 
@@ -91,33 +103,49 @@ void AwdLstmLm::EnsureState(LstmState& state, int64_t batchSize) const {
   }
 }
 
-ForwardOutputs AwdLstmLm::Forward(const at::Tensor& tokens, bool training, LstmState& state) {
+ForwardOutputs AwdLstmLm::Forward(const at::Tensor& tokens, bool training, LstmState& state, const DropoutMasks* fixed,
+                                  DropoutMasks* used) {
   const auto& o = options_;
-  EnsureState(state, tokens.size(0));
-
-  at::Tensor weight = encoder_;
-  if (training && o.embedP > 0.0) {
+  const int64_t bs = tokens.size(0);
+  EnsureState(state, bs);
+  DropoutMasks masks;
+  if (training) {
+    const auto options = encoder_.options();
     // Embedding dropout drops whole words: a mask over rows of the embedding matrix.
-    at::Tensor mask = at::empty({o.vocabSize, 1}, encoder_.options().requires_grad(false)).bernoulli_(1.0 - o.embedP).div_(1.0 - o.embedP);
-    weight = encoder_ * mask;
+    masks.embed = Mask(fixed ? &fixed->embed : nullptr, {o.vocabSize, 1}, o.embedP, options, "embed");
+    masks.input = Mask(fixed ? &fixed->input : nullptr, {bs, 1, o.embSize}, o.inputP, options, "input");
+    for (int64_t l = 0; l < o.numLayers; l++) {
+      const int64_t out = LayerOutputSize(l);
+      const auto pick = [&](const std::vector<at::Tensor>* list) -> const at::Tensor* {
+        return list && static_cast<int64_t>(list->size()) > l ? &(*list)[l] : nullptr;
+      };
+      const std::string index = "[" + std::to_string(l) + "]";
+      masks.weight.push_back(Mask(pick(fixed ? &fixed->weight : nullptr), {4 * out, out}, o.weightP, options, "weight" + index));
+      if (l < o.numLayers - 1) {
+        masks.hidden.push_back(Mask(pick(fixed ? &fixed->hidden : nullptr), {bs, 1, out}, o.hiddenP, options, "hidden" + index));
+      }
+    }
+    masks.output = Mask(fixed ? &fixed->output : nullptr, {bs, 1, o.embSize}, o.outputP, options, "output");
   }
-  at::Tensor x = at::embedding(weight, tokens, o.padId);
-  x = LockedDropout(x, o.inputP, training);
+
+  at::Tensor x = at::embedding(Apply(encoder_, masks.embed), tokens, o.padId);
+  x = Apply(x, masks.input);
 
   at::Tensor raw;
   for (int64_t l = 0; l < o.numLayers; l++) {
     const Layer& layer = layers_[l];
     // DropConnect: the raw hidden-to-hidden weight is dropped once per forward, then used at every step.
-    at::Tensor weightHh = at::dropout(layer.weightHhRaw, o.weightP, training);
+    at::Tensor weightHh = training ? Apply(layer.weightHhRaw, masks.weight[l]) : layer.weightHhRaw;
     auto [out, h, c] = at::lstm(x, {state[l].first, state[l].second}, {layer.weightIh, weightHh, layer.biasIh, layer.biasHh},
                                 /*has_biases=*/true, /*num_layers=*/1, /*dropout=*/0.0, training,
                                 /*bidirectional=*/false, /*batch_first=*/true);
     // Truncated BPTT: the next batch starts from this state, without a path back into this one.
     state[l] = {h.detach(), c.detach()};
     raw = out;
-    x = l < o.numLayers - 1 ? LockedDropout(out, o.hiddenP, training) : out;
+    x = l < o.numLayers - 1 && training ? Apply(out, masks.hidden[l]) : out;
   }
-  at::Tensor dropped = LockedDropout(raw, o.outputP, training);
+  at::Tensor dropped = Apply(raw, masks.output);
+  if (used) *used = std::move(masks);
   at::Tensor logits = at::linear(dropped, encoder_, decoderBias_);
   return {logits, raw, dropped};
 }

@@ -36,6 +36,16 @@ struct NamedParameter {
 // Hidden state per layer: (h, c), each [1, bs, layer output size].
 using LstmState = std::vector<std::pair<at::Tensor, at::Tensor>>;
 
+// The dropout masks of one training forward, each already scaled by 1/(1-p); undefined where p is 0.
+// Variational masks have a time dimension of 1, so one mask serves every time step of a sequence.
+struct DropoutMasks {
+  at::Tensor embed;                // [vocab, 1]: whole embedding rows
+  at::Tensor input;                // [bs, 1, emb]
+  std::vector<at::Tensor> weight;  // per layer [4 x out, out]: DropConnect on weight_hh only
+  std::vector<at::Tensor> hidden;  // per layer but the last [bs, 1, out]
+  at::Tensor output;               // [bs, 1, emb]
+};
+
 // What a forward pass produces besides the logits: what AR and TAR regularise.
 struct ForwardOutputs {
   at::Tensor logits;       // [bs, seq, vocab]
@@ -56,7 +66,10 @@ class AwdLstmLm {
   // tokens: [bs, seq] integer ids. Training mode applies every dropout. `state` is the hidden state carried
   // from the previous call; it is replaced by this call's final state, detached (truncated BPTT), and
   // started from zeros when empty or when the batch size changes.
-  ForwardOutputs Forward(const at::Tensor& tokens, bool training, LstmState& state);
+  // `fixed` replaces the random masks (tests, and golden parity of training-mode maths); `used` receives
+  // the masks this call applied.
+  ForwardOutputs Forward(const at::Tensor& tokens, bool training, LstmState& state, const DropoutMasks* fixed = nullptr,
+                         DropoutMasks* used = nullptr);
 
   int64_t LayerOutputSize(int64_t layer) const;
   int64_t LayerInputSize(int64_t layer) const;

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "args.h"
 #include "async.h"
@@ -34,6 +35,9 @@ struct LmSession {
   AwdLstmLm model;
   GroupOptimizer optimizer;
   LstmState trainState, evalState;
+  std::optional<DropoutMasks> fixedMasks;  // replace the random masks while set
+  bool recordMasks = false;
+  DropoutMasks lastMasks;                   // what the last training step applied, when recording
   std::atomic<bool> busy{false};
 };
 
@@ -198,6 +202,9 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
                            InstanceMethod<&LanguageModel::GetOptimizerState>("getOptimizerState"),
                            InstanceMethod<&LanguageModel::SetOptimizerState>("setOptimizerState"),
                            InstanceMethod<&LanguageModel::FrozenBefore>("frozenBefore"),
+                           InstanceMethod<&LanguageModel::SetDropoutMasks>("setDropoutMasks"),
+                           InstanceMethod<&LanguageModel::RecordDropoutMasks>("recordDropoutMasks"),
+                           InstanceMethod<&LanguageModel::LastDropoutMasks>("lastDropoutMasks"),
                            InstanceMethod<&LanguageModel::Dispose>("dispose"),
                        });
   }
@@ -383,7 +390,9 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
           [session, input, target, hyper, alpha, beta]() {
             BusyRelease release{session};
             LmSession& s = *session;
-            const ForwardOutputs out = s.model.Forward(input, /*training=*/true, s.trainState);
+            const ForwardOutputs out = s.model.Forward(input, /*training=*/true, s.trainState,
+                                                       s.fixedMasks ? &*s.fixedMasks : nullptr,
+                                                       s.recordMasks ? &s.lastMasks : nullptr);
             const int64_t vocab = s.model.options().vocabSize;
             at::Tensor crossEntropy = at::cross_entropy_loss(out.logits.reshape({-1, vocab}), target.reshape({-1}));
             at::Tensor loss = crossEntropy;
@@ -497,6 +506,71 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
 
   Napi::Value FrozenBefore(const Napi::CallbackInfo& info) {
     return Guard(info, [&](LmSession& s) -> Napi::Value { return Napi::Number::New(info.Env(), s.optimizer.frozenBefore()); });
+  }
+
+  // setDropoutMasks(masks | null): { embed?, input?, weight?: [], hidden?: [], output? }, each { data, shape },
+  // used by every training step until cleared; a mask left out is drawn at random as usual.
+  Napi::Value SetDropoutMasks(const Napi::CallbackInfo& info) {
+    return Guard(info, [&](LmSession& s) -> Napi::Value {
+      if (info.Length() < 1 || info[0].IsNull() || info[0].IsUndefined()) {
+        s.fixedMasks.reset();
+        return info.Env().Undefined();
+      }
+      if (!info[0].IsObject()) throw ArgumentError("masks must be an object or null");
+      const Napi::Object o = info[0].As<Napi::Object>();
+      DropoutMasks masks;
+      const auto one = [&](const char* key) {
+        const Napi::Value v = o.Get(key);
+        return v.IsUndefined() || v.IsNull() ? at::Tensor() : TensorFromJs(v, std::string("masks.") + key);
+      };
+      const auto many = [&](const char* key) {
+        std::vector<at::Tensor> list;
+        const Napi::Value v = o.Get(key);
+        if (v.IsUndefined() || v.IsNull()) return list;
+        if (!v.IsArray()) throw ArgumentError(std::string("masks.") + key + " must be an array");
+        const Napi::Array a = v.As<Napi::Array>();
+        for (uint32_t i = 0; i < a.Length(); i++) {
+          list.push_back(TensorFromJs(a.Get(i), std::string("masks.") + key + "[" + std::to_string(i) + "]"));
+        }
+        return list;
+      };
+      masks.embed = one("embed");
+      masks.input = one("input");
+      masks.weight = many("weight");
+      masks.hidden = many("hidden");
+      masks.output = one("output");
+      s.fixedMasks = std::move(masks);
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value RecordDropoutMasks(const Napi::CallbackInfo& info) {
+    return Guard(info, [&](LmSession& s) -> Napi::Value {
+      s.recordMasks = info.Length() > 0 && info[0].ToBoolean().Value();
+      if (!s.recordMasks) s.lastMasks = DropoutMasks{};
+      return info.Env().Undefined();
+    });
+  }
+
+  // The masks the last training step applied (while recording), as setDropoutMasks takes them.
+  Napi::Value LastDropoutMasks(const Napi::CallbackInfo& info) {
+    return Guard(info, [&](LmSession& s) -> Napi::Value {
+      Napi::Env env = info.Env();
+      const DropoutMasks& m = s.lastMasks;
+      const auto one = [&](const at::Tensor& t) -> Napi::Value { return t.defined() ? Napi::Value(TensorToJs(env, t)) : env.Null(); };
+      const auto many = [&](const std::vector<at::Tensor>& list) {
+        Napi::Array a = Napi::Array::New(env, list.size());
+        for (size_t i = 0; i < list.size(); i++) a.Set(static_cast<uint32_t>(i), one(list[i]));
+        return a;
+      };
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("embed", one(m.embed));
+      out.Set("input", one(m.input));
+      out.Set("weight", many(m.weight));
+      out.Set("hidden", many(m.hidden));
+      out.Set("output", one(m.output));
+      return out;
+    });
   }
 
   // Lets go of the model now; a step in flight keeps what it needs until it ends.

@@ -10,6 +10,7 @@ export { LanguageModelConfigSchema, type LanguageModelConfig, type LanguageModel
 export {
   LanguageModel,
   StepHyperSchema,
+  type DropoutMasks,
   type EvalStepResult,
   type GroupInfo,
   type LmBatch,

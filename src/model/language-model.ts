@@ -34,7 +34,28 @@ export interface NativeLanguageModel {
   getOptimizerState(): (NativeTensor & { name: string; part: string })[];
   setOptimizerState(name: string, part: string, data: Float32Array): void;
   frozenBefore(): number;
+  setDropoutMasks(masks: DropoutMasks | null): void;
+  recordDropoutMasks(on: boolean): void;
+  lastDropoutMasks(): RecordedDropoutMasks;
   dispose(): void;
+}
+
+/** The masks a training step applied; null (or a null entry) where that dropout is off. */
+export interface RecordedDropoutMasks {
+  embed: NativeTensor | null;
+  input: NativeTensor | null;
+  weight: (NativeTensor | null)[];
+  hidden: (NativeTensor | null)[];
+  output: NativeTensor | null;
+}
+
+/** Dropout masks of a training step, scaled by 1/(1-p) (see native/awd_lstm.h for their shapes). */
+export interface DropoutMasks {
+  embed?: NativeTensor;
+  input?: NativeTensor;
+  weight?: NativeTensor[];
+  hidden?: NativeTensor[];
+  output?: NativeTensor;
 }
 
 export interface ParameterInfo {
@@ -189,6 +210,23 @@ export class LanguageModel {
   async evalStep(batch: LmBatch): Promise<EvalStepResult> {
     const b = validate(LmBatchSchema, batch, 'evalStep batch');
     return this.#engine.evalStep(b.input, b.target, b.batchSize, b.seqLen);
+  }
+
+  /**
+   * Fixes the dropout masks of every following training step (null: random again). For tests and for
+   * checking training-mode maths against another implementation.
+   */
+  setDropoutMasks(masks: DropoutMasks | null): void {
+    this.#engine.setDropoutMasks(masks);
+  }
+
+  /** Keeps the masks of each training step for lastDropoutMasks() (they cost as much memory as the weights). */
+  recordDropoutMasks(on: boolean): void {
+    this.#engine.recordDropoutMasks(on);
+  }
+
+  lastDropoutMasks() {
+    return this.#engine.lastDropoutMasks();
   }
 
   /** Writes the model directory (config.json, vocab.json, weights.safetensors, optimizer.safetensors) atomically. */

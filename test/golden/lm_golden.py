@@ -2,7 +2,7 @@
 
 Builds the same model as native/awd_lstm.cc in plain PyTorch (fastai's layout and state_dict keys), with
 fixed weights and batches and every dropout off, and writes: cross-entropy, the loss with AR/TAR,
-every gradient, then the parameters after three AdamW steps (torch.optim.AdamW as the oracle) with
+every gradient; the same with fixed dropout masks (training-mode maths); then the parameters after three AdamW steps (torch.optim.AdamW as the oracle) with
 different per-group hyperparameters, gradient clipping, and the first group frozen.
 
     PYTHONPATH=<dir holding torch> python3 test/golden/lm_golden.py test/golden/lm.json
@@ -56,28 +56,56 @@ def group_of(name):
     return int(name.split(".")[2]) if name.startswith("0.rnns.") else CONFIG["numLayers"]
 
 
-def forward(w, tokens, state):
-    """Dropout off: embedding, LSTM layers (carrying `state`), tied decoder. Returns logits, raw last output."""
+def forward(w, tokens, state, masks=None):
+    """Embedding, LSTM layers (carrying `state`), tied decoder; `masks` (already scaled) applies dropout as
+    AWD-LSTM does, none when None. Returns logits, the last layer's raw output and its dropped output."""
     c = CONFIG
-    x = F.embedding(tokens, w["0.encoder.weight"], padding_idx=c["padId"])
+    m = masks or {}
+    apply = lambda x, mask: x if mask is None else x * mask
+    x = F.embedding(tokens, apply(w["0.encoder.weight"], m.get("embed")), padding_idx=c["padId"])
+    x = apply(x, m.get("input"))
     new_state = []
     for l in range(c["numLayers"]):
         p = f"0.rnns.{l}."
         h0, c0 = state[l]
+        w_hh = apply(w[p + "weight_hh_l0_raw"], m["weight"][l] if m else None)
         out, h, cc = torch._VF.lstm(
             x, (h0, c0),
-            [w[p + "module.weight_ih_l0"], w[p + "weight_hh_l0_raw"], w[p + "module.bias_ih_l0"], w[p + "module.bias_hh_l0"]],
+            [w[p + "module.weight_ih_l0"], w_hh, w[p + "module.bias_ih_l0"], w[p + "module.bias_hh_l0"]],
             True, 1, 0.0, True, False, True)
         new_state.append((h.detach(), cc.detach()))
-        x = out
-    logits = F.linear(x, w["0.encoder.weight"], w["1.decoder.bias"])
-    return logits, x, new_state
+        raw = out
+        x = apply(out, m["hidden"][l]) if m and l < c["numLayers"] - 1 else out
+    dropped = apply(raw, m.get("output"))
+    logits = F.linear(dropped, w["0.encoder.weight"], w["1.decoder.bias"])
+    return logits, raw, dropped, new_state
 
 
-def losses(logits, raw, target):
+def losses(logits, raw, dropped, target):
     ce = F.cross_entropy(logits.reshape(-1, CONFIG["vocabSize"]), target.reshape(-1))
-    loss = ce + ALPHA * raw.pow(2).mean() + BETA * (raw[:, 1:] - raw[:, :-1]).pow(2).mean()
+    loss = ce + ALPHA * dropped.pow(2).mean() + BETA * (raw[:, 1:] - raw[:, :-1]).pow(2).mean()
     return ce, loss
+
+
+def make_masks(gen):
+    """Fixed dropout masks with their AWD-LSTM shapes, scaled by 1/(1-p)."""
+    c = CONFIG
+
+    def mask(shape, p):
+        return (torch.rand(*shape, generator=gen) >= p).float() / (1 - p)
+
+    last = c["numLayers"] - 1
+    return dict(
+        embed=mask((c["vocabSize"], 1), 0.2),
+        input=mask((BATCH, 1, c["embSize"]), 0.25),
+        weight=[mask((4 * layer_sizes(l)[1], layer_sizes(l)[1]), 0.3) for l in range(c["numLayers"])],
+        hidden=[mask((BATCH, 1, layer_sizes(l)[1]), 0.15) for l in range(last)],
+        output=mask((BATCH, 1, c["embSize"]), 0.1),
+    )
+
+
+def tensor_json(t):
+    return dict(shape=list(t.shape), data=flat(t))
 
 
 def zero_state():
@@ -100,10 +128,17 @@ def main(out_path):
 
     # Case 1: one forward and backward from a zero state.
     tokens, target = batches[0]
-    logits, raw, _ = forward(weights, tokens, zero_state())
-    ce, loss = losses(logits, raw, target)
+    logits, raw, dropped, _ = forward(weights, tokens, zero_state())
+    ce, loss = losses(logits, raw, dropped, target)
     loss.backward()
     grads = {k: flat(v.grad) for k, v in weights.items()}
+
+    # Case 1b: the same with fixed dropout masks: training-mode maths.
+    masks = make_masks(gen)
+    wm = make_weights(torch.Generator().manual_seed(20180118))
+    logits_m, raw_m, dropped_m, _ = forward(wm, tokens, zero_state(), masks)
+    ce_m, loss_m = losses(logits_m, raw_m, dropped_m, target)
+    loss_m.backward()
 
     # Case 2: three AdamW steps on batches 1..3 with the state carried, group 0 frozen, clipping on.
     w2 = make_weights(torch.Generator().manual_seed(20180118))
@@ -123,8 +158,8 @@ def main(out_path):
     steps = []
     for tokens, target in batches[1:]:
         opt.zero_grad(set_to_none=True)
-        logits, raw, state = forward(w2, tokens, state)
-        ce2, loss2 = losses(logits, raw, target)
+        logits, raw, dropped, state = forward(w2, tokens, state)
+        ce2, loss2 = losses(logits, raw, dropped, target)
         loss2.backward()
         trainable = [v for v in w2.values() if v.requires_grad]
         norm = torch.nn.utils.clip_grad_norm_(trainable, CLIP)
@@ -139,6 +174,12 @@ def main(out_path):
         batches=[dict(input=t.reshape(-1).tolist(), target=y.reshape(-1).tolist()) for t, y in batches],
         forward=dict(crossEntropy=float(f"{ce.item():.7g}"), loss=float(f"{loss.item():.7g}")),
         grads=grads,
+        masked=dict(
+            masks=dict(embed=tensor_json(masks["embed"]), input=tensor_json(masks["input"]),
+                       weight=[tensor_json(m) for m in masks["weight"]], hidden=[tensor_json(m) for m in masks["hidden"]],
+                       output=tensor_json(masks["output"])),
+            crossEntropy=float(f"{ce_m.item():.7g}"), loss=float(f"{loss_m.item():.7g}"),
+            grads={k: flat(v.grad) for k, v in wm.items()}),
         optimizer=dict(groups=GROUP_HYPER, eps=EPS, clip=CLIP, frozenBefore=FROZEN_BEFORE, steps=steps,
                        after={k: flat(v) for k, v in w2.items()}),
     )

@@ -16,6 +16,13 @@ interface Golden {
   batches: { input: number[]; target: number[] }[];
   forward: { crossEntropy: number; loss: number };
   grads: Record<string, number[]>;
+  masked: {
+    masks: Record<'embed' | 'input' | 'output', { shape: number[]; data: number[] }> &
+      Record<'weight' | 'hidden', { shape: number[]; data: number[] }[]>;
+    crossEntropy: number;
+    loss: number;
+    grads: Record<string, number[]>;
+  };
   optimizer: {
     groups: { lr: number; beta1: number; beta2: number; weightDecay: number }[];
     eps: number;
@@ -54,6 +61,18 @@ describe('golden parity with PyTorch (fp32, CPU)', () => {
     }
     // lr 0 changed nothing.
     for (const [name, values] of Object.entries(golden.weights)) expectClose(model.getTensor(name).data, values, name);
+    model.dispose();
+  });
+
+  it('matches training-mode maths with fixed dropout masks (embedding, input, weight, hidden, output)', async () => {
+    const model = goldenModel();
+    const m = golden.masked.masks;
+    const t = (x: { shape: number[]; data: number[] }) => ({ shape: x.shape, data: Float32Array.from(x.data) });
+    model.setDropoutMasks({ embed: t(m.embed), input: t(m.input), weight: m.weight.map(t), hidden: m.hidden.map(t), output: t(m.output) });
+    const noUpdate = golden.optimizer.groups.map(() => ({ lr: 0, weightDecay: 0 }));
+    const r = await model.trainStep(batch(0), { groups: noUpdate, alpha: golden.alpha, beta: golden.beta });
+    expectClose([r.crossEntropy, r.loss], [golden.masked.crossEntropy, golden.masked.loss], 'masked cross-entropy, loss');
+    for (const [name, grad] of Object.entries(golden.masked.grads)) expectClose(model.getGrad(name)!.data, grad, `masked grad ${name}`);
     model.dispose();
   });
 

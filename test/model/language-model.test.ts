@@ -209,3 +209,34 @@ describe('training steps', () => {
     model.dispose();
   });
 });
+
+describe('dropout', () => {
+  it('draws masks of AWD-LSTM shapes: whole embedding rows, one variational mask per sequence, weight_hh only', async () => {
+    const model = new LanguageModel({ ...small, dropMult: 2 });
+    model.recordDropoutMasks(true);
+    await model.trainStep(lmBatch(2, 5), { groups: groupsOf(0) });
+    const m = model.lastDropoutMasks();
+    expect(m.embed!.shape).toEqual([30, 1]); // a whole row of the embedding matrix per word
+    expect(m.input!.shape).toEqual([2, 1, 6]); // time dimension 1: the same mask at every step
+    expect(m.hidden.map((h) => h!.shape)).toEqual([[2, 1, 8], [2, 1, 8]]);
+    expect(m.output!.shape).toEqual([2, 1, 6]);
+    expect(m.weight.map((w) => w!.shape)).toEqual([[32, 8], [32, 8], [24, 6]]); // weight_hh shapes only
+    const values = (p: number) => new Set([0, Number((1 / (1 - p)).toFixed(5))]);
+    const rounded = (t: { data: Float32Array }) => new Set([...t.data].map((v) => Number(v.toFixed(5))));
+    expect(values(0.02 * 2)).toEqual(new Set([...rounded(m.embed!), 0])); // scaled by 1/(1-p), p = embedP x dropMult
+    expect([...rounded(m.weight[0]!)].every((v) => values(0.2 * 2).has(v))).toBe(true);
+    model.dispose();
+  });
+
+  it('DropConnect reaches the raw weight: a zero mask on weight_hh zeroes its gradient, not weight_ih', async () => {
+    const model = new LanguageModel({ ...small, dropMult: 0 });
+    model.setDropoutMasks({ weight: [{ data: new Float32Array(32 * 8), shape: [32, 8] }, { data: new Float32Array(32 * 8).fill(1), shape: [32, 8] }, { data: new Float32Array(24 * 6).fill(1), shape: [24, 6] }] });
+    await model.trainStep(lmBatch(2, 5), { groups: groupsOf(0) });
+    expect(model.getGrad('0.rnns.0.weight_hh_l0_raw')!.data.every((v) => v === 0)).toBe(true);
+    expect(model.getGrad('0.rnns.0.module.weight_ih_l0')!.data.some((v) => v !== 0)).toBe(true);
+    expect(model.getGrad('0.rnns.1.weight_hh_l0_raw')!.data.some((v) => v !== 0)).toBe(true);
+    model.setDropoutMasks({ input: { data: new Float32Array(4), shape: [1, 4] } });
+    await expect(model.trainStep(lmBatch(2, 5), { groups: groupsOf(0) })).rejects.toThrow('dropout mask input has shape [1, 4], the batch needs [2, 1, 6]');
+    model.dispose();
+  });
+});
