@@ -23,6 +23,7 @@
         "native/device.cc",
         "native/errors.cc",
         "native/language_model.cc",
+        "native/lm_loss.cc",
         "native/ops.cc",
         "native/optimizer.cc",
         "native/runtime.cc",

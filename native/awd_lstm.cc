@@ -4,7 +4,6 @@
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/embedding.h>
 #include <ATen/ops/empty.h>
-#include <ATen/ops/linear.h>
 #include <ATen/ops/lstm.h>
 #include <ATen/ops/zeros.h>
 
@@ -146,8 +145,7 @@ ForwardOutputs AwdLstmLm::Forward(const at::Tensor& tokens, bool training, LstmS
   }
   at::Tensor dropped = Apply(raw, masks.output);
   if (used) *used = std::move(masks);
-  at::Tensor logits = at::linear(dropped, encoder_, decoderBias_);
-  return {logits, raw, dropped};
+  return {raw, dropped};
 }
 
 }  // namespace ulmfit

@@ -46,9 +46,9 @@ struct DropoutMasks {
   at::Tensor output;               // [bs, 1, emb]
 };
 
-// What a forward pass produces besides the logits: what AR and TAR regularise.
+// What the encoder produces: the decoder's input (droppedLast) and what AR and TAR regularise. The
+// decoder (vocabulary logits) is applied by the caller, in chunks: see lm_loss.h.
 struct ForwardOutputs {
-  at::Tensor logits;       // [bs, seq, vocab]
   at::Tensor rawLast;      // last layer's output before output dropout [bs, seq, emb]
   at::Tensor droppedLast;  // after output dropout
 };
@@ -73,6 +73,10 @@ class AwdLstmLm {
 
   int64_t LayerOutputSize(int64_t layer) const;
   int64_t LayerInputSize(int64_t layer) const;
+
+  // The tied decoder: logits = droppedLast . decoderWeight^T + decoderBias.
+  const at::Tensor& decoderWeight() const { return encoder_; }
+  const at::Tensor& decoderBias() const { return decoderBias_; }
 
   void To(const at::Device& device);
   at::Device device() const { return encoder_.device(); }

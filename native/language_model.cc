@@ -2,12 +2,11 @@
 
 #include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
-#include <ATen/ops/argmax.h>
-#include <ATen/ops/cross_entropy_loss.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/isfinite.h>
 #include <ATen/ops/stack.h>
+#include <ATen/ops/zeros.h>
 
 #include <atomic>
 #include <cstring>
@@ -19,6 +18,7 @@
 #include "awd_lstm.h"
 #include "device.h"
 #include "errors.h"
+#include "lm_loss.h"
 #include "optimizer.h"
 #include "runtime.h"
 #include "tensor_js.h"
@@ -28,12 +28,15 @@ namespace ulmfit {
 namespace {
 
 struct LmSession {
-  LmSession(const AwdLstmOptions& options, const c10::Device& device)
-      : model(options), optimizer(model.parameters(), static_cast<int>(options.numLayers) + 1) {
+  LmSession(const AwdLstmOptions& options, const c10::Device& device, int64_t lossChunkRows)
+      : model(options),
+        optimizer(model.parameters(), static_cast<int>(options.numLayers) + 1),
+        chunkRows(lossChunkRows > 0 ? lossChunkRows : DefaultChunkRows(options.vocabSize)) {
     model.To(device);
   }
   AwdLstmLm model;
   GroupOptimizer optimizer;
+  int64_t chunkRows;  // rows of logits decoded at a time
   LstmState trainState, evalState;
   std::optional<DropoutMasks> fixedMasks;  // replace the random masks while set
   bool recordMasks = false;
@@ -177,7 +180,9 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
       if (info.Length() < 1 || !info[0].IsObject()) throw ArgumentError("options must be an object");
       const AwdLstmOptions options = ReadOptions(info[0].As<Napi::Object>());
       const c10::Device device = ParseDevice(ArgString(info, 1, "device"));
-      session_ = std::make_shared<LmSession>(options, device);
+      const double chunk = NumberField(info[0].As<Napi::Object>(), "lossChunkRows", 0, "options");
+      if (!(chunk >= 0 && chunk <= 1e9)) throw ArgumentError("options.lossChunkRows must be a non-negative integer");
+      session_ = std::make_shared<LmSession>(options, device, static_cast<int64_t>(chunk));
     } catch (const Napi::Error&) {
       throw;
     } catch (...) {
@@ -393,18 +398,32 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
             const ForwardOutputs out = s.model.Forward(input, /*training=*/true, s.trainState,
                                                        s.fixedMasks ? &*s.fixedMasks : nullptr,
                                                        s.recordMasks ? &s.lastMasks : nullptr);
-            const int64_t vocab = s.model.options().vocabSize;
-            at::Tensor crossEntropy = at::cross_entropy_loss(out.logits.reshape({-1, vocab}), target.reshape({-1}));
-            at::Tensor loss = crossEntropy;
+            at::Tensor hidden = out.droppedLast.reshape({-1, out.droppedLast.size(2)});
+            const DecoderLoss decoder = DecoderCrossEntropy(hidden, s.model.decoderWeight(), s.model.decoderBias(),
+                                                            target.reshape({-1}), s.chunkRows, /*withGrad=*/true,
+                                                            /*countCorrect=*/false);
+            at::Tensor crossEntropy = decoder.sumCrossEntropy / static_cast<double>(hidden.size(0));
+            // The decoder's gradient enters the graph as a surrogate term whose gradient is dInput.
+            at::Tensor objective = (hidden * decoder.dInput).sum();
+            at::Tensor regulariser = at::zeros({}, crossEntropy.options());
             // AR on the dropped last-layer output, TAR on its raw output (training only, as in fastai).
-            if (alpha != 0.0) loss = loss + alpha * out.droppedLast.pow(2).mean();
+            if (alpha != 0.0) regulariser = regulariser + alpha * out.droppedLast.pow(2).mean();
             if (beta != 0.0 && out.rawLast.size(1) > 1) {
               const int64_t t = out.rawLast.size(1);
-              loss = loss + beta * (out.rawLast.narrow(1, 1, t - 1) - out.rawLast.narrow(1, 0, t - 1)).pow(2).mean();
+              regulariser = regulariser + beta * (out.rawLast.narrow(1, 1, t - 1) - out.rawLast.narrow(1, 0, t - 1)).pow(2).mean();
             }
             s.optimizer.ZeroGrad();
-            loss.backward();
+            (objective + regulariser).backward();
             at::NoGradGuard noGrad;
+            // The decoder's own gradients; the tied weight already holds the embedding path's.
+            for (const auto& [param, grad] : {std::pair{s.model.decoderWeight(), decoder.dWeight},
+                                              std::pair{s.model.decoderBias(), decoder.dBias}}) {
+              if (!param.requires_grad()) continue;
+              at::Tensor& g = const_cast<at::Tensor&>(param).mutable_grad();
+              if (g.defined()) g.add_(grad);
+              else g = grad;
+            }
+            at::Tensor loss = crossEntropy + regulariser.detach();
             at::Tensor norm = s.optimizer.GradNorm();
             // A non-finite loss or gradient skips the update on the device: no host round trip decides it.
             at::Tensor foundInf = (~(at::isfinite(norm) & at::isfinite(loss.detach()))).to(at::kFloat);
@@ -438,14 +457,13 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
             BusyRelease release{session};
             LmSession& s = *session;
             const ForwardOutputs out = s.model.Forward(input, /*training=*/false, s.evalState);
-            const int64_t vocab = s.model.options().vocabSize;
-            at::Tensor logits = out.logits.reshape({-1, vocab});
-            at::Tensor flat = target.reshape({-1});
-            at::Tensor summed = at::cross_entropy_loss(logits, flat, {}, at::Reduction::Sum);
-            at::Tensor correct = (at::argmax(logits, -1) == flat).sum().to(at::kDouble);
-            at::Tensor numbers = at::stack({summed.to(at::kDouble), correct}).to(at::kCPU);
+            at::Tensor hidden = out.droppedLast.reshape({-1, out.droppedLast.size(2)});
+            const DecoderLoss decoder = DecoderCrossEntropy(hidden, s.model.decoderWeight(), s.model.decoderBias(),
+                                                            target.reshape({-1}), s.chunkRows, /*withGrad=*/false,
+                                                            /*countCorrect=*/true);
+            at::Tensor numbers = at::stack({decoder.sumCrossEntropy.to(at::kDouble), decoder.correct.to(at::kDouble)}).to(at::kCPU);
             const double* n = numbers.data_ptr<double>();
-            return EvalResult{n[0], flat.numel(), static_cast<int64_t>(n[1])};
+            return EvalResult{n[0], hidden.size(0), static_cast<int64_t>(n[1])};
           },
           [](Napi::Env env, EvalResult& r) -> Napi::Value {
             Napi::Object o = Napi::Object::New(env);

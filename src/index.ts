@@ -8,6 +8,7 @@ export { NativeLoadError } from './native/loader.js';
 export { benchmarkMatmul, matmul, randn, BenchmarkMatmulSchema, type BenchmarkMatmulOptions, type MatmulInput } from './ops.js';
 export { LanguageModelConfigSchema, type LanguageModelConfig, type LanguageModelConfigInput } from './model/config.js';
 export {
+  EngineOptionsSchema,
   LanguageModel,
   StepHyperSchema,
   type DropoutMasks,

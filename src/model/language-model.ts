@@ -134,6 +134,15 @@ const LmBatchSchema = z
 
 const StateNameSchema = z.enum(['train', 'eval']);
 
+/** How the engine runs (not part of the model: a saved model loads with any of these). */
+export const EngineOptionsSchema = z.object({
+  device: DeviceSchema.default('cpu'),
+  /** Rows of vocabulary logits decoded at a time (bounds peak memory); 0: about 64 MB of logits. */
+  lossChunkRows: z.number().int().nonnegative().default(0),
+});
+
+export type EngineOptionsInput = z.input<typeof EngineOptionsSchema>;
+
 export const SaveOptionsSchema = z.object({
   /** The vocabulary, in id order: its length must be the model's vocabSize. */
   vocab: z.array(z.string()),
@@ -151,12 +160,16 @@ export class LanguageModel {
   readonly device: string;
   readonly #engine: NativeLanguageModel;
 
-  constructor(config: LanguageModelConfigInput, options: { device?: string } = {}) {
+  constructor(config: LanguageModelConfigInput, options: EngineOptionsInput = {}) {
     this.config = validate(LanguageModelConfigSchema, config, 'language model config');
-    this.device = validate(DeviceSchema.default('cpu'), options.device, 'device');
+    const engine = validate(EngineOptionsSchema, options, 'engine options');
+    this.device = engine.device;
     const { vocabSize, embSize, hiddenSize, numLayers, padId } = this.config;
     const Engine = native().LanguageModel as unknown as new (options: object, device: string) => NativeLanguageModel;
-    this.#engine = new Engine({ vocabSize, embSize, hiddenSize, numLayers, padId, ...effectiveDropouts(this.config) }, this.device);
+    this.#engine = new Engine(
+      { vocabSize, embSize, hiddenSize, numLayers, padId, ...effectiveDropouts(this.config), lossChunkRows: engine.lossChunkRows },
+      this.device,
+    );
   }
 
   /** Every parameter with fastai's state_dict name, shape, layer group, and the names that alias it. */
@@ -261,13 +274,17 @@ export class LanguageModel {
   }
 
   /** Opens a model directory; every tensor must fit the configured model (the first that does not is named). */
-  static load(dir: string, options: { device?: string; optimizer?: boolean } = {}): { model: LanguageModel; vocab: string[]; config: ModelConfigFile } {
+  static load(
+    dir: string,
+    options: EngineOptionsInput & { optimizer?: boolean } = {},
+  ): { model: LanguageModel; vocab: string[]; config: ModelConfigFile } {
     const { config, vocab, weights, optimizer } = readModelDirectory(dir);
-    const model = new LanguageModel(config.model, { device: options.device });
+    const { optimizer: withOptimizer, ...engine } = options;
+    const model = new LanguageModel(config.model, engine);
     try {
       model.#loadWeights(weights, path.join(dir, FILES.weights));
       if (config.training.frozenBefore > 0) model.freezeTo(config.training.frozenBefore, { clearState: true });
-      if (optimizer && options.optimizer !== false) {
+      if (optimizer && withOptimizer !== false) {
         for (const [key, t] of optimizer) {
           const dot = key.lastIndexOf('.');
           model.#engine.setOptimizerState(key.slice(0, dot), key.slice(dot + 1), t.data);

@@ -70,7 +70,7 @@ describe('language model structure', () => {
     expect(() => new LanguageModel({ vocabSize: 10, padId: 10 })).toThrow('language model config: padId: padId must be below vocabSize');
     expect(() => new LanguageModel({ vocabSize: 10, embedP: 1 })).toThrow(/embedP: /);
     expect(() => new LanguageModel({ vocabSize: 10, hidenSize: 3 } as never)).toThrow(/Unrecognized key: "hidenSize"/);
-    expect(() => new LanguageModel(small, { device: 'tpu' })).toThrow(/^device: /);
+    expect(() => new LanguageModel(small, { device: 'tpu' })).toThrow(/^engine options: device: /);
   });
 });
 
