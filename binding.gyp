@@ -26,6 +26,7 @@
         "native/lm_loss.cc",
         "native/ops.cc",
         "native/optimizer.cc",
+        "native/precision.cc",
         "native/runtime.cc",
         "native/tensor_js.cc"
       ],

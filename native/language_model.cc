@@ -20,6 +20,7 @@
 #include "errors.h"
 #include "lm_loss.h"
 #include "optimizer.h"
+#include "precision.h"
 #include "runtime.h"
 #include "tensor_js.h"
 
@@ -28,15 +29,17 @@ namespace ulmfit {
 namespace {
 
 struct LmSession {
-  LmSession(const AwdLstmOptions& options, const c10::Device& device, int64_t lossChunkRows)
+  LmSession(const AwdLstmOptions& options, const c10::Device& device, int64_t lossChunkRows, Precision precision)
       : model(options),
         optimizer(model.parameters(), static_cast<int>(options.numLayers) + 1),
-        chunkRows(lossChunkRows > 0 ? lossChunkRows : DefaultChunkRows(options.vocabSize)) {
+        chunkRows(lossChunkRows > 0 ? lossChunkRows : DefaultChunkRows(options.vocabSize)),
+        precision(precision) {
     model.To(device);
   }
   AwdLstmLm model;
   GroupOptimizer optimizer;
   int64_t chunkRows;  // rows of logits decoded at a time
+  Precision precision;
   LstmState trainState, evalState;
   std::optional<DropoutMasks> fixedMasks;  // replace the random masks while set
   bool recordMasks = false;
@@ -182,7 +185,9 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
       const c10::Device device = ParseDevice(ArgString(info, 1, "device"));
       const double chunk = NumberField(info[0].As<Napi::Object>(), "lossChunkRows", 0, "options");
       if (!(chunk >= 0 && chunk <= 1e9)) throw ArgumentError("options.lossChunkRows must be a non-negative integer");
-      session_ = std::make_shared<LmSession>(options, device, static_cast<int64_t>(chunk));
+      const Napi::Value precision = info[0].As<Napi::Object>().Get("precision");
+      const Precision p = precision.IsString() ? ParsePrecision(precision.As<Napi::String>().Utf8Value()) : Precision::Fp32;
+      session_ = std::make_shared<LmSession>(options, device, static_cast<int64_t>(chunk), p);
     } catch (const Napi::Error&) {
       throw;
     } catch (...) {
@@ -395,6 +400,7 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
           [session, input, target, hyper, alpha, beta]() {
             BusyRelease release{session};
             LmSession& s = *session;
+            AutocastScope autocast(s.precision, s.model.device().type());
             const ForwardOutputs out = s.model.Forward(input, /*training=*/true, s.trainState,
                                                        s.fixedMasks ? &*s.fixedMasks : nullptr,
                                                        s.recordMasks ? &s.lastMasks : nullptr);
@@ -407,10 +413,12 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
             at::Tensor objective = (hidden * decoder.dInput).sum();
             at::Tensor regulariser = at::zeros({}, crossEntropy.options());
             // AR on the dropped last-layer output, TAR on its raw output (training only, as in fastai).
-            if (alpha != 0.0) regulariser = regulariser + alpha * out.droppedLast.pow(2).mean();
+            // In fp32 whatever the precision: the loss is always fp32.
+            if (alpha != 0.0) regulariser = regulariser + alpha * out.droppedLast.to(at::kFloat).pow(2).mean();
             if (beta != 0.0 && out.rawLast.size(1) > 1) {
               const int64_t t = out.rawLast.size(1);
-              regulariser = regulariser + beta * (out.rawLast.narrow(1, 1, t - 1) - out.rawLast.narrow(1, 0, t - 1)).pow(2).mean();
+              const at::Tensor raw = out.rawLast.to(at::kFloat);
+              regulariser = regulariser + beta * (raw.narrow(1, 1, t - 1) - raw.narrow(1, 0, t - 1)).pow(2).mean();
             }
             s.optimizer.ZeroGrad();
             (objective + regulariser).backward();
@@ -456,6 +464,7 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
           [session, input, target]() {
             BusyRelease release{session};
             LmSession& s = *session;
+            AutocastScope autocast(s.precision, s.model.device().type());
             const ForwardOutputs out = s.model.Forward(input, /*training=*/false, s.evalState);
             at::Tensor hidden = out.droppedLast.reshape({-1, out.droppedLast.size(2)});
             const DecoderLoss decoder = DecoderCrossEntropy(hidden, s.model.decoderWeight(), s.model.decoderBias(),

@@ -139,6 +139,8 @@ export const EngineOptionsSchema = z.object({
   device: DeviceSchema.default('cpu'),
   /** Rows of vocabulary logits decoded at a time (bounds peak memory); 0: about 64 MB of logits. */
   lossChunkRows: z.number().int().nonnegative().default(0),
+  /** bf16: autocast with fp32 master weights and an fp32 loss (pays off where the CPU has AVX512-BF16 or AMX). */
+  precision: z.enum(['fp32', 'bf16']).default('fp32'),
 });
 
 export type EngineOptionsInput = z.input<typeof EngineOptionsSchema>;
@@ -158,16 +160,18 @@ export type SaveOptions = z.input<typeof SaveOptionsSchema>;
 export class LanguageModel {
   readonly config: LanguageModelConfig;
   readonly device: string;
+  readonly precision: 'fp32' | 'bf16';
   readonly #engine: NativeLanguageModel;
 
   constructor(config: LanguageModelConfigInput, options: EngineOptionsInput = {}) {
     this.config = validate(LanguageModelConfigSchema, config, 'language model config');
     const engine = validate(EngineOptionsSchema, options, 'engine options');
     this.device = engine.device;
+    this.precision = engine.precision;
     const { vocabSize, embSize, hiddenSize, numLayers, padId } = this.config;
     const Engine = native().LanguageModel as unknown as new (options: object, device: string) => NativeLanguageModel;
     this.#engine = new Engine(
-      { vocabSize, embSize, hiddenSize, numLayers, padId, ...effectiveDropouts(this.config), lossChunkRows: engine.lossChunkRows },
+      { vocabSize, embSize, hiddenSize, numLayers, padId, ...effectiveDropouts(this.config), lossChunkRows: engine.lossChunkRows, precision: engine.precision },
       this.device,
     );
   }

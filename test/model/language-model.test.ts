@@ -240,3 +240,31 @@ describe('dropout', () => {
     model.dispose();
   });
 });
+
+describe('bf16 mixed precision', () => {
+  it('stays close to fp32 on the same weights and batch', async () => {
+    const fp32 = new LanguageModel({ ...small, dropMult: 0 });
+    const bf16 = new LanguageModel({ ...small, dropMult: 0 }, { precision: 'bf16' });
+    for (const p of fp32.parameters().parameters) bf16.setTensor(p.name, fp32.getTensor(p.name).data);
+    const a = await fp32.trainStep(lmBatch(4, 8), { groups: groupsOf(0) });
+    const b = await bf16.trainStep(lmBatch(4, 8), { groups: groupsOf(0) });
+    expect(Math.abs(b.crossEntropy - a.crossEntropy) / a.crossEntropy).toBeLessThan(0.02);
+    expect(bf16.getTensor('0.encoder.weight').data).toBeInstanceOf(Float32Array); // fp32 master weights
+    fp32.dispose();
+    bf16.dispose();
+  });
+
+  it('sees the weights the previous step wrote (the autocast weight cache is cleared every step)', async () => {
+    const a = new LanguageModel({ ...small, dropMult: 0 }, { precision: 'bf16' });
+    await a.trainStep(lmBatch(4, 8), { groups: groupsOf(0.05) });
+    // b starts where a is now: same weights and hidden state.
+    const b = new LanguageModel({ ...small, dropMult: 0 }, { precision: 'bf16' });
+    for (const p of a.parameters().parameters) b.setTensor(p.name, a.getTensor(p.name).data);
+    b.setState('train', 4, a.getState('train').map((l) => ({ h: l.h.data, c: l.c.data })));
+    const second = await a.trainStep(lmBatch(4, 8, 3), { groups: groupsOf(0) });
+    const fresh = await b.trainStep(lmBatch(4, 8, 3), { groups: groupsOf(0) });
+    expect(second.loss).toBe(fresh.loss);
+    a.dispose();
+    b.dispose();
+  });
+});
