@@ -28,7 +28,8 @@
         "native/optimizer.cc",
         "native/precision.cc",
         "native/runtime.cc",
-        "native/tensor_js.cc"
+        "native/tensor_js.cc",
+        "native/torch_thread.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

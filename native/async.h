@@ -1,7 +1,7 @@
-// Heavy calls run off the JS thread: a Task is a baton that carries its inputs to a libuv worker thread,
-// runs the LibTorch work there, and settles a Promise back on the JS thread. LibTorch keeps the intra-op
-// thread count, grad mode and autocast state per thread, so each Task applies its ThreadSettings inside
-// Execute, on the thread that does the work.
+// Heavy calls run off the JS thread: a Task is a baton that carries its inputs to a libuv worker, which
+// hands the LibTorch work to the one LibTorch thread (torch_thread.h) and waits, then settles a Promise
+// back on the JS thread. LibTorch keeps the intra-op thread count, grad mode and autocast state per
+// thread, so each Task applies its ThreadSettings on the thread that does the work, every time.
 #pragma once
 
 #include <napi.h>
@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "errors.h"
+#include "torch_thread.h"
 
 namespace ulmfit {
 
@@ -44,8 +45,10 @@ class Task : public Napi::AsyncWorker {
 
   void Execute() override {
     try {
-      settings_.Apply();
-      result_.emplace(work_());
+      RunOnTorchThread([this] {
+        settings_.Apply();
+        result_.emplace(work_());
+      });
     } catch (...) {
       error_ = DescribeCurrentException();
       SetError(error_.message);
