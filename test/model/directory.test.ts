@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -129,6 +130,41 @@ describe('model directory', () => {
     expect(() => LanguageModel.load(dir)).toThrow(`${file}: missing tensor "1.decoder.bias"`);
     rewrite([...stored.values(), { name: '2.extra', shape: [1], data: new Float32Array(1) }]);
     expect(() => LanguageModel.load(dir)).toThrow(`${file}: unexpected tensor "2.extra" (not part of this model)`);
+    model.dispose();
+  });
+});
+
+// .ci/run installs the safetensors Python package and points ULMFIT_TEST_PYTHONPATH at it, so there this
+// never skips; elsewhere it runs where `python3 -c 'import safetensors'` works with that path.
+const pythonPath = process.env.ULMFIT_TEST_PYTHONPATH ?? '';
+const pythonHasSafetensors =
+  spawnSync('python3', ['-c', 'import safetensors.numpy'], { env: { ...process.env, PYTHONPATH: pythonPath } }).status === 0;
+
+describe('interchange', () => {
+  it.skipIf(!pythonHasSafetensors && !process.env.ULMFIT_TEST_PYTHONPATH)('weights.safetensors reads in Python with the safetensors package', () => {
+    const model = new LanguageModel(config);
+    const dir = path.join(scratch, 'python');
+    model.save(dir, { vocab });
+    const code = [
+      'import json, sys',
+      'from safetensors.numpy import load_file',
+      'from safetensors import safe_open',
+      'w = load_file(sys.argv[1])',
+      "meta = safe_open(sys.argv[1], 'np').metadata()",
+      "print(json.dumps({'keys': {k: [list(v.shape), float(v.sum())] for k, v in w.items()}, 'aliases': json.loads(meta['aliases'])}))",
+    ].join('\n');
+    const run = spawnSync('python3', ['-c', code, path.join(dir, 'weights.safetensors')], {
+      env: { ...process.env, PYTHONPATH: pythonPath },
+      encoding: 'utf8',
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const read = JSON.parse(run.stdout);
+    for (const p of model.parameters().parameters) {
+      const [shape, sum] = read.keys[p.name];
+      expect(shape).toEqual(p.shape);
+      expect(sum).toBeCloseTo(model.getTensor(p.name).data.reduce((a, b) => a + b, 0), 3);
+    }
+    expect(read.aliases['1.decoder.weight']).toBe('0.encoder.weight');
     model.dispose();
   });
 });
