@@ -9,7 +9,6 @@
 #include <ATen/ops/zeros.h>
 
 #include <atomic>
-#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -427,7 +426,7 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
             for (const auto& [param, grad] : {std::pair{s.model.decoderWeight(), decoder.dWeight},
                                               std::pair{s.model.decoderBias(), decoder.dBias}}) {
               if (!param.requires_grad()) continue;
-              at::Tensor& g = const_cast<at::Tensor&>(param).mutable_grad();
+              at::Tensor& g = param.mutable_grad();
               if (g.defined()) g.add_(grad);
               else g = grad;
             }
