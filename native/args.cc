@@ -59,15 +59,18 @@ Napi::Float32Array ArgFloat32Array(const Napi::CallbackInfo& info, size_t index,
 }
 
 std::vector<int64_t> ArgShape(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  Napi::Value v = Arg(info, index, name);
-  if (!v.IsArray()) throw ArgumentError(std::string(name) + " must be an array of non-negative integers");
-  Napi::Array array = v.As<Napi::Array>();
+  return ShapeFrom(Arg(info, index, name), name);
+}
+
+std::vector<int64_t> ShapeFrom(const Napi::Value& value, const std::string& name) {
+  if (!value.IsArray()) throw ArgumentError(name + " must be an array of non-negative integers");
+  Napi::Array array = value.As<Napi::Array>();
   std::vector<int64_t> shape;
   for (uint32_t i = 0; i < array.Length(); i++) {
     Napi::Value item = array.Get(i);
     const double d = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : NAN;
     if (!IsInteger(d) || d < 0 || d > 9007199254740991.0) {
-      throw ArgumentError(std::string(name) + "[" + std::to_string(i) + "] must be a non-negative integer");
+      throw ArgumentError(name + "[" + std::to_string(i) + "] must be a non-negative integer");
     }
     shape.push_back(static_cast<int64_t>(d));
   }

@@ -16,5 +16,6 @@ std::string ArgString(const Napi::CallbackInfo& info, size_t index, const char* 
 Napi::Float32Array ArgFloat32Array(const Napi::CallbackInfo& info, size_t index, const char* name);
 // A tensor shape: an array of non-negative integers.
 std::vector<int64_t> ArgShape(const Napi::CallbackInfo& info, size_t index, const char* name);
+std::vector<int64_t> ShapeFrom(const Napi::Value& value, const std::string& name);
 
 }  // namespace ulmfit

@@ -26,22 +26,26 @@ class Task : public Napi::AsyncWorker {
  public:
   using Work = std::function<Result()>;
   using ToJs = std::function<Napi::Value(Napi::Env, Result&)>;
+  using Settle = std::function<void()>;
 
   // Queues `work` on a worker thread; the Promise resolves with toJs(result) or rejects with a JS Error.
-  static Napi::Promise Run(Napi::Env env, const char* name, ThreadSettings settings, Work work, ToJs toJs) {
-    auto* task = new Task(env, name, settings, std::move(work), std::move(toJs));
+  // `settle` runs on the JS thread just before the Promise settles, however the work ended.
+  static Napi::Promise Run(Napi::Env env, const char* name, ThreadSettings settings, Work work, ToJs toJs,
+                           Settle settle = {}) {
+    auto* task = new Task(env, name, settings, std::move(work), std::move(toJs), std::move(settle));
     Napi::Promise promise = task->deferred_.Promise();
     task->Queue();  // the worker deletes itself after OnOK/OnError
     return promise;
   }
 
  private:
-  Task(Napi::Env env, const char* name, ThreadSettings settings, Work work, ToJs toJs)
+  Task(Napi::Env env, const char* name, ThreadSettings settings, Work work, ToJs toJs, Settle settle)
       : Napi::AsyncWorker(env, name),
         deferred_(Napi::Promise::Deferred::New(env)),
         settings_(settings),
         work_(std::move(work)),
-        toJs_(std::move(toJs)) {}
+        toJs_(std::move(toJs)),
+        settle_(std::move(settle)) {}
 
   void Execute() override {
     try {
@@ -57,6 +61,7 @@ class Task : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::HandleScope scope(Env());
+    if (settle_) settle_();
     try {
       deferred_.Resolve(toJs_(Env(), *result_));
     } catch (const Napi::Error& e) {
@@ -68,6 +73,7 @@ class Task : public Napi::AsyncWorker {
 
   void OnError(const Napi::Error&) override {
     Napi::HandleScope scope(Env());
+    if (settle_) settle_();
     deferred_.Reject(ToJsError(Env(), error_).Value());
   }
 
@@ -75,6 +81,7 @@ class Task : public Napi::AsyncWorker {
   ThreadSettings settings_;
   Work work_;
   ToJs toJs_;
+  Settle settle_;
   std::optional<Result> result_;
   NativeError error_;
 };

@@ -43,13 +43,7 @@ struct LmSession {
   std::optional<DropoutMasks> fixedMasks;  // replace the random masks while set
   bool recordMasks = false;
   DropoutMasks lastMasks;                   // what the last training step applied, when recording
-  std::atomic<bool> busy{false};
-};
-
-// Clears the busy flag when a step's work ends, however it ends.
-struct BusyRelease {
-  std::shared_ptr<LmSession> session;
-  ~BusyRelease() { session->busy.store(false); }
+  std::atomic<bool> busy{false};            // from a step's call until its promise settles
 };
 
 double NumberField(const Napi::Object& object, const char* field, double fallback, const std::string& where) {
@@ -140,15 +134,6 @@ at::Tensor TokensFrom(const Napi::CallbackInfo& info, size_t index, const char* 
   }
   // from_blob views the JS memory; the int64 copy made here is what the worker owns.
   return at::from_blob(ids.Data(), {batchSize, seqLen}, at::kInt).to(device, at::kLong);
-}
-
-void CopyInto(const at::Tensor& target, const Napi::Float32Array& data, const std::string& what) {
-  if (static_cast<int64_t>(data.ElementLength()) != target.numel()) {
-    throw ArgumentError(what + ": " + std::to_string(data.ElementLength()) + " values given, the tensor " +
-                        c10::str(target.sizes()) + " holds " + std::to_string(target.numel()));
-  }
-  at::NoGradGuard noGrad;
-  target.copy_(at::from_blob(const_cast<float*>(data.Data()), target.sizes(), at::kFloat));
 }
 
 // The (input, target) pair of a step: arguments 0..3 are input, target, batchSize, seqLen.
@@ -397,7 +382,6 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
       return Task<TrainResult>::Run(
           info.Env(), "ulmfit.LanguageModel.trainStep", SettingsOf(info.Env(), /*gradEnabled=*/true),
           [session, input, target, hyper, alpha, beta]() {
-            BusyRelease release{session};
             LmSession& s = *session;
             AutocastScope autocast(s.precision, s.model.device().type());
             const ForwardOutputs out = s.model.Forward(input, /*training=*/true, s.trainState,
@@ -448,7 +432,8 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
             o.Set("gradNorm", r.gradNorm);
             o.Set("skipped", r.skipped);
             return o;
-          });
+          },
+          [session]() { session->busy.store(false); });
     });
   }
 
@@ -461,7 +446,6 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
       return Task<EvalResult>::Run(
           info.Env(), "ulmfit.LanguageModel.evalStep", SettingsOf(info.Env(), /*gradEnabled=*/false),
           [session, input, target]() {
-            BusyRelease release{session};
             LmSession& s = *session;
             AutocastScope autocast(s.precision, s.model.device().type());
             const ForwardOutputs out = s.model.Forward(input, /*training=*/false, s.evalState);
@@ -479,7 +463,8 @@ class LanguageModel : public Napi::ObjectWrap<LanguageModel> {
             o.Set("tokens", static_cast<double>(r.tokens));
             o.Set("correct", static_cast<double>(r.correct));
             return o;
-          });
+          },
+          [session]() { session->busy.store(false); });
     });
   }
 

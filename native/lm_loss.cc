@@ -9,7 +9,6 @@
 #include <ATen/ops/zeros.h>
 #include <ATen/ops/zeros_like.h>
 #include <ATen/ops/empty_like.h>
-#include <ATen/ops/full.h>
 
 #include <algorithm>
 
@@ -34,12 +33,13 @@ DecoderLoss DecoderCrossEntropy(const at::Tensor& input, const at::Tensor& weigh
     const at::Tensor xc = x.narrow(0, start, n);
     const at::Tensor tc = target.narrow(0, start, n).unsqueeze(1);
     at::Tensor logProbs = at::log_softmax(at::linear(xc, w, b).to(at::kFloat), 1);
-    out.sumCrossEntropy -= logProbs.gather(1, tc).sum();
+    const at::Tensor picked = logProbs.gather(1, tc);  // log-probability of each row's target
+    out.sumCrossEntropy -= picked.sum();
     if (countCorrect) out.correct += (at::argmax(logProbs, 1, /*keepdim=*/true) == tc).sum();
     if (withGrad) {
       // d(mean CE)/d(logits) = (softmax - one_hot(target)) / rows, formed in place of the log-probabilities.
       at::Tensor dLogits = logProbs.exp_();
-      dLogits.scatter_add_(1, tc, at::full({n, 1}, -1.0, dLogits.options()));
+      dLogits.scatter_(1, tc, picked.exp() - 1.0);
       dLogits.div_(static_cast<double>(rows));
       const at::Tensor dl = dLogits.to(x.scalar_type());
       out.dInput.narrow(0, start, n).copy_(at::matmul(dl, w));

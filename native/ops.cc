@@ -3,13 +3,10 @@
 // Per-operator headers instead of <ATen/ATen.h>: a fraction of the compile time.
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
-#include <ATen/ops/empty.h>
 #include <ATen/ops/matmul.h>
 #include <ATen/ops/randn.h>
 
 #include <chrono>
-#include <cstring>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -24,30 +21,6 @@ namespace ulmfit {
 
 namespace {
 
-std::string ShapeText(const std::vector<int64_t>& shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); i++) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
-// Copies a Float32Array into a tensor of the given shape on the JS thread, so the worker owns its input.
-at::Tensor TensorFrom(const Napi::Float32Array& data, const std::vector<int64_t>& shape, const char* name) {
-  int64_t numel = 1;
-  for (int64_t d : shape) {
-    if (d != 0 && numel > std::numeric_limits<int64_t>::max() / d) {
-      throw ArgumentError(std::string(name) + " shape " + ShapeText(shape) + " has too many elements");
-    }
-    numel *= d;
-  }
-  if (numel != static_cast<int64_t>(data.ElementLength())) {
-    throw ArgumentError(std::string(name) + " has " + std::to_string(data.ElementLength()) + " values but its shape " +
-                        ShapeText(shape) + " needs " + std::to_string(numel));
-  }
-  at::Tensor t = at::empty(shape, at::kFloat);
-  if (numel > 0) std::memcpy(t.data_ptr<float>(), data.Data(), sizeof(float) * numel);
-  return t;
-}
-
 struct Timing {
   double seconds;
   double gflops;
@@ -58,8 +31,8 @@ struct Timing {
 }  // namespace
 
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
-  at::Tensor a = TensorFrom(ArgFloat32Array(info, 0, "a"), ArgShape(info, 1, "aShape"), "a");
-  at::Tensor b = TensorFrom(ArgFloat32Array(info, 2, "b"), ArgShape(info, 3, "bShape"), "b");
+  at::Tensor a = TensorFromArray(ArgFloat32Array(info, 0, "a"), ArgShape(info, 1, "aShape"), "a");
+  at::Tensor b = TensorFromArray(ArgFloat32Array(info, 2, "b"), ArgShape(info, 3, "bShape"), "b");
   const at::Device device = ParseDevice(ArgString(info, 4, "device"));
   return Task<at::Tensor>::Run(
       info.Env(), "ulmfit.matmul", SettingsOf(info.Env()),

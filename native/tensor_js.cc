@@ -1,10 +1,15 @@
 #include "tensor_js.h"
 
+#include <ATen/core/grad_mode.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/from_blob.h>
+#include <c10/util/StringUtil.h>
 
 #include <cstring>
+#include <limits>
 #include <vector>
 
+#include "args.h"
 #include "errors.h"
 
 namespace ulmfit {
@@ -21,33 +26,38 @@ Napi::Object TensorToJs(Napi::Env env, const at::Tensor& t) {
   return out;
 }
 
-at::Tensor TensorFromJs(const Napi::Value& value, const std::string& what) {
-  if (!value.IsObject()) throw ArgumentError(what + " must be { data: Float32Array, shape: number[] }");
-  const Napi::Object o = value.As<Napi::Object>();
-  const Napi::Value data = o.Get("data");
-  const Napi::Value shape = o.Get("shape");
-  if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array || !shape.IsArray()) {
-    throw ArgumentError(what + " must be { data: Float32Array, shape: number[] }");
-  }
-  std::vector<int64_t> sizes;
+at::Tensor TensorFromArray(const Napi::Float32Array& data, const std::vector<int64_t>& shape, const std::string& name) {
   int64_t numel = 1;
-  const Napi::Array dims = shape.As<Napi::Array>();
-  for (uint32_t i = 0; i < dims.Length(); i++) {
-    const Napi::Value d = dims.Get(i);
-    const double v = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : -1;
-    if (!(v >= 0 && v <= 1e12 && v == static_cast<double>(static_cast<int64_t>(v)))) {
-      throw ArgumentError(what + ".shape[" + std::to_string(i) + "] must be a non-negative integer");
+  for (int64_t d : shape) {
+    if (d != 0 && numel > std::numeric_limits<int64_t>::max() / d) {
+      throw ArgumentError(name + " shape " + c10::str(at::IntArrayRef(shape)) + " has too many elements");
     }
-    sizes.push_back(static_cast<int64_t>(v));
-    numel *= sizes.back();
+    numel *= d;
   }
-  const Napi::Float32Array values = data.As<Napi::Float32Array>();
-  if (static_cast<int64_t>(values.ElementLength()) != numel) {
-    throw ArgumentError(what + " has " + std::to_string(values.ElementLength()) + " values, its shape needs " + std::to_string(numel));
+  if (numel != static_cast<int64_t>(data.ElementLength())) {
+    throw ArgumentError(name + " has " + std::to_string(data.ElementLength()) + " values but its shape " +
+                        c10::str(at::IntArrayRef(shape)) + " needs " + std::to_string(numel));
   }
-  at::Tensor t = at::empty(sizes, at::kFloat);
-  if (numel > 0) std::memcpy(t.data_ptr<float>(), values.Data(), sizeof(float) * numel);
+  at::Tensor t = at::empty(shape, at::kFloat);
+  if (numel > 0) std::memcpy(t.data_ptr<float>(), data.Data(), sizeof(float) * numel);
   return t;
+}
+
+at::Tensor TensorFromJs(const Napi::Value& value, const std::string& name) {
+  const Napi::Value data = value.IsObject() ? value.As<Napi::Object>().Get("data") : Napi::Value();
+  if (data.IsEmpty() || !data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw ArgumentError(name + " must be { data: Float32Array, shape: number[] }");
+  }
+  return TensorFromArray(data.As<Napi::Float32Array>(), ShapeFrom(value.As<Napi::Object>().Get("shape"), name + ".shape"), name);
+}
+
+void CopyInto(const at::Tensor& target, const Napi::Float32Array& data, const std::string& what) {
+  if (static_cast<int64_t>(data.ElementLength()) != target.numel()) {
+    throw ArgumentError(what + ": " + std::to_string(data.ElementLength()) + " values given, the tensor " +
+                        c10::str(target.sizes()) + " holds " + std::to_string(target.numel()));
+  }
+  at::NoGradGuard noGrad;
+  target.copy_(at::from_blob(const_cast<float*>(data.Data()), target.sizes(), at::kFloat));
 }
 
 }  // namespace ulmfit
