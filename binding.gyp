@@ -24,6 +24,7 @@
         "native/errors.cc",
         "native/language_model.cc",
         "native/lm_loss.cc",
+        "native/mapped_file.cc",
         "native/ops.cc",
         "native/optimizer.cc",
         "native/precision.cc",

@@ -5,6 +5,7 @@
 #include "device.h"
 #include "errors.h"
 #include "language_model.h"
+#include "mapped_file.h"
 #include "ops.h"
 #include "runtime.h"
 
@@ -30,6 +31,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<Matmul>(env, exports, "matmul");
   Export<Randn>(env, exports, "randn");
   Export<BenchmarkMatmul>(env, exports, "benchmarkMatmul");
+  Export<MapFile>(env, exports, "mapFile");
   exports.Set("LanguageModel", DefineLanguageModel(env));
   return exports;
 }

@@ -13,6 +13,12 @@ export interface NativeInfo {
   backends: { openmp: boolean; mkl: boolean; mkldnn: boolean; lapack: boolean };
 }
 
+/** A read-only memory map of a file (native/mapped_file.cc); views keep the mapping alive. */
+export interface NativeMappedFile {
+  byteLength: number;
+  view(byteOffset: number, byteLength: number): ArrayBuffer;
+}
+
 export interface NativeAddon {
   torchVersion: string;
   torchRelease: string;
@@ -23,6 +29,7 @@ export interface NativeAddon {
   checkDevice(device: string): string;
   matmul(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], device: string): Promise<NativeTensor>;
   randn(shape: number[], device: string): Promise<NativeTensor>;
+  mapFile(path: string): NativeMappedFile;
   /** The AWD-LSTM engine class (native/language_model.cc); src/model/language-model.ts wraps it. */
   LanguageModel: unknown;
   benchmarkMatmul(
