@@ -1,6 +1,6 @@
 // The model directory, the on-disk format every stage uses:
 //   config.json           format and version, model kind and sizes, the vocabulary contract, checksums
-//   vocab.json            the vocabulary, id order
+//   vocab.json            {"tokens": the vocabulary in id order, "classes": a classifier's class list}
 //   weights.safetensors   fastai's key names; the tied embedding is stored once (aliases in the metadata)
 //   optimizer.safetensors optional: <parameter>.<exp_avg|exp_avg_sq|step|momentum_buffer>
 // A save replaces the whole directory atomically; a load checks every file against its checksum and every
@@ -12,6 +12,7 @@ import { z } from 'zod';
 
 import { sha256, writeDirectoryAtomic } from '../io/atomic-dir.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../io/safetensors.js';
+import { parseVocabularyFile, Vocabulary, VocabularyError } from '../text/vocabulary.js';
 import { LanguageModelConfigSchema } from './config.js';
 
 export const MODEL_FORMAT = 'ulmfit-model';
@@ -57,6 +58,8 @@ export function vocabularyHash(vocab: readonly string[]): string {
 export interface DirectoryContents {
   config: Omit<ModelConfigFile, 'files' | 'format' | 'formatVersion'>;
   vocab: readonly string[];
+  /** A classifier's class list, in class-id order. */
+  classes?: readonly string[];
   weights: NamedTensor[];
   aliases: Record<string, string>;
   optimizer?: NamedTensor[];
@@ -64,7 +67,7 @@ export interface DirectoryContents {
 
 export function writeModelDirectory(dir: string, contents: DirectoryContents): void {
   const files: Record<string, Buffer> = {
-    [FILES.vocab]: Buffer.from(JSON.stringify(contents.vocab) + '\n'),
+    [FILES.vocab]: Buffer.from(JSON.stringify(new Vocabulary(contents.vocab).toFile(contents.classes)) + '\n'),
     [FILES.weights]: encodeSafetensors(contents.weights, { format: 'pt', aliases: JSON.stringify(contents.aliases) }),
   };
   if (contents.optimizer) files[FILES.optimizer] = encodeSafetensors(contents.optimizer, { format: 'ulmfit-optimizer' });
@@ -89,7 +92,13 @@ function readChecked(dir: string, name: string, entry: z.infer<typeof FileEntryS
   return bytes;
 }
 
-export function readModelDirectory(dir: string): { config: ModelConfigFile; vocab: string[]; weights: Map<string, NamedTensor>; optimizer: Map<string, NamedTensor> | null } {
+export function readModelDirectory(dir: string): {
+  config: ModelConfigFile;
+  vocab: string[];
+  classes: string[] | null;
+  weights: Map<string, NamedTensor>;
+  optimizer: Map<string, NamedTensor> | null;
+} {
   const configFile = path.join(dir, FILES.config);
   let raw: unknown;
   try {
@@ -109,16 +118,23 @@ export function readModelDirectory(dir: string): { config: ModelConfigFile; voca
     throw new ModelDirectoryError(`${configFile}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const config = parsed.data;
-  const vocab = JSON.parse(readChecked(dir, FILES.vocab, config.files[FILES.vocab]).toString('utf8')) as unknown;
-  if (!Array.isArray(vocab) || !vocab.every((t) => typeof t === 'string')) {
-    throw new ModelDirectoryError(`${path.join(dir, FILES.vocab)} must be a JSON array of strings`);
+  const vocabFile = path.join(dir, FILES.vocab);
+  let vocab: string[];
+  let classes: string[] | null;
+  try {
+    const parsed = parseVocabularyFile(readChecked(dir, FILES.vocab, config.files[FILES.vocab]).toString('utf8'), vocabFile);
+    vocab = parsed.tokens;
+    classes = parsed.classes ?? null;
+  } catch (error) {
+    if (error instanceof VocabularyError) throw new ModelDirectoryError(error.message);
+    throw error;
   }
   if (vocab.length !== config.vocabulary.size || vocabularyHash(vocab) !== config.vocabulary.sha256) {
-    throw new ModelDirectoryError(`${path.join(dir, FILES.vocab)} does not match the vocabulary contract in ${FILES.config}`);
+    throw new ModelDirectoryError(`${vocabFile} does not match the vocabulary contract in ${FILES.config}`);
   }
   const weights = decodeSafetensors(readChecked(dir, FILES.weights, config.files[FILES.weights]), path.join(dir, FILES.weights)).tensors;
   const optimizer = config.files[FILES.optimizer]
     ? decodeSafetensors(readChecked(dir, FILES.optimizer, config.files[FILES.optimizer]), path.join(dir, FILES.optimizer)).tensors
     : null;
-  return { config, vocab, weights, optimizer };
+  return { config, vocab, classes, weights, optimizer };
 }
