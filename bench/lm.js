@@ -1,6 +1,6 @@
-// The benchmark harness: `npm run bench -- <name> [options]`. Each cell runs ulmfit and the plain PyTorch
-// reference in their own processes, interleaved (rounds), and reports medians and their ratio: a table for
-// people, or with --json one JSON object per line.
+// The LM training-step benchmark. Each cell runs ulmfit and the plain PyTorch reference in their own
+// processes, interleaved (rounds), and reports medians and their ratio: a table for people, or with --json
+// one JSON object per line.
 //   npm run bench -- lm [--json] [--vocab 10000,60000] [--precision fp32,bf16] [--rounds 3] [--warmup 2]
 //                       [--steps 5] [--bs 64] [--seq 70] [--threads N]
 import { spawnSync } from 'node:child_process';
@@ -13,8 +13,7 @@ import { discover } from '../scripts/libtorch.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
+const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     vocab: { type: 'string', default: '10000,60000' },
@@ -28,12 +27,7 @@ const { values, positionals } = parseArgs({
   },
 });
 
-const benches = { lm: lmCells };
-const name = positionals[0] ?? 'lm';
-if (!benches[name]) {
-  console.error(`bench: unknown benchmark "${name}" (known: ${Object.keys(benches).join(', ')})`);
-  process.exit(2);
-}
+const name = 'lm';
 
 function lmCells() {
   const cells = [];
@@ -66,7 +60,7 @@ function runSide(command, args, env) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const { cells, ours, reference } = benches[name]();
+const { cells, ours, reference } = lmCells();
 const env = pythonEnv();
 if (!env && !values.json) console.error('bench: python3 cannot import torch from the LibTorch in use; reference columns stay empty');
 const rows = [];

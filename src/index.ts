@@ -24,3 +24,47 @@ export { FORMAT_VERSION, MODEL_FORMAT, ModelDirectoryError, type ModelConfigFile
 export { SafetensorsError } from './io/safetensors.js';
 export { OptionsError } from './options.js';
 export { getNumThreads, info, setNumThreads, setSeed, type UlmfitInfo } from './runtime.js';
+export { DataError } from './data/read-error.js';
+export { createReadSummary, type ReadSummary } from './data/read-summary.js';
+export { CorpusSourceSchema, readCorpus, type CorpusDocument, type CorpusSourceOptions } from './data/corpus-reader.js';
+export { LabelledSourceSchema, listClasses, readLabelled, type LabelledDocument, type LabelledSourceOptions } from './data/labelled-reader.js';
+export {
+  EncodeCorpusOptionsSchema,
+  encodeCorpus,
+  type EncodeCorpusOptionsInput,
+  type EncodedCorpus,
+  type EncodeProgress,
+  type EncodeSummary,
+  type InputDocument,
+} from './data/encode-corpus.js';
+export { loadCorpus, loadLabelled, type LoadedCorpus } from './data/load.js';
+export { TokenStore, TokenStoreWriter, type TokenStoreWriterOptions } from './data/token-store.js';
+export { LmBatches, LmBatchesOptionsSchema, type LmBatchesOptionsInput, type LmStreamBatch } from './data/lm-batches.js';
+export {
+  ClassifierBatchesOptionsSchema,
+  classifierBatches,
+  restoreOrder,
+  type ClassifierBatch,
+  type ClassifierBatchesOptionsInput,
+} from './data/classifier-batches.js';
+export { Random } from './data/random.js';
+export { Vocabulary, VocabularyError, VocabularyOptionsSchema, type VocabularyFile, type VocabularyOptionsInput } from './text/vocabulary.js';
+export { detokenize } from './text/detokenize.js';
+export * as specialTokens from './text/special-tokens.js';
+export { RULES_VERSION, Tokenizer, TokenizerOptionsSchema, type TokenizerOptions, type TokenizerOptionsInput } from './text/tokenizer.js';
+export {
+  DEFAULT_POST_RULES,
+  DEFAULT_PRE_RULES,
+  fixHtml,
+  lowercase,
+  replaceAllCaps,
+  replaceMaj,
+  replaceRep,
+  replaceSpace,
+  replaceWrep,
+  rmUselessSpaces,
+  specAddSpaces,
+  type PostRule,
+  type PreRule,
+} from './text/rules.js';
+export { EnglishSplitter, splitWords, type EnglishSplitterOptions } from './text/english.js';

@@ -1,0 +1,127 @@
+// The data-pipeline benchmark: `npm run bench -- data [--json] [--rounds 3] [--tokens 100000000]
+// [--workers N] [--skip-stream] [--keep-file]`.
+//  1. Tokenization + numericalization of the real SOTU corpus (no repetition: repeated text flatters the
+//     tokenizer's cache), on the calling thread, one worker and all workers; and the reference, fastai's
+//     rules with spaCy in Python (test/golden/tokenizer_golden.py's), when python3 can import spacy
+//     (ULMFIT_TEST_PYTHONPATH or PYTHONPATH).
+//  2. A corpus of about --tokens tokens (the real paragraphs of SOTU, Moby-Dick and SpamAssassin, repeated
+//     until it is that long) turned from a text file into an LM stream: time and peak RSS; then an epoch's
+//     reshuffle of it.
+// Each measurement runs in its own process; medians over rounds.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { encodeCorpus } from '../dist/index.js';
+import { paragraphs } from './corpora.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
+    tokens: { type: 'string', default: '100000000' },
+    workers: { type: 'string', default: String(os.availableParallelism()) },
+    'skip-stream': { type: 'boolean', default: false },
+    'keep-file': { type: 'boolean', default: false },
+  },
+});
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rows = [];
+const emit = (row) => {
+  rows.push(row);
+  if (values.json) console.log(JSON.stringify(row));
+};
+
+function run(command, args, env = process.env) {
+  const r = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${path.basename(args[0])} failed (${r.status}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+function pythonEnv() {
+  const extra = process.env.ULMFIT_TEST_PYTHONPATH;
+  const env = { ...process.env, PYTHONPATH: [extra, process.env.PYTHONPATH].filter(Boolean).join(':') };
+  return spawnSync('python3', ['-c', 'import spacy'], { env }).status === 0 ? env : null;
+}
+
+// 1. Tokenization.
+const all = Number(values.workers);
+const modes = [
+  { label: 'this thread', workers: 0 },
+  { label: '1 worker', workers: 1 },
+  ...(all > 1 ? [{ label: `${all} workers`, workers: all }] : []),
+];
+const py = pythonEnv();
+if (!py && !values.json) console.error('bench: python3 cannot import spacy (set ULMFIT_TEST_PYTHONPATH): no reference column');
+const runs = new Map(modes.map((m) => [m.label, []]));
+const refRuns = [];
+for (let round = 0; round < Number(values.rounds); round++) {
+  for (const m of modes) runs.get(m.label).push(run(process.execPath, [path.join(here, 'data-tokenize.js'), JSON.stringify({ workers: m.workers })]));
+  if (py) refRuns.push(run('python3', [path.join(here, 'reference', 'tokenize_reference.py')], py));
+}
+const reference = refRuns.length ? median(refRuns.map((r) => r.tokensPerSecond)) : null;
+const single = median(runs.get('this thread').map((r) => r.tokensPerSecond));
+for (const m of modes) {
+  const r = runs.get(m.label);
+  const tps = median(r.map((x) => x.tokensPerSecond));
+  emit({
+    bench: 'data.tokenize', corpus: 'sotu', mode: m.label, workers: m.workers, tokens: r[0].tokens, ours: tps, unit: 'tokens/s',
+    reference, ratio: reference ? tps / reference : null, vsThisThread: tps / single, peakRssMB: Math.max(...r.map((x) => x.peakRssMB)),
+  });
+}
+
+// 2. The corpus-scale stream.
+if (!values['skip-stream']) {
+  const target = Number(values.tokens);
+  const paras = paragraphs();
+  const sample = paras.slice(0, 4000);
+  const { summary } = await encodeCorpus(sample.map((text) => ({ text })), { workers: 0 });
+  const charsPerToken = sample.reduce((n, p) => n + p.length + 1, 0) / summary.tokens;
+  const file = path.join(os.tmpdir(), `ulmfit-bench-corpus-${process.pid}.txt`);
+  const fd = fs.openSync(file, 'w');
+  try {
+    const targetChars = target * charsPerToken;
+    let chars = 0;
+    let pass = 0;
+    while (chars < targetChars) {
+      for (const p of paras) {
+        // A pass number on repeated paragraphs keeps the copies from being byte-identical lines.
+        const line = pass ? `${p} (${pass})\n` : `${p}\n`;
+        fs.writeSync(fd, line);
+        chars += line.length;
+        if (chars >= targetChars) break;
+      }
+      pass++;
+    }
+    fs.closeSync(fd);
+    const bytes = fs.statSync(file).size;
+    const r = run(process.execPath, ['--max-old-space-size=4096', path.join(here, 'data-stream.js'), JSON.stringify({ file, workers: 'auto', bs: 64, seqLen: 72 })]);
+    emit({ bench: 'data.stream', fileMB: bytes / 2 ** 20, ...r });
+  } finally {
+    if (!values['keep-file']) fs.rmSync(file, { force: true });
+  }
+}
+
+if (!values.json) {
+  const fmt = (x, d = 0) => (x === null || x === undefined ? '-' : x.toFixed(d));
+  console.log('tokenization + numericalization, real SOTU text (one pass, no repetition)');
+  console.log('mode           tokens     tokens/s  vs this thread  reference tok/s  ratio  peak RSS MB');
+  for (const r of rows.filter((x) => x.bench === 'data.tokenize')) {
+    console.log([r.mode.padEnd(12), String(r.tokens).padStart(9), fmt(r.ours).padStart(11), fmt(r.vsThisThread, 2).padStart(14),
+      fmt(r.reference).padStart(15), fmt(r.ratio, 1).padStart(6), fmt(r.peakRssMB).padStart(11)].join('  '));
+  }
+  console.log(`(reference: fastai's rules and spacy.blank('en') in Python, one process; ${values.rounds} rounds, medians)`);
+  const s = rows.find((x) => x.bench === 'data.stream');
+  if (s) {
+    console.log(`\nLM stream from a ${fmt(s.fileMB)} MB text file (one paragraph per line), ${s.workers} workers:`);
+    console.log(`  ${s.tokens} tokens, ${s.documents} documents, vocabulary ${s.vocabulary} (of ${s.distinctTokens} distinct), ${s.backing}`);
+    console.log(`  text -> stream: ${fmt(s.buildSeconds, 1)} s (${fmt(s.tokensPerSecond)} tokens/s), peak RSS ${fmt(s.buildPeakRssMB)} MB`);
+    console.log(`  epoch reshuffle (order, prefix sums, cursors, first batch): ${fmt(s.reshuffleSeconds * 1000, 1)} ms`);
+    console.log(`  batches (64 x 72) read: ${fmt(s.batchesPerSecond)} per second`);
+  }
+}
