@@ -1,13 +1,13 @@
 // The corpus-scale benchmark, in its own process (so its peak RSS is the pipeline's): reads a
 // one-paragraph-per-line corpus file, tokenizes it on worker threads into an LM stream with a new
 // vocabulary, then times epoch reshuffles.
-//   node bench/data-stream.js '{"file": "/tmp/corpus.txt", "workers": "auto", "bs": 64, "seqLen": 72}'
+//   node bench/data-stream.js '{"file": "/tmp/corpus.txt", "threads": "auto", "bs": 64, "seqLen": 72}'
 // Prints one JSON line.
 import { encodeCorpus, LmBatches, readCorpus } from '../dist/index.js';
 
 const cell = JSON.parse(process.argv[2]);
 const start = performance.now();
-const { store, vocabulary, summary } = await encodeCorpus(readCorpus({ path: cell.file, format: 'lines' }), { workers: cell.workers });
+const { store, vocabulary, summary } = await encodeCorpus(readCorpus({ path: cell.file, format: 'lines' }), { threads: cell.threads });
 const buildSeconds = (performance.now() - start) / 1000;
 const buildPeakRssMB = process.resourceUsage().maxRSS / 1024;
 
@@ -33,7 +33,7 @@ console.log(
     documents: summary.documents,
     vocabulary: vocabulary.size,
     distinctTokens: summary.distinctTokens,
-    workers: summary.workers,
+    threads: summary.threads,
     backing: store.backing,
     buildSeconds,
     tokensPerSecond: summary.tokens / buildSeconds,

@@ -1,21 +1,21 @@
 // ulmfit's side of the tokenization benchmark, in its own process:
-//   node bench/data-tokenize.js '{"workers": 0}'
+//   node bench/data-tokenize.js '{"threads": 1}'
 // Tokenizes and numericalizes the SOTU corpus once (a vocabulary is built: the counting is included) and
-// prints one JSON line: { tokensPerSecond, tokens, seconds, workers, peakRssMB }.
+// prints one JSON line: { tokensPerSecond, tokens, seconds, threads, peakRssMB }.
 import { encodeCorpus } from '../dist/index.js';
 import { sotu } from './corpora.js';
 
 const cell = JSON.parse(process.argv[2]);
 const docs = sotu().map((text) => ({ text }));
 const start = performance.now();
-const { summary } = await encodeCorpus(docs, { workers: cell.workers });
+const { summary } = await encodeCorpus(docs, { threads: cell.threads });
 const seconds = (performance.now() - start) / 1000;
 console.log(
   JSON.stringify({
     tokensPerSecond: summary.tokens / seconds,
     tokens: summary.tokens,
     seconds,
-    workers: summary.workers,
+    threads: summary.threads,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
   }),
 );

@@ -1,7 +1,7 @@
 // The data-pipeline benchmark: `npm run bench -- data [--json] [--rounds 3] [--tokens 100000000]
-// [--workers N] [--skip-stream] [--keep-file]`.
+// [--threads N] [--skip-stream] [--keep-file]`.
 //  1. Tokenization + numericalization of the real SOTU corpus (no repetition: repeated text flatters the
-//     tokenizer's cache), on the calling thread, one worker and all workers; and the reference, fastai's
+//     tokenizer's cache), on one thread and on every core (the calling thread and worker threads); and the reference, fastai's
 //     rules with spaCy in Python (test/golden/tokenizer_golden.py's), when python3 can import spacy
 //     (ULMFIT_TEST_PYTHONPATH or PYTHONPATH).
 //  2. A corpus of about --tokens tokens (the real paragraphs of SOTU, Moby-Dick and SpamAssassin, repeated
@@ -24,7 +24,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
     tokens: { type: 'string', default: '100000000' },
-    workers: { type: 'string', default: String(os.availableParallelism()) },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
     'skip-stream': { type: 'boolean', default: false },
     'keep-file': { type: 'boolean', default: false },
   },
@@ -50,28 +50,24 @@ function pythonEnv() {
 }
 
 // 1. Tokenization.
-const all = Number(values.workers);
-const modes = [
-  { label: 'this thread', workers: 0 },
-  { label: '1 worker', workers: 1 },
-  ...(all > 1 ? [{ label: `${all} workers`, workers: all }] : []),
-];
+const all = Number(values.threads);
+const modes = [{ label: '1 thread', threads: 1 }, ...(all > 1 ? [{ label: `${all} threads`, threads: all }] : [])];
 const py = pythonEnv();
 if (!py && !values.json) console.error('bench: python3 cannot import spacy (set ULMFIT_TEST_PYTHONPATH): no reference column');
 const runs = new Map(modes.map((m) => [m.label, []]));
 const refRuns = [];
 for (let round = 0; round < Number(values.rounds); round++) {
-  for (const m of modes) runs.get(m.label).push(run(process.execPath, [path.join(here, 'data-tokenize.js'), JSON.stringify({ workers: m.workers })]));
+  for (const m of modes) runs.get(m.label).push(run(process.execPath, [path.join(here, 'data-tokenize.js'), JSON.stringify({ threads: m.threads })]));
   if (py) refRuns.push(run('python3', [path.join(here, 'reference', 'tokenize_reference.py')], py));
 }
 const reference = refRuns.length ? median(refRuns.map((r) => r.tokensPerSecond)) : null;
-const single = median(runs.get('this thread').map((r) => r.tokensPerSecond));
+const single = median(runs.get('1 thread').map((r) => r.tokensPerSecond));
 for (const m of modes) {
   const r = runs.get(m.label);
   const tps = median(r.map((x) => x.tokensPerSecond));
   emit({
-    bench: 'data.tokenize', corpus: 'sotu', mode: m.label, workers: m.workers, tokens: r[0].tokens, ours: tps, unit: 'tokens/s',
-    reference, ratio: reference ? tps / reference : null, vsThisThread: tps / single, peakRssMB: Math.max(...r.map((x) => x.peakRssMB)),
+    bench: 'data.tokenize', corpus: 'sotu', mode: m.label, threads: m.threads, tokens: r[0].tokens, ours: tps, unit: 'tokens/s',
+    reference, ratio: reference ? tps / reference : null, vsOneThread: tps / single, peakRssMB: Math.max(...r.map((x) => x.peakRssMB)),
   });
 }
 
@@ -80,7 +76,7 @@ if (!values['skip-stream']) {
   const target = Number(values.tokens);
   const paras = paragraphs();
   const sample = paras.slice(0, 4000);
-  const { summary } = await encodeCorpus(sample.map((text) => ({ text })), { workers: 0 });
+  const { summary } = await encodeCorpus(sample.map((text) => ({ text })), { threads: 1 });
   const charsPerToken = sample.reduce((n, p) => n + p.length + 1, 0) / summary.tokens;
   const file = path.join(os.tmpdir(), `ulmfit-bench-corpus-${process.pid}.txt`);
   const fd = fs.openSync(file, 'w');
@@ -100,8 +96,10 @@ if (!values['skip-stream']) {
     }
     fs.closeSync(fd);
     const bytes = fs.statSync(file).size;
-    const r = run(process.execPath, ['--max-old-space-size=4096', path.join(here, 'data-stream.js'), JSON.stringify({ file, workers: 'auto', bs: 64, seqLen: 72 })]);
-    emit({ bench: 'data.stream', fileMB: bytes / 2 ** 20, ...r });
+    for (const threads of modes.map((m) => m.threads)) {
+      const r = run(process.execPath, [path.join(here, 'data-stream.js'), JSON.stringify({ file, threads, bs: 64, seqLen: 72 })]);
+      emit({ bench: 'data.stream', fileMB: bytes / 2 ** 20, ...r });
+    }
   } finally {
     if (!values['keep-file']) fs.rmSync(file, { force: true });
   }
@@ -110,18 +108,23 @@ if (!values['skip-stream']) {
 if (!values.json) {
   const fmt = (x, d = 0) => (x === null || x === undefined ? '-' : x.toFixed(d));
   console.log('tokenization + numericalization, real SOTU text (one pass, no repetition)');
-  console.log('mode           tokens     tokens/s  vs this thread  reference tok/s  ratio  peak RSS MB');
+  console.log('mode           tokens     tokens/s  vs 1 thread  reference tok/s  ratio  peak RSS MB');
   for (const r of rows.filter((x) => x.bench === 'data.tokenize')) {
-    console.log([r.mode.padEnd(12), String(r.tokens).padStart(9), fmt(r.ours).padStart(11), fmt(r.vsThisThread, 2).padStart(14),
+    console.log([r.mode.padEnd(12), String(r.tokens).padStart(9), fmt(r.ours).padStart(11), fmt(r.vsOneThread, 2).padStart(11),
       fmt(r.reference).padStart(15), fmt(r.ratio, 1).padStart(6), fmt(r.peakRssMB).padStart(11)].join('  '));
   }
   console.log(`(reference: fastai's rules and spacy.blank('en') in Python, one process; ${values.rounds} rounds, medians)`);
-  const s = rows.find((x) => x.bench === 'data.stream');
-  if (s) {
-    console.log(`\nLM stream from a ${fmt(s.fileMB)} MB text file (one paragraph per line), ${s.workers} workers:`);
+  const streams = rows.filter((x) => x.bench === 'data.stream');
+  if (streams.length) {
+    const s = streams[0];
+    console.log(`\nLM stream from a ${fmt(s.fileMB)} MB text file (one paragraph per line):`);
     console.log(`  ${s.tokens} tokens, ${s.documents} documents, vocabulary ${s.vocabulary} (of ${s.distinctTokens} distinct), ${s.backing}`);
-    console.log(`  text -> stream: ${fmt(s.buildSeconds, 1)} s (${fmt(s.tokensPerSecond)} tokens/s), peak RSS ${fmt(s.buildPeakRssMB)} MB`);
-    console.log(`  epoch reshuffle (order, prefix sums, cursors, first batch): ${fmt(s.reshuffleSeconds * 1000, 1)} ms`);
-    console.log(`  batches (64 x 72) read: ${fmt(s.batchesPerSecond)} per second`);
+    console.log('  threads  text -> stream s  tokens/s  vs 1 thread  peak RSS MB  reshuffle ms  batches/s (64 x 72)');
+    for (const r of streams) {
+      console.log([String(r.threads).padStart(9), fmt(r.buildSeconds, 1).padStart(16), fmt(r.tokensPerSecond).padStart(9),
+        fmt(r.tokensPerSecond / s.tokensPerSecond, 2).padStart(12), fmt(r.buildPeakRssMB).padStart(12),
+        fmt(r.reshuffleSeconds * 1000, 1).padStart(13), fmt(r.batchesPerSecond).padStart(20)].join(''));
+    }
+    console.log('  (reshuffle: a new epoch\'s document order, its prefix sums, the row cursors and the first batch)');
   }
 }

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { validate } from '../options.js';
 import { Encoder, type EncodedTexts } from '../text/encoder.js';
 import { importRules, rulesModuleUrl } from '../text/rules-module.js';
-import { TokenizePool, workerCount, type WorkerInit } from '../text/tokenize-pool.js';
+import { threadCount, TokenizePool, type WorkerInit } from '../text/tokenize-pool.js';
 import { Tokenizer, TokenizerOptionsSchema } from '../text/tokenizer.js';
 import { Vocabulary, VocabularyOptionsSchema } from '../text/vocabulary.js';
 import { DataError } from './read-error.js';
@@ -22,6 +22,9 @@ export interface EncodeProgress {
   characters: number;
   seconds: number;
 }
+
+/** Characters read before 'auto' starts worker threads. */
+export const AUTO_WORKERS_AFTER = 16_000_000;
 
 export const EncodeCorpusOptionsSchema = z.object({
   /** A fixed vocabulary (e.g. the pretrained or fine-tuned LM's); without one, a vocabulary is built. */
@@ -35,9 +38,14 @@ export const EncodeCorpusOptionsSchema = z.object({
    * runs on this thread). Set `tokenizer.rulesName` to name the rules in the vocabulary's rules version.
    */
   rulesModule: z.string().min(1).optional(),
-  /** Worker threads: a number (0: this thread) or 'auto' (see alongsideTraining). */
-  workers: z.union([z.literal('auto'), z.number().int().min(0).max(256)]).default('auto'),
-  /** LibTorch threads busy training meanwhile: 'auto' workers then take only the cores left free. */
+  /**
+   * Threads that tokenize, this one included: 1 tokenizes here alone, n adds n - 1 worker threads (this
+   * thread takes its share of the jobs, in pieces of `jobCharacters`). 'auto': one per core, or with
+   * `alongsideTraining` the cores training leaves free; its workers start once the corpus has passed
+   * AUTO_WORKERS_AFTER characters.
+   */
+  threads: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
+  /** LibTorch threads busy training meanwhile: 'auto' threads then take only the cores left free. */
   alongsideTraining: z.number().int().min(1).optional(),
   /** Tokens kept in memory before the store spills to a memory-mapped file. */
   memoryTokens: z.number().int().min(1).default(DEFAULT_MEMORY_TOKENS),
@@ -68,8 +76,9 @@ export interface EncodeSummary {
   distinctTokens: number | null;
   /** Tokens numericalized to xxunk (id 0). */
   unknownTokens: number;
-  workers: number;
-  /** Why tokenization ran on this thread although workers were asked for, if it did. */
+  /** Threads that tokenized, this one included (1 when 'auto' found the corpus too small for workers). */
+  threads: number;
+  /** Why tokenization ran on this thread alone although more threads were asked for, if it did. */
   inlineReason: string | null;
   spilled: boolean;
   seconds: number;
@@ -120,12 +129,13 @@ export async function encodeCorpus(
   const started = performance.now();
   const fixed = o.vocabulary ?? null;
   const hasFunctions = (o.tokenizer.preRules?.length ?? 0) + (o.tokenizer.postRules?.length ?? 0) > 0;
-  let workers = workerCount(o.workers, o.alongsideTraining ?? null);
+  let threads = threadCount(o.threads, o.alongsideTraining ?? null);
   let inlineReason: string | null = null;
-  if (workers > 0 && hasFunctions) {
+  if (threads > 1 && hasFunctions) {
     inlineReason = 'tokenizer rules given as functions cannot cross to worker threads (pass them as rulesModule)';
-    workers = 0;
+    threads = 1;
   }
+  const workers = threads - 1;
 
   // Provisional numbering: global ids in first-seen order, counts, and per-worker local -> global maps.
   const globalIds = new Map<string, number>();
@@ -140,7 +150,7 @@ export async function encodeCorpus(
 
   const writer = new TokenStoreWriter({ memoryTokens: o.memoryTokens, ...(o.spillDir ? { spillDir: o.spillDir } : {}) });
   const summary: EncodeSummary = {
-    documents: 0, tokens: 0, emptySkipped: 0, distinctTokens: null, unknownTokens: 0, workers, inlineReason,
+    documents: 0, tokens: 0, emptySkipped: 0, distinctTokens: null, unknownTokens: 0, threads: 1, inlineReason,
     spilled: false, seconds: 0, tokensPerSecond: 0,
   };
   let characters = 0;
@@ -206,21 +216,36 @@ export async function encodeCorpus(
     return id;
   };
 
-  // This thread's tokenizer, with the module's rules too: the encoder when there are no workers, and the
-  // rules version either way. Importing here also checks the module before any worker starts.
+  // This thread's tokenizer, with the module's rules too: it encodes this thread's share of the jobs and
+  // gives the rules version. Importing here also checks the module before any worker starts.
   const rulesUrl = o.rulesModule ? rulesModuleUrl(o.rulesModule) : null;
   const local = new Tokenizer({ ...o.tokenizer, ...(rulesUrl ? await importRules(rulesUrl) : {}) });
-  const pool =
-    workers > 0
-      ? new TokenizePool(workers, {
-          tokenizer: o.tokenizer as Record<string, unknown>,
-          ...(rulesUrl ? { rulesModule: rulesUrl } : {}),
-          ...(fixed ? { vocabulary: fixed.tokens } : {}),
-        } satisfies WorkerInit)
-      : null;
-  const inline = pool ? null : new Encoder(local, fixed);
-  const queue: { result: Promise<{ encoded: EncodedTexts; worker: number }>; labels: (number | null)[] }[] = [];
-  const maxInFlight = Math.max(2, workers * 3);
+  // Workers start at once when asked for by number; under 'auto' only once the corpus has passed
+  // AUTO_WORKERS_AFTER characters (a few seconds on one thread): measured on 2 cores, a worker's start and
+  // warm-up cost more than it gains on a corpus of ten million characters, and repay it at corpus scale.
+  const startWorkersAfter = o.threads === 'auto' ? AUTO_WORKERS_AFTER : 0;
+  let pool: TokenizePool | null = null;
+  const startPool = (): void => {
+    summary.threads = threads;
+    pool = new TokenizePool(workers, {
+      tokenizer: o.tokenizer as Record<string, unknown>,
+      ...(rulesUrl ? { rulesModule: rulesUrl } : {}),
+      ...(fixed ? { vocabulary: fixed.tokens } : {}),
+    } satisfies WorkerInit);
+  };
+  const inline = new Encoder(local, fixed);
+  // Jobs in submission order, merged in that order. A job goes to a worker while the workers have fewer
+  // than two jobs each, else this thread encodes it: the share adapts to the threads' speeds, and this
+  // thread keeps working while the workers start. Results wait at most MAX_QUEUED jobs for their turn.
+  type Job = { done: { encoded: EncodedTexts; worker: number } | null; result: Promise<unknown>; labels: (number | null)[] };
+  const queue: Job[] = [];
+  const MAX_QUEUED = 32;
+  const mergeHead = async (): Promise<void> => {
+    const head = queue[0]!;
+    await head.result;
+    queue.shift();
+    merge(head.done!.encoded, head.done!.worker, head.labels);
+  };
 
   try {
     let texts: string[] = [];
@@ -228,18 +253,21 @@ export async function encodeCorpus(
     let jobChars = 0;
     const submit = async (): Promise<void> => {
       if (!texts.length) return;
-      if (pool) {
-        const result = pool.encode(texts).then((r) => ({ encoded: r, worker: r.worker }));
-        result.catch(() => undefined); // awaited in order below; avoids an unhandled rejection meanwhile
-        queue.push({ result, labels: jobLabels });
-        while (queue.length >= maxInFlight) {
-          const head = queue.shift()!;
-          const r = await head.result;
-          merge(r.encoded, r.worker, head.labels);
-        }
+      if (!pool && workers > 0 && characters >= startWorkersAfter) startPool();
+      if (pool && pool.inFlight < 2 * workers) {
+        const job: Job = { done: null, result: Promise.resolve(), labels: jobLabels };
+        job.result = pool.encode(texts).then((r) => {
+          job.done = { encoded: r, worker: r.worker };
+        });
+        job.result.catch(() => undefined); // awaited in order by mergeHead; no unhandled rejection meanwhile
+        queue.push(job);
       } else {
-        merge(inline!.encode(texts), 0, jobLabels);
+        queue.push({ done: { encoded: inline.encode(texts), worker: workers }, result: Promise.resolve(), labels: jobLabels });
+        // Let worker replies in (they arrive as events), so that idle workers get the next jobs.
+        if (pool) await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      while (queue.length && queue[0]!.done) await mergeHead();
+      while (queue.length > MAX_QUEUED) await mergeHead();
       texts = [];
       jobLabels = [];
       jobChars = 0;
@@ -256,15 +284,13 @@ export async function encodeCorpus(
     }
     await submit();
     while (queue.length) {
-      const head = queue.shift()!;
-      const r = await head.result;
-      merge(r.encoded, r.worker, head.labels);
+      await mergeHead();
     }
   } catch (error) {
     writer.abort();
     throw error;
   } finally {
-    await pool?.close();
+    await (pool as TokenizePool | null)?.close();
   }
 
   if (summary.tokens === 0) {

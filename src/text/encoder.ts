@@ -17,6 +17,8 @@ export interface EncodedTexts {
 
 export class Encoder {
   private readonly seen = new Map<string, number>();
+  // Ids of the current call, reused across calls (grown when a call needs more).
+  private scratch = new Int32Array(1 << 16);
 
   constructor(
     private readonly tokenizer: Tokenizer,
@@ -25,24 +27,23 @@ export class Encoder {
 
   encode(texts: readonly string[]): EncodedTexts {
     const lengths = new Int32Array(texts.length);
-    const parts: string[][] = [];
-    let total = 0;
-    for (let i = 0; i < texts.length; i++) {
-      const tokens = this.tokenizer.tokenize(texts[i]!);
-      parts.push(tokens);
-      lengths[i] = tokens.length;
-      total += tokens.length;
-    }
-    const ids = new Int32Array(total);
     const newTokens: string[] = [];
     let at = 0;
-    if (this.vocabulary) {
-      const v = this.vocabulary;
-      for (const tokens of parts) for (const t of tokens) ids[at++] = v.id(t);
-    } else {
-      const seen = this.seen;
-      for (const tokens of parts) {
-        for (const t of tokens) {
+    for (let d = 0; d < texts.length; d++) {
+      const tokens = this.tokenizer.tokenize(texts[d]!);
+      if (at + tokens.length > this.scratch.length) {
+        const grown = new Int32Array(Math.max(at + tokens.length, this.scratch.length * 2));
+        grown.set(this.scratch.subarray(0, at));
+        this.scratch = grown;
+      }
+      const ids = this.scratch;
+      if (this.vocabulary) {
+        const v = this.vocabulary;
+        for (let i = 0; i < tokens.length; i++) ids[at++] = v.id(tokens[i]!);
+      } else {
+        const seen = this.seen;
+        for (let i = 0; i < tokens.length; i++) {
+          const t = tokens[i]!;
           let id = seen.get(t);
           if (id === undefined) {
             id = seen.size;
@@ -52,7 +53,8 @@ export class Encoder {
           ids[at++] = id;
         }
       }
+      lengths[d] = tokens.length;
     }
-    return { ids, lengths, newTokens };
+    return { ids: this.scratch.slice(0, at), lengths, newTokens };
   }
 }

@@ -91,14 +91,12 @@ export class TokenizePool {
 }
 
 /**
- * How many tokenization workers to start. 'auto' takes every core when nothing else runs; alongside
- * training it takes only the cores LibTorch's threads (and the main thread) leave free, because an
- * oversubscribed core slows a training step far more than it speeds tokenization. 0 means: tokenize on
- * the calling thread.
+ * How many threads tokenize, the calling thread included. 'auto' takes every core when nothing else runs;
+ * alongside training it takes only the cores LibTorch's threads leave free (at least the calling thread),
+ * because an oversubscribed core slows a training step far more than it speeds tokenization.
  */
-export function workerCount(requested: number | 'auto', torchThreads: number | null): number {
+export function threadCount(requested: number | 'auto', torchThreads: number | null): number {
   if (requested !== 'auto') return requested;
   const cores = os.availableParallelism();
-  if (torchThreads === null) return cores > 1 ? cores : 0;
-  return Math.max(0, cores - torchThreads - 1);
+  return torchThreads === null ? cores : Math.max(1, cores - torchThreads);
 }

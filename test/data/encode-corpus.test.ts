@@ -28,7 +28,7 @@ function documentsOf(store: { documentCount: number; document(i: number): Int32A
 describe('encodeCorpus', () => {
   it('tokenizes, builds the vocabulary from the counts, and stores vocabulary ids', async () => {
     const { store, vocabulary, summary, labels, rulesVersion } = await encodeCorpus(texts.map((text) => ({ text })), {
-      workers: 0,
+      threads: 1,
       vocabularyOptions: { minFreq: 2 },
     });
     const tokenizer = new Tokenizer();
@@ -37,17 +37,17 @@ describe('encodeCorpus', () => {
     expect(documentsOf(store)).toEqual(tokenized.map((t) => [...vocabulary.encode(t)]));
     expect(labels).toBeNull();
     expect(rulesVersion).toBe(tokenizer.rulesVersion);
-    expect(summary).toMatchObject({ documents: 4, tokens: tokenized.flat().length, workers: 0, spilled: false });
+    expect(summary).toMatchObject({ documents: 4, tokens: tokenized.flat().length, threads: 1, spilled: false });
     expect(summary.distinctTokens).toBe(new Set(tokenized.flat()).size);
     expect(summary.unknownTokens).toBe(tokenized.flat().filter((t) => !vocabulary.has(t)).length);
   });
 
-  it('gives the same store and vocabulary with worker threads, in document order', async () => {
+  it('gives the same store and vocabulary with worker threads (and this thread), in document order', async () => {
     const many = Array.from({ length: 400 }, (_, i) => ({ text: `${texts[i % 4]} Number ${i} and word${i % 37}.` }));
-    const inline = await encodeCorpus(many, { workers: 0 });
+    const inline = await encodeCorpus(many, { threads: 1 });
     const progress: number[] = [];
-    const threaded = await built.encodeCorpus(many, { workers: 2, jobCharacters: 500, onProgress: (p) => progress.push(p.documents) });
-    expect(threaded.summary.workers).toBe(2);
+    const threaded = await built.encodeCorpus(many, { threads: 3, jobCharacters: 500, onProgress: (p) => progress.push(p.documents) });
+    expect(threaded.summary.threads).toBe(3);
     expect(threaded.vocabulary.tokens).toEqual(inline.vocabulary.tokens);
     expect(documentsOf(threaded.store)).toEqual(documentsOf(inline.store));
     expect(progress.length).toBeGreaterThan(10);
@@ -56,7 +56,7 @@ describe('encodeCorpus', () => {
 
   it('numericalizes with a fixed vocabulary and counts unknown tokens', async () => {
     const vocabulary = Vocabulary.fromDocuments([new Tokenizer().tokenize(texts[0]!)], { minFreq: 1 });
-    const { store, summary } = await encodeCorpus([{ text: 'the cat sat on a sofa' }], { vocabulary, workers: 0 });
+    const { store, summary } = await encodeCorpus([{ text: 'the cat sat on a sofa' }], { vocabulary, threads: 1 });
     expect(vocabulary.decode(store.document(0))).toEqual(['xxbos', 'the', 'cat', 'sat', 'on', 'xxunk', 'xxunk']);
     expect(summary.unknownTokens).toBe(2);
     expect(summary.distinctTokens).toBeNull();
@@ -64,8 +64,8 @@ describe('encodeCorpus', () => {
 
   it('spills a large store to a mapped file with the same contents', async () => {
     const docs = texts.map((text) => ({ text }));
-    const memory = await encodeCorpus(docs, { workers: 0, vocabularyOptions: { minFreq: 1 } });
-    const spilled = await encodeCorpus(docs, { workers: 0, vocabularyOptions: { minFreq: 1 }, memoryTokens: 10 });
+    const memory = await encodeCorpus(docs, { threads: 1, vocabularyOptions: { minFreq: 1 } });
+    const spilled = await encodeCorpus(docs, { threads: 1, vocabularyOptions: { minFreq: 1 }, memoryTokens: 10 });
     expect(spilled.summary.spilled).toBe(true);
     expect(spilled.store.backing).toBe('mapped');
     expect(documentsOf(spilled.store)).toEqual(documentsOf(memory.store));
@@ -77,30 +77,30 @@ describe('encodeCorpus', () => {
       { text: 'bad film', label: 'neg' },
       { text: 'great', label: 'pos' },
     ];
-    const sorted = await encodeCorpus(docs, { workers: 0 });
+    const sorted = await encodeCorpus(docs, { threads: 1 });
     expect(sorted.classes).toEqual(['neg', 'pos']);
     expect([...sorted.labels!]).toEqual([1, 0, 1]);
-    const given = await encodeCorpus(docs, { workers: 0, classes: ['pos', 'neg'] });
+    const given = await encodeCorpus(docs, { threads: 1, classes: ['pos', 'neg'] });
     expect([...given.labels!]).toEqual([0, 1, 0]);
-    await expect(encodeCorpus(docs, { workers: 0, classes: ['pos', 'mixed'] })).rejects.toThrow(/label "neg" is not one of the classes/);
-    await expect(encodeCorpus([{ text: 'a', label: 'x' }, { text: 'b', label: 'x' }], { workers: 0 })).rejects.toThrow(
+    await expect(encodeCorpus(docs, { threads: 1, classes: ['pos', 'mixed'] })).rejects.toThrow(/label "neg" is not one of the classes/);
+    await expect(encodeCorpus([{ text: 'a', label: 'x' }, { text: 'b', label: 'x' }], { threads: 1 })).rejects.toThrow(
       /at least two classes; found 1: \["x"\]/,
     );
-    await expect(encodeCorpus([{ text: 'a', label: 'x', source: 'f.csv', line: 3 }, { text: 'b', source: 'f.csv', line: 4 }], { workers: 0 })).rejects.toThrow(
+    await expect(encodeCorpus([{ text: 'a', label: 'x', source: 'f.csv', line: 3 }, { text: 'b', source: 'f.csv', line: 4 }], { threads: 1 })).rejects.toThrow(
       /f.csv:4: some documents have a label and some do not/,
     );
   });
 
   it('refuses a corpus with no tokens and a document without text', async () => {
-    await expect(encodeCorpus([], { workers: 0 })).rejects.toThrow(/the corpus has no tokens \(0 documents/);
-    await expect(encodeCorpus([{ text: 3 } as never], { workers: 0 })).rejects.toThrow(/must have a string "text", got number/);
-    await expect(encodeCorpus([], { workers: -1 })).rejects.toThrow(/workers/);
+    await expect(encodeCorpus([], { threads: 1 })).rejects.toThrow(/the corpus has no tokens \(0 documents/);
+    await expect(encodeCorpus([{ text: 3 } as never], { threads: 1 })).rejects.toThrow(/must have a string "text", got number/);
+    await expect(encodeCorpus([], { threads: 0 })).rejects.toThrow(/threads/);
   });
 
   it('runs function rules on this thread, and module rules on workers', async () => {
     const shout = (t: string): string => t.replace(/cat/g, 'feline');
-    const inline = await encodeCorpus([{ text: texts[0]! }], { workers: 2, tokenizer: { preRules: [shout] }, vocabularyOptions: { minFreq: 1 } });
-    expect(inline.summary.workers).toBe(0);
+    const inline = await encodeCorpus([{ text: texts[0]! }], { threads: 2, tokenizer: { preRules: [shout] }, vocabularyOptions: { minFreq: 1 } });
+    expect(inline.summary.threads).toBe(1);
     expect(inline.summary.inlineReason).toMatch(/cannot cross to worker threads/);
     expect(inline.vocabulary.has('feline')).toBe(true);
     expect(inline.rulesVersion).toMatch(/\+custom$/);
@@ -109,17 +109,21 @@ describe('encodeCorpus', () => {
     try {
       const module = path.join(dir, 'rules.mjs');
       fs.writeFileSync(module, "export const preRules = [(t) => t.replace(/cat/g, 'feline')];\n");
-      const viaModule = await built.encodeCorpus([{ text: texts[0]! }], {
-        workers: 1,
+      const viaModule = await built.encodeCorpus([{ text: texts[0]! }, { text: texts[1]! }], {
+        threads: 2,
+        jobCharacters: 1,
         rulesModule: module,
         tokenizer: { rulesName: 'feline' },
         vocabularyOptions: { minFreq: 1 },
       });
-      expect(viaModule.summary.workers).toBe(1);
-      expect(viaModule.vocabulary.tokens).toEqual(inline.vocabulary.tokens);
+      expect(viaModule.summary.threads).toBe(2);
+      // The second document went to the worker: the module's rule ran there too.
+      expect(viaModule.vocabulary.decode(viaModule.store.document(1))).not.toContain('cat');
+      expect(viaModule.vocabulary.has('feline')).toBe(true);
       expect(viaModule.rulesVersion).toMatch(/\+feline$/);
-      fs.writeFileSync(module, 'export const preRules = 3;\n');
-      await expect(built.encodeCorpus([{ text: 'x' }], { workers: 1, rulesModule: module })).rejects.toThrow(/"preRules" must be an array of functions/);
+      const bad = path.join(dir, 'bad-rules.mjs'); // another file: a module is imported once per process
+      fs.writeFileSync(bad, 'export const preRules = 3;\n');
+      await expect(built.encodeCorpus([{ text: 'x' }], { threads: 2, rulesModule: bad })).rejects.toThrow(/"preRules" must be an array of functions/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -132,7 +136,7 @@ describe('encodeCorpus', () => {
         fs.mkdirSync(path.join(dir, label));
         files.forEach((t, i) => fs.writeFileSync(path.join(dir, label, `${i}.txt`), t));
       }
-      const loaded = await loadLabelled({ path: dir, format: 'folders' }, { workers: 0 });
+      const loaded = await loadLabelled({ path: dir, format: 'folders' }, { threads: 1 });
       expect(loaded.classes).toEqual(['neg', 'pos', 'zzz']);
       expect([...loaded.labels!]).toEqual([0, 0, 1, 1]);
       expect(loaded.read.documents).toBe(4);
