@@ -1,12 +1,12 @@
 // The data-pipeline benchmark: `npm run bench -- data [--json] [--rounds 3] [--tokens 100000000]
-// [--threads N] [--skip-stream] [--keep-file]`.
+// [--threads N] [--memory-tokens N] [--skip-tokenize] [--skip-stream] [--keep-file]`.
 //  1. Tokenization + numericalization of the real SOTU corpus (no repetition: repeated text flatters the
 //     tokenizer's cache), on one thread and on every core (the calling thread and worker threads); and the reference, fastai's
 //     rules with spaCy in Python (test/golden/tokenizer_golden.py's), when python3 can import spacy
 //     (ULMFIT_TEST_PYTHONPATH or PYTHONPATH).
 //  2. A corpus of about --tokens tokens (the real paragraphs of SOTU, Moby-Dick and SpamAssassin, repeated
 //     until it is that long) turned from a text file into an LM stream: time and peak RSS; then an epoch's
-//     reshuffle of it.
+//     reshuffle of it. --memory-tokens below the corpus size makes the stream spill to a mapped file.
 // Each measurement runs in its own process; medians over rounds.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,7 +25,9 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     tokens: { type: 'string', default: '100000000' },
     threads: { type: 'string', default: String(os.availableParallelism()) },
+    'skip-tokenize': { type: 'boolean', default: false },
     'skip-stream': { type: 'boolean', default: false },
+    'memory-tokens': { type: 'string' },
     'keep-file': { type: 'boolean', default: false },
   },
 });
@@ -52,17 +54,17 @@ function pythonEnv() {
 // 1. Tokenization.
 const all = Number(values.threads);
 const modes = [{ label: '1 thread', threads: 1 }, ...(all > 1 ? [{ label: `${all} threads`, threads: all }] : [])];
-const py = pythonEnv();
-if (!py && !values.json) console.error('bench: python3 cannot import spacy (set ULMFIT_TEST_PYTHONPATH): no reference column');
+const py = values['skip-tokenize'] ? null : pythonEnv();
+if (!py && !values['skip-tokenize'] && !values.json) console.error('bench: python3 cannot import spacy (set ULMFIT_TEST_PYTHONPATH): no reference column');
 const runs = new Map(modes.map((m) => [m.label, []]));
 const refRuns = [];
-for (let round = 0; round < Number(values.rounds); round++) {
+for (let round = 0; round < (values['skip-tokenize'] ? 0 : Number(values.rounds)); round++) {
   for (const m of modes) runs.get(m.label).push(run(process.execPath, [path.join(here, 'data-tokenize.js'), JSON.stringify({ threads: m.threads })]));
   if (py) refRuns.push(run('python3', [path.join(here, 'reference', 'tokenize_reference.py')], py));
 }
 const reference = refRuns.length ? median(refRuns.map((r) => r.tokensPerSecond)) : null;
-const single = median(runs.get('1 thread').map((r) => r.tokensPerSecond));
-for (const m of modes) {
+const single = values['skip-tokenize'] ? null : median(runs.get('1 thread').map((r) => r.tokensPerSecond));
+for (const m of values['skip-tokenize'] ? [] : modes) {
   const r = runs.get(m.label);
   const tps = median(r.map((x) => x.tokensPerSecond));
   emit({
@@ -97,7 +99,7 @@ if (!values['skip-stream']) {
     fs.closeSync(fd);
     const bytes = fs.statSync(file).size;
     for (const threads of modes.map((m) => m.threads)) {
-      const r = run(process.execPath, [path.join(here, 'data-stream.js'), JSON.stringify({ file, threads, bs: 64, seqLen: 72 })]);
+      const r = run(process.execPath, [path.join(here, 'data-stream.js'), JSON.stringify({ file, threads, bs: 64, seqLen: 72, memoryTokens: values['memory-tokens'] ? Number(values['memory-tokens']) : undefined })]);
       emit({ bench: 'data.stream', fileMB: bytes / 2 ** 20, ...r });
     }
   } finally {
@@ -107,13 +109,15 @@ if (!values['skip-stream']) {
 
 if (!values.json) {
   const fmt = (x, d = 0) => (x === null || x === undefined ? '-' : x.toFixed(d));
-  console.log('tokenization + numericalization, real SOTU text (one pass, no repetition)');
-  console.log('mode           tokens     tokens/s  vs 1 thread  reference tok/s  ratio  peak RSS MB');
-  for (const r of rows.filter((x) => x.bench === 'data.tokenize')) {
-    console.log([r.mode.padEnd(12), String(r.tokens).padStart(9), fmt(r.ours).padStart(11), fmt(r.vsOneThread, 2).padStart(11),
-      fmt(r.reference).padStart(15), fmt(r.ratio, 1).padStart(6), fmt(r.peakRssMB).padStart(11)].join('  '));
+  if (!values['skip-tokenize']) {
+    console.log('tokenization + numericalization, real SOTU text (one pass, no repetition)');
+    console.log('mode           tokens     tokens/s  vs 1 thread  reference tok/s  ratio  peak RSS MB');
+    for (const r of rows.filter((x) => x.bench === 'data.tokenize')) {
+      console.log([r.mode.padEnd(12), String(r.tokens).padStart(9), fmt(r.ours).padStart(11), fmt(r.vsOneThread, 2).padStart(11),
+        fmt(r.reference).padStart(15), fmt(r.ratio, 1).padStart(6), fmt(r.peakRssMB).padStart(11)].join('  '));
+    }
+    console.log(`(reference: fastai's rules and spacy.blank('en') in Python, one process; ${values.rounds} rounds, medians)`);
   }
-  console.log(`(reference: fastai's rules and spacy.blank('en') in Python, one process; ${values.rounds} rounds, medians)`);
   const streams = rows.filter((x) => x.bench === 'data.stream');
   if (streams.length) {
     const s = streams[0];
