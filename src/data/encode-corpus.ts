@@ -7,7 +7,9 @@ import { performance } from 'node:perf_hooks';
 
 import { z } from 'zod';
 
+import { liveModelCount } from '../model/live-models.js';
 import { validate } from '../options.js';
+import { getNumThreads } from '../runtime.js';
 import { Encoder, type EncodedTexts } from '../text/encoder.js';
 import { importRules, rulesModuleUrl } from '../text/rules-module.js';
 import { threadCount, TokenizePool, type WorkerInit } from '../text/tokenize-pool.js';
@@ -45,8 +47,11 @@ export const EncodeCorpusOptionsSchema = z.object({
    * AUTO_WORKERS_AFTER characters.
    */
   threads: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
-  /** LibTorch threads busy training meanwhile: 'auto' threads then take only the cores left free. */
-  alongsideTraining: z.number().int().min(1).optional(),
+  /**
+   * LibTorch threads busy training meanwhile: 'auto' threads then take only the cores left free. Default:
+   * LibTorch's thread count while this process holds a model (one not disposed nor collected), else 0.
+   */
+  alongsideTraining: z.number().int().min(0).optional(),
   /** Tokens kept in memory before the store spills to a memory-mapped file. */
   memoryTokens: z.number().int().min(1).default(DEFAULT_MEMORY_TOKENS),
   spillDir: z.string().min(1).optional(),
@@ -129,7 +134,7 @@ export async function encodeCorpus(
   const started = performance.now();
   const fixed = o.vocabulary ?? null;
   const hasFunctions = (o.tokenizer.preRules?.length ?? 0) + (o.tokenizer.postRules?.length ?? 0) > 0;
-  let threads = threadCount(o.threads, o.alongsideTraining ?? null);
+  let threads = threadCount(o.threads, o.alongsideTraining ?? (liveModelCount() > 0 ? getNumThreads() : 0));
   let inlineReason: string | null = null;
   if (threads > 1 && hasFunctions) {
     inlineReason = 'tokenizer rules given as functions cannot cross to worker threads (pass them as rulesModule)';

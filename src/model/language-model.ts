@@ -18,6 +18,7 @@ import {
   type ModelConfigFile,
 } from './directory.js';
 import { effectiveDropouts, LanguageModelConfigSchema, type LanguageModelConfig, type LanguageModelConfigInput } from './config.js';
+import { registerModel } from './live-models.js';
 
 export interface NativeLanguageModel {
   parameters(): { parameters: ParameterInfo[]; aliases: Record<string, string> };
@@ -162,6 +163,7 @@ export class LanguageModel {
   readonly device: string;
   readonly precision: 'fp32' | 'bf16';
   readonly #engine: NativeLanguageModel;
+  readonly #unregister: () => void;
 
   constructor(config: LanguageModelConfigInput, options: EngineOptionsInput = {}) {
     this.config = validate(LanguageModelConfigSchema, config, 'language model config');
@@ -174,6 +176,7 @@ export class LanguageModel {
       { vocabSize, embSize, hiddenSize, numLayers, padId, ...effectiveDropouts(this.config), lossChunkRows: engine.lossChunkRows, precision: engine.precision },
       this.device,
     );
+    this.#unregister = registerModel(this);
   }
 
   /** Every parameter with fastai's state_dict name, shape, layer group, and the names that alias it. */
@@ -324,5 +327,6 @@ export class LanguageModel {
   /** Frees native memory now; later calls throw. A step in flight finishes first. */
   dispose(): void {
     this.#engine.dispose();
+    this.#unregister();
   }
 }

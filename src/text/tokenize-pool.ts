@@ -95,8 +95,7 @@ export class TokenizePool {
  * alongside training it takes only the cores LibTorch's threads leave free (at least the calling thread),
  * because an oversubscribed core slows a training step far more than it speeds tokenization.
  */
-export function threadCount(requested: number | 'auto', torchThreads: number | null): number {
+export function threadCount(requested: number | 'auto', torchThreads: number): number {
   if (requested !== 'auto') return requested;
-  const cores = os.availableParallelism();
-  return torchThreads === null ? cores : Math.max(1, cores - torchThreads);
+  return Math.max(1, os.availableParallelism() - torchThreads);
 }
