@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import { validate } from '../options.js';
 import { csvRecords } from './csv.js';
+import { CsvColumnSchema, CsvLayoutFields } from './csv-options.js';
 import { decodeUtf8 } from './decode.js';
 import { fileChunks, readWholeFile } from './files.js';
 import { extensionsFor, formatOf } from './formats.js';
@@ -20,8 +21,9 @@ export const CorpusSourceSchema = z
     format: z.enum(['auto', 'text', 'lines', 'jsonl', 'csv']).default('auto'),
     /** JSONL: the field holding the text. */
     textField: z.string().min(1).default('text'),
-    /** CSV: the header of the column holding the text. */
-    textColumn: z.string().min(1).default('text'),
+    /** CSV: the column holding the text: its header, or its 0-based position. */
+    textColumn: CsvColumnSchema.default('text'),
+    ...CsvLayoutFields,
     maxRecordBytes: MaxRecordBytesSchema,
   })
   .strict();
@@ -71,7 +73,7 @@ async function* corpus(o: CorpusSource, summary: ReadSummary): AsyncGenerator<Co
         }
         break;
       case 'csv':
-        for await (const { values, line, invalidSequences } of csvRecords(file, [o.textColumn], o.maxRecordBytes, summary)) {
+        for await (const { values, line, invalidSequences } of csvRecords(file, [o.textColumn], o, o.maxRecordBytes, summary)) {
           const text = values[0]!;
           if (countDocument(summary, text, invalidSequences)) yield { text, source: file, line };
         }

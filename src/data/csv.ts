@@ -1,4 +1,4 @@
-// CSV records with a header row, reduced to the requested columns. csv-parse does the parsing; this module
+// CSV records, reduced to the requested columns (by header name, or by position in a file without a header). csv-parse does the parsing; this module
 // feeds it repaired UTF-8 (counting each replacement against the record it falls in), numbers records by the
 // line they start on, and turns every problem into a DataError naming the file and that line.
 import { Readable } from 'node:stream';
@@ -9,6 +9,15 @@ import { fileChunks } from './files.js';
 import { DataError } from './read-error.js';
 import type { ReadSummary } from './read-summary.js';
 import { Utf8Repair } from './utf8-repair.js';
+
+/** A column: its header (files with a header row) or its 0-based position (any file). */
+export type CsvColumn = string | number;
+
+export interface CsvLayout {
+  /** The first row names the columns (else every row is data, and columns are positions). */
+  header: boolean;
+  delimiter: string;
+}
 
 export interface CsvRecord {
   /** The requested columns, in the order requested. */
@@ -21,7 +30,8 @@ export interface CsvRecord {
 
 export async function* csvRecords(
   file: string,
-  columns: readonly string[],
+  columns: readonly CsvColumn[],
+  layout: CsvLayout,
   maxRecordBytes: number,
   summary: ReadSummary,
 ): AsyncGenerator<CsvRecord> {
@@ -30,6 +40,7 @@ export async function* csvRecords(
   const at = { bytes: 0, emptyLines: 0 };
   let width = 0; // fields in the header
   const parser = parse({
+    delimiter: layout.delimiter,
     skip_empty_lines: true,
     record_delimiter: ['\r\n', '\n'], // not guessed from the first line: files mix them
     relax_column_count: true, // checked below, for a message that names the header
@@ -43,7 +54,7 @@ export async function* csvRecords(
       at.emptyLines = info.empty_lines;
       if (width === 0) width = record.length;
       else if (record.length !== width) {
-        throw new DataError(`ragged row: ${record.length} fields where the header has ${width}`, file, line);
+        throw new DataError(`ragged row: ${record.length} fields where the ${layout.header ? 'header has' : 'first row has'} ${width}`, file, line);
       }
       return { values: record, line, invalidSequences };
     }) as unknown as Options['on_record'], // the typings want the record type back
@@ -62,8 +73,8 @@ export async function* csvRecords(
   try {
     for await (const record of parser as AsyncIterable<CsvRecord>) {
       if (wanted === null) {
-        wanted = columnIndexes(record.values, columns, file, record.line);
-        continue;
+        wanted = columnIndexes(record.values, columns, layout.header, file, record.line);
+        if (layout.header) continue;
       }
       yield { ...record, values: wanted.map((i) => record.values[i]!) };
     }
@@ -79,15 +90,20 @@ export async function* csvRecords(
     source.destroy();
     parser.destroy();
   }
-  if (wanted === null) throw new DataError('empty CSV file: no header row', file);
+  if (wanted === null && layout.header) throw new DataError('empty CSV file: no header row', file);
   summary.emptySkipped += at.emptyLines;
 }
 
-function columnIndexes(header: string[], columns: readonly string[], file: string, line: number): number[] {
+function columnIndexes(first: string[], columns: readonly CsvColumn[], header: boolean, file: string, line: number): number[] {
   return columns.map((column) => {
-    const index = header.indexOf(column);
+    if (typeof column === 'number') {
+      if (column >= first.length) throw new DataError(`no column ${column} (0-based): rows have ${first.length} fields`, file, line);
+      return column;
+    }
+    if (!header) throw new DataError(`column "${column}" is a name, but the file has no header row (header: false): give its position`, file, line);
+    const index = first.indexOf(column);
     if (index === -1) {
-      throw new DataError(`no column "${column}"; the columns are: ${header.map((n) => JSON.stringify(n)).join(', ')}`, file, line);
+      throw new DataError(`no column "${column}"; the columns are: ${first.map((n) => JSON.stringify(n)).join(', ')}`, file, line);
     }
     return index;
   });

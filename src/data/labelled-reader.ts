@@ -8,6 +8,7 @@ import { z } from 'zod';
 
 import { validate } from '../options.js';
 import { csvRecords } from './csv.js';
+import { CsvColumnSchema, CsvLayoutFields } from './csv-options.js';
 import { decodeUtf8 } from './decode.js';
 import { readWholeFile } from './files.js';
 import { extensionsFor, formatOf } from './formats.js';
@@ -22,8 +23,10 @@ export const LabelledSourceSchema = z
     path: PathsSchema,
     /** 'auto': by extension (.csv, .jsonl/.ndjson). */
     format: z.enum(['auto', 'csv', 'jsonl', 'folders']).default('auto'),
-    labelColumn: z.string().min(1).default('label'),
-    textColumn: z.string().min(1).default('text'),
+    /** CSV: the columns holding the label and the text: headers, or 0-based positions. */
+    labelColumn: CsvColumnSchema.default('label'),
+    textColumn: CsvColumnSchema.default('text'),
+    ...CsvLayoutFields,
     labelField: z.string().min(1).default('label'),
     textField: z.string().min(1).default('text'),
     /**
@@ -99,9 +102,9 @@ async function* labelled(o: LabelledSource, summary: ReadSummary): AsyncGenerato
     const check = labelCheck(o.classes);
     for (const { file, format } of files) {
       if (format === 'csv') {
-        for await (const { values, line, invalidSequences } of csvRecords(file, [o.labelColumn, o.textColumn], o.maxRecordBytes, summary)) {
+        for await (const { values, line, invalidSequences } of csvRecords(file, [o.labelColumn, o.textColumn], o, o.maxRecordBytes, summary)) {
           const [label, text] = values as [string, string];
-          if (isBlank(label)) throw new DataError(`empty label in column "${o.labelColumn}"`, file, line);
+          if (isBlank(label)) throw new DataError(`empty label in column ${JSON.stringify(o.labelColumn)}`, file, line);
           check(label, file, line);
           if (!countDocument(summary, text, invalidSequences)) continue;
           count(label);

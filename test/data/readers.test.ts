@@ -240,7 +240,7 @@ describe('readCorpus', () => {
     const file = write('big.csv', Buffer.concat(parts));
     expect(fs.statSync(file).size).toBeGreaterThan(3 * 256 * 1024);
     const summary = createReadSummary();
-    const records = await collect(csvRecords(file, ['text'], 1000, summary));
+    const records = await collect(csvRecords(file, ['text'], { header: true, delimiter: ',' }, 1000, summary));
     expect(records.map((r) => ({ line: r.line, text: r.values[0], invalid: r.invalidSequences }))).toEqual(expected);
     expect(summary.emptySkipped).toBe(Math.ceil(20_000 / 11));
   });
@@ -366,6 +366,25 @@ describe('readLabelled', () => {
     expect(other.map((d) => [d.label, d.text])).toEqual([['b', 'x'], ['a', 'y']]);
     const error = await dataError(readLabelled({ path: renamed }));
     expect(error.message).toBe(`${renamed}:1: no column "label"; the columns are: "category", "body"`);
+  });
+
+  it('CSV without a header row (AG News style: columns by position) and with another delimiter (TSV)', async () => {
+    const ag = write('lab/ag.csv', '"3","Wall St. Bears","Short-sellers, Wall Street\'s dwindling band"\n"4","New chip","Faster, ""cooler"" chips"\n');
+    const docs = await collect(readLabelled({ path: ag, header: false, labelColumn: 0, textColumn: 2 }));
+    expect(docs.map((d) => [d.label, d.text, d.line])).toEqual([
+      ['3', "Short-sellers, Wall Street's dwindling band", 1],
+      ['4', 'Faster, "cooler" chips', 2],
+    ]);
+    const named = await dataError(readLabelled({ path: ag, header: false }));
+    expect(named.message).toBe(`${ag}:1: column "label" is a name, but the file has no header row (header: false): give its position`);
+    const outside = await dataError(readLabelled({ path: ag, header: false, labelColumn: 0, textColumn: 3 }));
+    expect(outside.message).toBe(`${ag}:1: no column 3 (0-based): rows have 3 fields`);
+
+    const tsv = write('lab/t.csv', 'label\ttext\npos\tgood, really\nneg\tbad\n');
+    const tabbed = await collect(readLabelled({ path: tsv, delimiter: '\t' }));
+    expect(tabbed.map((d) => [d.label, d.text])).toEqual([['pos', 'good, really'], ['neg', 'bad']]);
+    const { docs: texts } = await corpus({ path: tsv, delimiter: '\t', textColumn: 1 });
+    expect(texts.map((d) => d.text)).toEqual(['good, really', 'bad']);
   });
 
   it('JSONL: label and text fields; numeric labels; a given class list keeps its order; a label outside it is an error', async () => {
