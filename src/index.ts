@@ -39,6 +39,7 @@ export {
 } from './data/encode-corpus.js';
 export { loadCorpus, loadLabelled, type LoadedCorpus } from './data/load.js';
 export { TokenStore, TokenStoreWriter, type TokenStoreWriterOptions } from './data/token-store.js';
+export { openTokenStore, saveTokenStore, type OpenedTokenStore } from './data/token-store-file.js';
 export { LmBatches, LmBatchesOptionsSchema, type LmBatchesOptionsInput, type LmStreamBatch } from './data/lm-batches.js';
 export {
   ClassifierBatchesOptionsSchema,

@@ -93,6 +93,22 @@ export class TokenStore {
     }
   }
 
+  /** The stored tokens, in order, as views of the blocks (for writing them out). */
+  *chunks(): Generator<Int32Array> {
+    let left = this.tokenCount;
+    for (const block of this.blocks) {
+      if (left <= 0) break;
+      const view = block.subarray(0, Math.min(block.length, left));
+      left -= view.length;
+      yield view;
+    }
+  }
+
+  /** Where each document starts, and the end (documentCount + 1 entries). Read-only by contract. */
+  documentOffsets(): Float64Array {
+    return this.offsets;
+  }
+
   /** A copy of document i's tokens (reversed for a backward model). */
   document(i: number, direction: 'forward' | 'backward' = 'forward'): Int32Array {
     if (!Number.isInteger(i) || i < 0 || i >= this.documentCount) {

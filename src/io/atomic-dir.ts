@@ -14,7 +14,11 @@ function fsyncPath(p: string): void {
   }
 }
 
-export function writeDirectoryAtomic(dir: string, files: Record<string, Buffer | string>): void {
+/**
+ * Fills a temporary sibling of `dir` with `fill(staging)` (which must fsync what it writes), fsyncs the
+ * sibling and renames it into place.
+ */
+export function replaceDirectoryAtomic(dir: string, fill: (staging: string) => void): void {
   const target = path.resolve(dir);
   const parent = path.dirname(target);
   fs.mkdirSync(parent, { recursive: true });
@@ -22,16 +26,7 @@ export function writeDirectoryAtomic(dir: string, files: Record<string, Buffer |
   const staging = path.join(parent, `.${path.basename(target)}.tmp-${tag}`);
   fs.mkdirSync(staging);
   try {
-    for (const [name, content] of Object.entries(files)) {
-      const file = path.join(staging, name);
-      const fd = fs.openSync(file, 'w');
-      try {
-        fs.writeFileSync(fd, content);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
+    fill(staging);
     fsyncPath(staging);
     const old = path.join(parent, `.${path.basename(target)}.old-${tag}`);
     const hadOld = fs.existsSync(target);
@@ -43,6 +38,31 @@ export function writeDirectoryAtomic(dir: string, files: Record<string, Buffer |
     fs.rmSync(staging, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Writes a file from chunks, fsyncs it, and returns its SHA-256 and size. */
+export function writeFileSynced(file: string, chunks: Iterable<Uint8Array | string>): { sha256: string; bytes: number } {
+  const hash = crypto.createHash('sha256');
+  let bytes = 0;
+  const fd = fs.openSync(file, 'w');
+  try {
+    for (const chunk of chunks) {
+      const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      hash.update(data);
+      for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
+      bytes += data.length;
+    }
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+export function writeDirectoryAtomic(dir: string, files: Record<string, Buffer | string>): void {
+  replaceDirectoryAtomic(dir, (staging) => {
+    for (const [name, content] of Object.entries(files)) writeFileSynced(path.join(staging, name), [content]);
+  });
 }
 
 export function sha256(content: Buffer | string): string {
