@@ -1,9 +1,13 @@
 // The corpus-scale benchmark, in its own process (so its peak RSS is the pipeline's): reads a
 // one-paragraph-per-line corpus file, tokenizes it on worker threads into an LM stream with a new
-// vocabulary, then times epoch reshuffles.
+// vocabulary, then times epoch reshuffles, reading batches, and saving the stream and opening it again.
 //   node bench/data-stream.js '{"file": "/tmp/corpus.txt", "threads": "auto", "bs": 64, "seqLen": 72}'
 // Prints one JSON line.
-import { encodeCorpus, LmBatches, readCorpus } from '../dist/index.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { encodeCorpus, LmBatches, openTokenStore, readCorpus, saveTokenStore } from '../dist/index.js';
 
 const cell = JSON.parse(process.argv[2]);
 const start = performance.now();
@@ -27,6 +31,22 @@ for (const batch of lm.epoch(4)) {
 }
 const batchSeconds = (performance.now() - t) / 1000;
 
+// Saving the stream and opening it again (checksums verified): what a second run pays instead of tokenizing.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-bench-store-'));
+let saveSeconds;
+let openSeconds;
+try {
+  let t0 = performance.now();
+  saveTokenStore(store, path.join(dir, 'corpus'), { vocabularySize: vocabulary.size });
+  saveSeconds = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  const reopened = openTokenStore(path.join(dir, 'corpus')).store;
+  openSeconds = (performance.now() - t0) / 1000;
+  if (reopened.tokenCount !== store.tokenCount) throw new Error('the reopened store differs');
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 console.log(
   JSON.stringify({
     tokens: summary.tokens,
@@ -40,6 +60,8 @@ console.log(
     buildPeakRssMB,
     reshuffleSeconds: reshuffles.sort((a, b) => a - b)[1],
     batchesPerSecond: batches / batchSeconds,
+    saveSeconds,
+    openSeconds,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
   }),
 );

@@ -130,5 +130,6 @@ if (!values.json) {
         fmt(r.reshuffleSeconds * 1000, 1).padStart(13), fmt(r.batchesPerSecond).padStart(20)].join(''));
     }
     console.log('  (reshuffle: a new epoch\'s document order, its prefix sums, the row cursors and the first batch)');
+    console.log(`  saveTokenStore: ${fmt(s.saveSeconds, 1)} s; openTokenStore with checksums: ${fmt(s.openSeconds, 1)} s`);
   }
 }

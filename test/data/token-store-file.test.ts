@@ -55,7 +55,7 @@ describe('saved token stores', () => {
     saveTokenStore(TokenStore.fromDocuments([[1, 2, 3], [4, 5]]), dir);
     const tokens = path.join(dir, 'tokens.i32');
     const bytes = fs.readFileSync(tokens);
-    bytes[4] ^= 0xff;
+    bytes[4] = bytes[4]! ^ 0xff;
     fs.writeFileSync(tokens, bytes);
     expect(() => openTokenStore(dir)).toThrow(`${tokens}: does not match its checksum in store.json: the file is corrupt`);
     expect(openTokenStore(dir, { verify: false }).store.tokenCount).toBe(5); // sizes still checked
