@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { encodeCorpus } from '../../src/data/encode-corpus.js';
-import { loadLabelled } from '../../src/data/load.js';
+import { loadCorpus, loadLabelled } from '../../src/data/load.js';
 import { Tokenizer } from '../../src/text/tokenizer.js';
 import { Vocabulary } from '../../src/text/vocabulary.js';
 import { DIST_INDEX } from '../helpers/child.js';
@@ -124,6 +124,21 @@ describe('encodeCorpus', () => {
       const bad = path.join(dir, 'bad-rules.mjs'); // another file: a module is imported once per process
       fs.writeFileSync(bad, 'export const preRules = 3;\n');
       await expect(built.encodeCorpus([{ text: 'x' }], { threads: 2, rulesModule: bad })).rejects.toThrow(/"preRules" must be an array of functions/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads a corpus end to end: what the reader skipped or repaired is in `read`', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-load-'));
+    try {
+      const file = path.join(dir, 'corpus.txt');
+      fs.writeFileSync(file, Buffer.concat([Buffer.from('The cat sat.\n\n  \nA bad byte: '), Buffer.from([0xff]), Buffer.from(' here.\nThe cat ran.\n')]));
+      const loaded = await loadCorpus({ path: file, format: 'lines' }, { threads: 1, vocabularyOptions: { minFreq: 2 } });
+      expect(loaded.read).toMatchObject({ files: 1, documents: 3, emptySkipped: 2, invalidUtf8Documents: 1, invalidUtf8Sequences: 1 });
+      expect(loaded.summary.documents).toBe(3);
+      expect(loaded.vocabulary.decode(loaded.store.document(2))).toEqual(['xxbos', 'xxmaj', 'the', 'cat', 'xxunk', '.']);
+      expect(loaded.vocabulary.tokens.slice(9)).toEqual(['.', 'the', 'cat', 'xxfake', 'xxfake', 'xxfake', 'xxfake']); // xxmaj is a special (id 8)
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
