@@ -46,11 +46,10 @@ export interface ClassifierBatch {
   indices: Int32Array;
 }
 
-/** Document lengths after truncation to maxTokens. */
-function keptLengths(store: TokenStore, maxTokens: number | undefined): Int32Array {
-  const lengths = store.lengths();
-  if (maxTokens !== undefined) for (let i = 0; i < lengths.length; i++) lengths[i] = Math.min(lengths[i]!, maxTokens);
-  return lengths;
+/** A document's length after truncation to maxTokens. */
+function keptLength(store: TokenStore, doc: number, maxTokens: number | undefined): number {
+  const len = store.documentLength(doc);
+  return maxTokens === undefined ? len : Math.min(len, maxTokens);
 }
 
 // Sorts indices by length, longest first; ties keep their order (the sort is stable).
@@ -98,10 +97,7 @@ export function layoutBatch(
 ): ClassifierBatch {
   const rows = indices.length;
   const lengths = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const len = store.documentLength(indices[r]!);
-    lengths[r] = options.maxTokens === undefined ? len : Math.min(len, options.maxTokens);
-  }
+  for (let r = 0; r < rows; r++) lengths[r] = keptLength(store, indices[r]!, options.maxTokens);
   let length = 0;
   for (let r = 0; r < rows; r++) length = Math.max(length, lengths[r]!);
   const tokens = new Int32Array(rows * length).fill(options.padId);
@@ -129,7 +125,8 @@ export function* classifierBatches(
   if (labels && labels.length !== store.documentCount) {
     throw new RangeError(`classifier batches: ${labels.length} labels for ${store.documentCount} documents`);
   }
-  for (const indices of batchIndices(keptLengths(store, o.maxTokens), o, epoch)) yield layoutBatch(store, indices, labels, o);
+  const lengths = Int32Array.from({ length: store.documentCount }, (_, d) => keptLength(store, d, o.maxTokens));
+  for (const indices of batchIndices(lengths, o, epoch)) yield layoutBatch(store, indices, labels, o);
 }
 
 /** Puts per-row results back in dataset order: results[i] belongs to the batch row whose index is i. */
