@@ -20,6 +20,9 @@
         "native/addon.cc",
         "native/args.cc",
         "native/awd_lstm.cc",
+        "native/bpt3c.cc",
+        "native/classifier.cc",
+        "native/classifier_head.cc",
         "native/device.cc",
         "native/errors.cc",
         "native/language_model.cc",
@@ -29,6 +32,7 @@
         "native/optimizer.cc",
         "native/precision.cc",
         "native/runtime.cc",
+        "native/step_args.cc",
         "native/tensor_js.cc",
         "native/torch_thread.cc"
       ],

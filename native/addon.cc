@@ -2,6 +2,7 @@
 #include <napi.h>
 #include <torch/version.h>
 
+#include "classifier.h"
 #include "device.h"
 #include "errors.h"
 #include "language_model.h"
@@ -33,6 +34,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<BenchmarkMatmul>(env, exports, "benchmarkMatmul");
   Export<MapFile>(env, exports, "mapFile");
   exports.Set("LanguageModel", DefineLanguageModel(env));
+  exports.Set("Classifier", DefineClassifier(env));
   return exports;
 }
 

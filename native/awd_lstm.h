@@ -1,7 +1,7 @@
-// The AWD-LSTM language model (Merity et al.; fastai's layout): embedding with embedding dropout, input
-// dropout, LSTM layers whose hidden-to-hidden weights are DropConnect-ed, variational dropout between
-// layers and after the last, and a decoder tied to the embedding with its own bias. Parameters carry
-// fastai's state_dict names and are split into fastai's layer groups.
+// The AWD-LSTM encoder (Merity et al.; fastai's layout): embedding with embedding dropout, input dropout,
+// LSTM layers whose hidden-to-hidden weights are DropConnect-ed, variational dropout between layers and
+// (for the language model) after the last. Parameters carry fastai's state_dict names under a prefix
+// ("0." in the language model, "0.module." in the classifier) and the layer groups their model gives them.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -23,13 +23,20 @@ struct AwdLstmOptions {
   double inputP = 0.25;   // after the embedding
   double weightP = 0.2;   // DropConnect on weight_hh
   double hiddenP = 0.15;  // between LSTM layers
-  double outputP = 0.1;   // after the last layer
+  double outputP = 0.1;   // after the last layer (the classifier's encoder has none: its head drops instead)
+};
+
+// Where the encoder's parameters go in its model: their key prefix and layer groups.
+struct EncoderLayout {
+  std::string prefix = "0.";
+  int embeddingGroup = 3;
+  int firstRnnGroup = 0;  // layer l is in group firstRnnGroup + l
 };
 
 struct NamedParameter {
   std::string name;  // fastai's state_dict key
   at::Tensor tensor;
-  int group;         // index into AwdLstmLm::GroupNames()
+  int group;         // index into the model's group names
   bool decay = true;  // false for Linear biases and BatchNorm weights, as fastai exempts them
 };
 
@@ -43,50 +50,53 @@ struct DropoutMasks {
   at::Tensor input;                // [bs, 1, emb]
   std::vector<at::Tensor> weight;  // per layer [4 x out, out]: DropConnect on weight_hh only
   std::vector<at::Tensor> hidden;  // per layer but the last [bs, 1, out]
-  at::Tensor output;               // [bs, 1, emb]
+  at::Tensor output;               // [bs, 1, emb] (language model only)
+  std::vector<at::Tensor> head;    // classifier head, per block [bs, features in] (classifier only)
 };
 
-// What the encoder produces: the decoder's input (droppedLast) and what AR and TAR regularise. The
-// decoder (vocabulary logits) is applied by the caller, in chunks: see lm_loss.h.
+// What the encoder produces: the last layer's output before and after output dropout. The language model
+// decodes droppedLast (and regularises both: AR and TAR); the classifier pools rawLast.
 struct ForwardOutputs {
-  at::Tensor rawLast;      // last layer's output before output dropout [bs, seq, emb]
+  at::Tensor rawLast;      // [bs, seq, emb]
   at::Tensor droppedLast;  // after output dropout
 };
 
-class AwdLstmLm {
+// A checked fixed mask, or a fresh one of the given shape scaled so the expectation is unchanged;
+// undefined where p is 0 and nothing is fixed.
+at::Tensor DropoutMask(const at::Tensor* fixed, const std::vector<int64_t>& shape, double p, const at::TensorOptions& options,
+                       const std::string& what);
+
+class AwdLstm {
  public:
-  explicit AwdLstmLm(const AwdLstmOptions& options);
+  AwdLstm(const AwdLstmOptions& options, const EncoderLayout& layout);
 
   const AwdLstmOptions& options() const { return options_; }
   const std::vector<NamedParameter>& parameters() const { return parameters_; }
-  static std::vector<std::string> GroupNames(int64_t numLayers);
-  // Other names a parameter answers to (fastai keeps the tied weight under three keys).
-  static std::vector<std::pair<std::string, std::string>> Aliases();
 
-  // tokens: [bs, seq] integer ids. Training mode applies every dropout. `state` is the hidden state carried
-  // from the previous call; it is replaced by this call's final state, detached (truncated BPTT), and
-  // started from zeros when empty or when the batch size changes.
-  // `fixed` replaces the random masks (tests, and golden parity of training-mode maths); `used` receives
-  // the masks this call applied.
-  ForwardOutputs Forward(const at::Tensor& tokens, bool training, LstmState& state, const DropoutMasks* fixed = nullptr,
-                         DropoutMasks* used = nullptr);
+  // The encoder's masks for a batch of batchSize rows: `fixed` replaces the random ones (tests, and golden
+  // parity of training-mode maths), each checked against the shape the batch needs.
+  DropoutMasks DrawMasks(int64_t batchSize, const DropoutMasks* fixed) const;
+
+  // tokens: [bs, seq] integer ids; `state` holds [1, bs, out] per layer and is replaced by this call's final
+  // state, detached (truncated BPTT). `masks` (from DrawMasks, rows sliced to bs) applies dropout; none
+  // when null (evaluation).
+  ForwardOutputs Forward(const at::Tensor& tokens, LstmState& state, const DropoutMasks* masks);
+
+  // Zeros of the state's shape for a batch of batchSize rows, on the encoder's device.
+  LstmState ZeroState(int64_t batchSize) const;
 
   int64_t LayerOutputSize(int64_t layer) const;
   int64_t LayerInputSize(int64_t layer) const;
 
-  // The tied decoder: logits = droppedLast . decoderWeight^T + decoderBias.
-  const at::Tensor& decoderWeight() const { return encoder_; }
-  const at::Tensor& decoderBias() const { return decoderBias_; }
+  // The embedding matrix [vocab, emb] (the language model's decoder weight too).
+  const at::Tensor& embedding() const { return encoder_; }
 
   void To(const at::Device& device);
   at::Device device() const { return encoder_.device(); }
 
  private:
-  void EnsureState(LstmState& state, int64_t batchSize) const;
-
   AwdLstmOptions options_;
-  at::Tensor encoder_;     // [vocab, emb], also the decoder weight
-  at::Tensor decoderBias_;  // [vocab]
+  at::Tensor encoder_;  // [vocab, emb]
   struct Layer {
     at::Tensor weightIh, weightHhRaw, biasIh, biasHh;
   };

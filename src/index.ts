@@ -6,20 +6,37 @@ export { cpuFeatures, type CpuFeatures } from './cpu.js';
 export { DeviceSchema, parseDevice, type Device } from './device.js';
 export { NativeLoadError } from './native/loader.js';
 export { benchmarkMatmul, matmul, randn, BenchmarkMatmulSchema, type BenchmarkMatmulOptions, type MatmulInput } from './ops.js';
-export { LanguageModelConfigSchema, type LanguageModelConfig, type LanguageModelConfigInput } from './model/config.js';
+export {
+  ClassifierConfigSchema,
+  LanguageModelConfigSchema,
+  type ClassifierConfig,
+  type ClassifierConfigInput,
+  type LanguageModelConfig,
+  type LanguageModelConfigInput,
+} from './model/config.js';
+export { GroupHyperSchema, type GroupInfo, type ParameterInfo, type ParameterList, type SaveOptions } from './model/engine.js';
 export {
   EngineOptionsSchema,
   LanguageModel,
   StepHyperSchema,
   type DropoutMasks,
   type EvalStepResult,
-  type GroupInfo,
   type LmBatch,
-  type ParameterInfo,
-  type SaveOptions,
   type StepHyperInput,
   type TrainStepResult,
 } from './model/language-model.js';
+export {
+  Classifier,
+  ClassifierStepHyperSchema,
+  type ClassifierBatchInput,
+  type ClassifierDropoutMasks,
+  type ClassifierEvalResult,
+  type ClassifierPrediction,
+  type ClassifierSaveOptions,
+  type ClassifierStepHyperInput,
+  type ClassifierTrainResult,
+  type FromLanguageModelOptions,
+} from './model/classifier.js';
 export { FORMAT_VERSION, MODEL_FORMAT, ModelDirectoryError, type ModelConfigFile } from './model/directory.js';
 export { SafetensorsError } from './io/safetensors.js';
 export { OptionsError } from './options.js';

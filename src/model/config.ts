@@ -1,15 +1,21 @@
-// The AWD-LSTM language model's configuration: one obvious place for every default (fastai's LM config).
+// The models' configurations, one obvious place for every default: the AWD-LSTM language model (fastai's LM
+// config) and the classifier (fastai's classifier config and head).
 import { z } from 'zod';
 
 const Probability = z.number().min(0).lt(1);
 
+// The encoder's sizes, shared by both models (a classifier takes them from its language model).
+const EncoderSizes = {
+  vocabSize: z.number().int().min(2),
+  embSize: z.number().int().min(1).default(400),
+  hiddenSize: z.number().int().min(1).default(1152),
+  numLayers: z.number().int().min(1).max(16).default(3),
+  padId: z.number().int().min(0).default(1),
+};
+
 export const LanguageModelConfigSchema = z
   .object({
-    vocabSize: z.number().int().min(2),
-    embSize: z.number().int().min(1).default(400),
-    hiddenSize: z.number().int().min(1).default(1152),
-    numLayers: z.number().int().min(1).max(16).default(3),
-    padId: z.number().int().min(0).default(1),
+    ...EncoderSizes,
     /** Multiplies all five dropouts (fastai: 1.0 in its API, 0.3 in its IMDb recipe). */
     dropMult: z.number().min(0).default(1),
     embedP: Probability.default(0.02),
@@ -25,7 +31,7 @@ export type LanguageModelConfigInput = z.input<typeof LanguageModelConfigSchema>
 export type LanguageModelConfig = z.output<typeof LanguageModelConfigSchema>;
 
 /** The dropouts the engine applies: each configured one times dropMult (still below 1). */
-export function effectiveDropouts(c: LanguageModelConfig) {
+export function effectiveDropouts(c: Pick<LanguageModelConfig, 'dropMult' | 'embedP' | 'inputP' | 'weightP' | 'hiddenP' | 'outputP'>) {
   const scaled = (p: number) => Math.min(p * c.dropMult, 0.99);
   return {
     embedP: scaled(c.embedP),
@@ -34,4 +40,45 @@ export function effectiveDropouts(c: LanguageModelConfig) {
     hiddenP: scaled(c.hiddenP),
     outputP: scaled(c.outputP),
   };
+}
+
+/** The pooled window: a whole number of tokens, or Infinity (written as null in config.json) for whole documents. */
+const MaxLen = z.union([z.number().int().min(1), z.literal(Infinity), z.null().transform(() => Infinity)]);
+
+// The classifier's configuration: fastai's classifier config (dropMult 0.5 in its recipe) and head.
+export const ClassifierConfigSchema = z
+  .object({
+    ...EncoderSizes,
+    numClasses: z.number().int().min(2),
+    /** Multiplies the encoder's four dropouts and the head's first (fastai's classifier: 0.5). */
+    dropMult: z.number().min(0).default(0.5),
+    embedP: Probability.default(0.05),
+    inputP: Probability.default(0.4),
+    weightP: Probability.default(0.5),
+    hiddenP: Probability.default(0.3),
+    /** The dropout on the pooled features, before the head's first Linear. */
+    outputP: Probability.default(0.4),
+    /** Hidden sizes of the head between the pooled features (3 x embSize) and the classes. */
+    headHidden: z.array(z.number().int().min(1)).default([50]),
+    /** Dropout before each later head Linear, one per headHidden entry (not scaled by dropMult, as in fastai). */
+    headDropouts: z.array(Probability).default([0.1]),
+    /** BPT3C chunk length: documents go through the encoder seqLen tokens at a time. */
+    seqLen: z.number().int().min(1).default(72),
+    /** Each document pools over (and back-propagates through) its last maxLen tokens; Infinity: all of them. */
+    maxLen: MaxLen.default(1440),
+  })
+  .strict()
+  .refine((c) => c.padId < c.vocabSize, { message: 'padId must be below vocabSize', path: ['padId'] })
+  .refine((c) => c.headDropouts.length === c.headHidden.length, {
+    message: 'headDropouts needs one probability per headHidden entry',
+    path: ['headDropouts'],
+  });
+
+export type ClassifierConfigInput = z.input<typeof ClassifierConfigSchema>;
+export type ClassifierConfig = z.output<typeof ClassifierConfigSchema>;
+
+/** The classifier's dropouts as the engine applies them: dropMult on the encoder's and the head's first. */
+export function effectiveClassifierDropouts(c: ClassifierConfig) {
+  const { outputP, ...encoder } = effectiveDropouts(c);
+  return { ...encoder, headDropouts: [outputP, ...c.headDropouts] };
 }

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { sha256, writeDirectoryAtomic } from '../io/atomic-dir.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../io/safetensors.js';
 import { parseVocabularyFile, Vocabulary, VocabularyError } from '../text/vocabulary.js';
-import { LanguageModelConfigSchema } from './config.js';
+import { ClassifierConfigSchema, LanguageModelConfigSchema } from './config.js';
 
 export const MODEL_FORMAT = 'ulmfit-model';
 export const FORMAT_VERSION = 1;
@@ -39,24 +39,30 @@ export const VocabularyContractSchema = z.object({
 
 const FileEntrySchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
 
-export const ModelConfigFileSchema = z.object({
+const CommonConfigFields = {
   format: z.literal(MODEL_FORMAT),
   formatVersion: z.number().int(),
-  kind: z.literal('awd-lstm-lm'),
-  model: LanguageModelConfigSchema,
   vocabulary: VocabularyContractSchema,
   training: z.object({ frozenBefore: z.number().int().nonnegative() }),
   files: z.record(z.string(), FileEntrySchema),
-});
+};
 
-export type ModelConfigFile = z.infer<typeof ModelConfigFileSchema>;
+export const ModelConfigFileSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('awd-lstm-lm'), model: LanguageModelConfigSchema, ...CommonConfigFields }),
+  z.object({ kind: z.literal('awd-lstm-classifier'), model: ClassifierConfigSchema, ...CommonConfigFields }),
+]);
+
+export type ModelConfigFile = z.output<typeof ModelConfigFileSchema>;
+export type ModelConfigFileInput = z.input<typeof ModelConfigFileSchema>;
 
 export function vocabularyHash(vocab: readonly string[]): string {
   return sha256(JSON.stringify(vocab));
 }
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 export interface DirectoryContents {
-  config: Omit<ModelConfigFile, 'files' | 'format' | 'formatVersion'>;
+  config: DistributiveOmit<ModelConfigFileInput, 'files' | 'format' | 'formatVersion'>;
   vocab: readonly string[];
   /** A classifier's class list, in class-id order. */
   classes?: readonly string[];
@@ -72,7 +78,7 @@ export function writeModelDirectory(dir: string, contents: DirectoryContents): v
   };
   if (contents.optimizer) files[FILES.optimizer] = encodeSafetensors(contents.optimizer, { format: 'ulmfit-optimizer' });
   const checksums = Object.fromEntries(Object.entries(files).map(([name, b]) => [name, { sha256: sha256(b), bytes: b.length }]));
-  const config: ModelConfigFile = { format: MODEL_FORMAT, formatVersion: FORMAT_VERSION, ...contents.config, files: checksums };
+  const config = { format: MODEL_FORMAT, formatVersion: FORMAT_VERSION, ...contents.config, files: checksums };
   files[FILES.config] = Buffer.from(JSON.stringify(config, null, 2) + '\n');
   writeDirectoryAtomic(dir, files);
 }

@@ -32,6 +32,8 @@ export interface NativeAddon {
   mapFile(path: string): NativeMappedFile;
   /** The AWD-LSTM engine class (native/language_model.cc); src/model/language-model.ts wraps it. */
   LanguageModel: unknown;
+  /** The classifier engine class (native/classifier.cc); src/model/classifier.ts wraps it. */
+  Classifier: unknown;
   benchmarkMatmul(
     size: number,
     iterations: number,

@@ -1,0 +1,331 @@
+#include "classifier.h"
+
+#include <ATen/TensorOperators.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/argmax.h>
+#include <ATen/ops/bincount.h>
+#include <ATen/ops/cat.h>
+#include <ATen/ops/cross_entropy_loss.h>
+#include <ATen/ops/isfinite.h>
+#include <ATen/ops/softmax.h>
+#include <ATen/ops/stack.h>
+#include <ATen/ops/tensor.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "async.h"
+#include "awd_lstm.h"
+#include "bpt3c.h"
+#include "classifier_head.h"
+#include "device.h"
+#include "errors.h"
+#include "model_session.h"
+#include "model_wrap.h"
+#include "optimizer.h"
+#include "precision.h"
+#include "runtime.h"
+#include "step_args.h"
+
+namespace ulmfit {
+
+namespace {
+
+struct ClassifierOptions {
+  AwdLstmOptions encoder;
+  HeadOptions head;
+  Bpt3cOptions bpt3c;
+};
+
+struct ClassifierSession : ModelSession {
+  ClassifierSession(const ClassifierOptions& options, const c10::Device& device, Precision precision)
+      : encoder(options.encoder, EncoderLayout{"0.module.", /*embeddingGroup=*/0, /*firstRnnGroup=*/1}),
+        head(options.head, static_cast<int>(options.encoder.numLayers) + 1),
+        bpt3c(options.bpt3c),
+        precision(precision) {
+    // fastai's classifier split: embedding, one group per LSTM layer, the head.
+    for (const auto& p : encoder.parameters()) {
+      if (p.group == 0) parameters.push_back(p);
+    }
+    for (const auto& p : encoder.parameters()) {
+      if (p.group != 0) parameters.push_back(p);
+    }
+    parameters.insert(parameters.end(), head.parameters().begin(), head.parameters().end());
+    buffers = head.buffers();
+    aliases = {{"0.module.encoder_dp.emb.weight", "0.module.encoder.weight"}};
+    groupNames.push_back("embedding");
+    for (int64_t l = 0; l < options.encoder.numLayers; l++) groupNames.push_back("rnn" + std::to_string(l));
+    groupNames.push_back("head");
+    encoder.To(device);
+    head.To(device);
+    BuildOptimizer();
+  }
+  AwdLstm encoder;
+  ClassifierHead head;
+  Bpt3cOptions bpt3c;
+  Precision precision;
+
+  int64_t numClasses() const { return head.options().numClasses; }
+
+  // Pooled features [bs, 3 x emb] in fp32; the encoder under autocast when bf16 (the head stays fp32).
+  at::Tensor Features(const at::Tensor& tokens, const std::vector<int64_t>& lengths, const DropoutMasks* masks) {
+    AutocastScope autocast(precision, encoder.device().type());
+    return EncodeAndPool(encoder, tokens, lengths, bpt3c, masks);
+  }
+};
+
+std::vector<int64_t> Int64Vector(const Napi::Object& o, const char* field, const std::vector<int64_t>& fallback, int64_t min) {
+  const Napi::Value v = o.Get(field);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsArray()) throw ArgumentError(std::string("options.") + field + " must be an array of integers");
+  std::vector<int64_t> out;
+  const Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    const Napi::Value item = a.Get(i);
+    const double d = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : NAN;
+    if (!std::isfinite(d) || std::floor(d) != d || d < min) {
+      throw ArgumentError(std::string("options.") + field + "[" + std::to_string(i) + "] must be an integer >= " + std::to_string(min));
+    }
+    out.push_back(static_cast<int64_t>(d));
+  }
+  return out;
+}
+
+ClassifierOptions ReadOptions(const Napi::Object& o) {
+  ClassifierOptions options;
+  options.encoder = ReadEncoderOptions(o);
+  options.encoder.outputP = 0.0;  // the head's first dropout takes its place
+  HeadOptions& h = options.head;
+  h.inFeatures = 3 * options.encoder.embSize;
+  h.numClasses = IntegerField(o, "numClasses", 0, 2, "options");
+  h.hidden = Int64Vector(o, "headHidden", h.hidden, 1);
+  const Napi::Value ps = o.Get("headDropouts");
+  if (!ps.IsArray() || ps.As<Napi::Array>().Length() != h.hidden.size() + 1) {
+    throw ArgumentError("options.headDropouts must be an array with one probability per head block (" + std::to_string(h.hidden.size() + 1) + ")");
+  }
+  h.dropouts.clear();
+  for (uint32_t k = 0; k <= h.hidden.size(); k++) {
+    const Napi::Value p = ps.As<Napi::Array>().Get(k);
+    const double d = p.IsNumber() ? p.As<Napi::Number>().DoubleValue() : NAN;
+    if (!(d >= 0.0 && d < 1.0)) throw ArgumentError("options.headDropouts[" + std::to_string(k) + "] must be in [0, 1)");
+    h.dropouts.push_back(d);
+  }
+  options.bpt3c.seqLen = IntegerField(o, "seqLen", options.bpt3c.seqLen, 1, "options");
+  options.bpt3c.maxLen = IntegerField(o, "maxLen", options.bpt3c.maxLen, 0, "options");  // 0: whole documents
+  return options;
+}
+
+// A batch from JS, arguments (tokens, lengths, [labels,] rows, length): the layout and every id checked on
+// the calling thread, before LibTorch sees them.
+struct Batch {
+  at::Tensor tokens;             // [rows, length] int64 on the model's device
+  std::vector<int64_t> lengths;  // host
+  at::Tensor labels;             // [rows] int64, undefined without labels
+  int64_t rows = 0;
+};
+
+Batch ReadBatch(const Napi::CallbackInfo& info, const ClassifierSession& s, bool withLabels) {
+  const size_t shapeAt = withLabels ? 3 : 2;
+  Batch b;
+  b.rows = ArgInt(info, shapeAt, "rows", 1, 1 << 24);
+  const int64_t length = ArgInt(info, shapeAt + 1, "length", 1, 1 << 30);
+  const AwdLstmOptions& o = s.encoder.options();
+  const c10::Device device = s.encoder.device();
+  const Napi::Int32Array lengths = ArgInt32Array(info, 1, "lengths", b.rows);
+  const Napi::Int32Array tokens = ArgInt32Array(info, 0, "tokens", b.rows * length);
+  CheckLayout(tokens.Data(), b.rows, length, lengths.Data(), s.bpt3c.seqLen, o.padId);
+  b.tokens = TokensFrom(info, 0, "tokens", {b.rows, length}, o.vocabSize, device);
+  b.lengths.assign(lengths.Data(), lengths.Data() + b.rows);
+  if (withLabels) {
+    const Napi::Int32Array labels = ArgInt32Array(info, 2, "labels", b.rows);
+    for (int64_t r = 0; r < b.rows; r++) {
+      if (labels[r] < 0 || labels[r] >= s.numClasses()) {
+        throw ArgumentError("labels[" + std::to_string(r) + "] = " + std::to_string(labels[r]) + " is not a class id [0, " +
+                            std::to_string(s.numClasses()) + ")");
+      }
+    }
+    b.labels = at::tensor(std::vector<int64_t>(labels.Data(), labels.Data() + b.rows), at::kLong).to(device);
+  }
+  return b;
+}
+
+struct TrainResult {
+  double loss, gradNorm;
+  int64_t correct;
+  bool skipped;
+};
+
+struct EvalResult {
+  double loss;
+  int64_t count, correct;
+  std::vector<double> confusion;  // true x predicted, row-major
+};
+
+struct Probabilities {
+  std::vector<float> data;
+  int64_t rows, classes;
+};
+
+class Classifier : public ModelWrap<Classifier, ClassifierSession> {
+ public:
+  explicit Classifier(const Napi::CallbackInfo& info) : ModelWrap(info) {
+    Construct(info, [&] {
+      if (info.Length() < 1 || !info[0].IsObject()) throw ArgumentError("options must be an object");
+      const Napi::Object o = info[0].As<Napi::Object>();
+      const ClassifierOptions options = ReadOptions(o);
+      const c10::Device device = ParseDevice(ArgString(info, 1, "device"));
+      const Napi::Value precision = o.Get("precision");
+      const Precision p = precision.IsString() ? ParsePrecision(precision.As<Napi::String>().Utf8Value()) : Precision::Fp32;
+      return std::make_shared<ClassifierSession>(options, device, p);
+    });
+  }
+
+  static Napi::Function Define(Napi::Env env) {
+    Methods methods = SharedMethods();
+    methods.push_back(InstanceMethod<&Classifier::TrainStep>("trainStep"));
+    methods.push_back(InstanceMethod<&Classifier::EvalStep>("evalStep"));
+    methods.push_back(InstanceMethod<&Classifier::Predict>("predict"));
+    return DefineClass(env, "Classifier", methods);
+  }
+
+ private:
+  // trainStep(tokens, lengths, labels, rows, length, hyper) -> Promise<{ loss, gradNorm, correct, skipped }>
+  // hyper: { optimizer, groups: [{ lr, beta1, beta2, weightDecay }] (5), eps, clip, classWeights? }
+  Napi::Value TrainStep(const Napi::CallbackInfo& info) {
+    return Guard(info, [&](ClassifierSession& s) -> Napi::Value {
+      Batch batch = ReadBatch(info, s, /*withLabels=*/true);
+      if (batch.rows < 2) {
+        throw ArgumentError("trainStep needs at least 2 documents: BatchNorm cannot train on one (drop a last batch of 1)");
+      }
+      const StepHyper hyper = ReadHyper(info[5], s.optimizer->numGroups());
+      at::Tensor classWeights;
+      const Napi::Value w = info[5].As<Napi::Object>().Get("classWeights");
+      if (!w.IsUndefined() && !w.IsNull()) {
+        if (!w.IsArray() || w.As<Napi::Array>().Length() != static_cast<uint32_t>(s.numClasses())) {
+          throw ArgumentError("hyper.classWeights must be an array with one weight per class (" + std::to_string(s.numClasses()) + ")");
+        }
+        std::vector<float> weights;
+        for (uint32_t c = 0; c < s.numClasses(); c++) {
+          const Napi::Value v = w.As<Napi::Array>().Get(c);
+          const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+          if (!(d >= 0.0 && std::isfinite(d))) throw ArgumentError("hyper.classWeights[" + std::to_string(c) + "] must be a finite number >= 0");
+          weights.push_back(static_cast<float>(d));
+        }
+        classWeights = at::tensor(weights, at::kFloat).to(s.encoder.device());
+      }
+      auto session = session_;
+      session->busy.store(true);
+      return Task<TrainResult>::Run(
+          info.Env(), "ulmfit.Classifier.trainStep", SettingsOf(info.Env(), /*gradEnabled=*/true),
+          [session, batch, hyper, classWeights]() {
+            ClassifierSession& s = *session;
+            const DropoutMasks* fixed = s.fixedMasks ? &*s.fixedMasks : nullptr;
+            // One set of masks per batch: each document keeps its masks across its chunks (variational).
+            DropoutMasks masks = s.encoder.DrawMasks(batch.rows, fixed);
+            masks.head = s.head.DrawMasks(batch.rows, fixed ? &fixed->head : nullptr);
+            if (s.recordMasks) s.lastMasks = masks;
+            const at::Tensor features = s.Features(batch.tokens, batch.lengths, &masks);
+            const at::Tensor logits = s.head.Forward(features, /*training=*/true, &masks.head);
+            const at::Tensor loss = at::cross_entropy_loss(logits, batch.labels, classWeights);
+            s.optimizer->ZeroGrad();
+            loss.backward();
+            at::NoGradGuard noGrad;
+            const at::Tensor norm = s.optimizer->GradNorm();
+            // A non-finite loss or gradient skips the update (and the BatchNorm statistics) on the device.
+            const at::Tensor skip = (~(at::isfinite(norm) & at::isfinite(loss.detach()))).to(at::kFloat);
+            s.optimizer->ClipTo(norm, hyper.clip);
+            s.optimizer->Step(hyper, skip);
+            s.head.CommitStatistics(skip);
+            const at::Tensor correct = (logits.argmax(1) == batch.labels).sum().to(at::kFloat);
+            // The step's only host transfer: the numbers the caller gets.
+            const at::Tensor numbers = at::stack({loss.detach(), norm, correct, skip}).to(at::kCPU, at::kDouble);
+            const double* n = numbers.data_ptr<double>();
+            return TrainResult{n[0], n[1], static_cast<int64_t>(n[2]), n[3] != 0.0};
+          },
+          [](Napi::Env env, TrainResult& r) -> Napi::Value {
+            Napi::Object o = Napi::Object::New(env);
+            o.Set("loss", r.loss);
+            o.Set("gradNorm", r.gradNorm);
+            o.Set("correct", static_cast<double>(r.correct));
+            o.Set("skipped", r.skipped);
+            return o;
+          },
+          [session]() { session->busy.store(false); });
+    });
+  }
+
+  // evalStep(tokens, lengths, labels, rows, length) -> Promise<{ loss (summed), count, correct, confusion }>
+  Napi::Value EvalStep(const Napi::CallbackInfo& info) {
+    return Guard(info, [&](ClassifierSession& s) -> Napi::Value {
+      Batch batch = ReadBatch(info, s, /*withLabels=*/true);
+      auto session = session_;
+      session->busy.store(true);
+      return Task<EvalResult>::Run(
+          info.Env(), "ulmfit.Classifier.evalStep", SettingsOf(info.Env(), /*gradEnabled=*/false),
+          [session, batch]() {
+            ClassifierSession& s = *session;
+            const int64_t classes = s.numClasses();
+            const at::Tensor logits = s.head.Forward(s.Features(batch.tokens, batch.lengths, nullptr), /*training=*/false, nullptr);
+            const at::Tensor loss = at::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum);
+            const at::Tensor predicted = logits.argmax(1);
+            const at::Tensor confusion = at::bincount(batch.labels * classes + predicted, {}, classes * classes).to(at::kDouble);
+            const at::Tensor numbers = at::cat({loss.reshape({1}).to(at::kDouble), confusion}).to(at::kCPU);
+            const double* n = numbers.data_ptr<double>();
+            EvalResult r{n[0], batch.rows, 0, std::vector<double>(n + 1, n + 1 + classes * classes)};
+            for (int64_t c = 0; c < classes; c++) r.correct += static_cast<int64_t>(r.confusion[c * classes + c]);
+            return r;
+          },
+          [](Napi::Env env, EvalResult& r) -> Napi::Value {
+            Napi::Object o = Napi::Object::New(env);
+            o.Set("loss", r.loss);
+            o.Set("count", static_cast<double>(r.count));
+            o.Set("correct", static_cast<double>(r.correct));
+            Napi::Array confusion = Napi::Array::New(env, r.confusion.size());
+            for (size_t i = 0; i < r.confusion.size(); i++) confusion.Set(static_cast<uint32_t>(i), r.confusion[i]);
+            o.Set("confusion", confusion);
+            return o;
+          },
+          [session]() { session->busy.store(false); });
+    });
+  }
+
+  // predict(tokens, lengths, rows, length) -> Promise<{ data: Float32Array (rows x classes), shape }>
+  Napi::Value Predict(const Napi::CallbackInfo& info) {
+    return Guard(info, [&](ClassifierSession& s) -> Napi::Value {
+      Batch batch = ReadBatch(info, s, /*withLabels=*/false);
+      auto session = session_;
+      session->busy.store(true);
+      return Task<Probabilities>::Run(
+          info.Env(), "ulmfit.Classifier.predict", SettingsOf(info.Env(), /*gradEnabled=*/false),
+          [session, batch]() {
+            ClassifierSession& s = *session;
+            const at::Tensor logits = s.head.Forward(s.Features(batch.tokens, batch.lengths, nullptr), /*training=*/false, nullptr);
+            const at::Tensor p = at::softmax(logits, 1).to(at::kCPU, at::kFloat).contiguous();
+            const float* data = p.data_ptr<float>();
+            return Probabilities{std::vector<float>(data, data + p.numel()), p.size(0), p.size(1)};
+          },
+          [](Napi::Env env, Probabilities& p) -> Napi::Value {
+            Napi::Float32Array data = Napi::Float32Array::New(env, p.data.size());
+            if (!p.data.empty()) std::memcpy(data.Data(), p.data.data(), sizeof(float) * p.data.size());
+            Napi::Array shape = Napi::Array::New(env, 2);
+            shape.Set(0u, static_cast<double>(p.rows));
+            shape.Set(1u, static_cast<double>(p.classes));
+            Napi::Object o = Napi::Object::New(env);
+            o.Set("data", data);
+            o.Set("shape", shape);
+            return o;
+          },
+          [session]() { session->busy.store(false); });
+    });
+  }
+};
+
+}  // namespace
+
+Napi::Function DefineClassifier(Napi::Env env) { return Classifier::Define(env); }
+
+}  // namespace ulmfit

@@ -1,0 +1,57 @@
+// The classifier's head on the pooled features (fastai's PoolingLinearClassifier): blocks of
+// BatchNorm -> Dropout -> Linear (no bias), ReLU between blocks, e.g. 1200 -> 50 -> nClasses. Keys follow
+// fastai's: 1.layers.<block>.0.* is the BatchNorm (weight, bias and its buffers), 1.layers.<block>.2.weight
+// the Linear. BatchNorm parameters are exempt from weight decay, as in fastai.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <vector>
+
+#include "awd_lstm.h"
+
+namespace ulmfit {
+
+struct HeadOptions {
+  int64_t inFeatures = 1200;      // 3 x emb: [last, max, mean]
+  std::vector<int64_t> hidden{50};
+  int64_t numClasses = 2;
+  std::vector<double> dropouts{0.2, 0.1};  // one per block, before its Linear
+  double bnEps = 1e-5;
+  double bnMomentum = 0.1;
+};
+
+class ClassifierHead {
+ public:
+  ClassifierHead(const HeadOptions& options, int group);
+
+  const HeadOptions& options() const { return options_; }
+  const std::vector<NamedParameter>& parameters() const { return parameters_; }
+  const std::vector<NamedParameter>& buffers() const { return buffers_; }
+
+  // One dropout mask per block, [bs, block input]; `fixed` (when given) replaces them, checked.
+  std::vector<at::Tensor> DrawMasks(int64_t batchSize, const std::vector<at::Tensor>* fixed) const;
+
+  // features [bs, inFeatures] float -> logits [bs, numClasses]. Training uses batch statistics and dropout
+  // (`masks`), and keeps the updated running statistics pending until CommitStatistics; evaluation uses the
+  // running statistics and no dropout.
+  at::Tensor Forward(const at::Tensor& features, bool training, const std::vector<at::Tensor>* masks);
+
+  // Makes the pending running statistics of the last training Forward the model's, unless the step was
+  // skipped (skip: a 0-dim float, 1 = skipped), without a host round trip.
+  void CommitStatistics(const at::Tensor& skip);
+
+  void To(const at::Device& device);
+
+ private:
+  struct Block {
+    at::Tensor bnWeight, bnBias, runningMean, runningVar, batchesTracked, linear;
+    at::Tensor pendingMean, pendingVar;
+  };
+  HeadOptions options_;
+  std::vector<Block> blocks_;
+  std::vector<NamedParameter> parameters_;
+  std::vector<NamedParameter> buffers_;
+};
+
+}  // namespace ulmfit

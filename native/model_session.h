@@ -1,0 +1,33 @@
+// What both engines (language model, classifier) hold besides their network: the named parameters and
+// buffers, the layer groups, the optimizer over them, the dropout-mask hooks for tests, and the flag that
+// keeps one step in flight per model. model_wrap.h gives both JS classes the methods that use it.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "awd_lstm.h"
+#include "optimizer.h"
+
+namespace ulmfit {
+
+struct ModelSession {
+  std::vector<NamedParameter> parameters;  // trained by the optimizer, in its order
+  std::vector<NamedParameter> buffers;     // saved and loaded, never trained (BatchNorm statistics)
+  std::vector<std::pair<std::string, std::string>> aliases;  // (alias, name): fastai keeps some tensors twice
+  std::vector<std::string> groupNames;
+  std::unique_ptr<GroupOptimizer> optimizer;  // built once the parameters are known
+
+  std::optional<DropoutMasks> fixedMasks;  // replace the random masks while set
+  bool recordMasks = false;
+  DropoutMasks lastMasks;          // what the last training step applied, when recording
+  std::atomic<bool> busy{false};   // from a step's call until its promise settles
+
+  void BuildOptimizer() { optimizer = std::make_unique<GroupOptimizer>(parameters, static_cast<int>(groupNames.size())); }
+};
+
+}  // namespace ulmfit

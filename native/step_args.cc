@@ -1,0 +1,154 @@
+#include "step_args.h"
+
+#include <ATen/ops/from_blob.h>
+
+#include <cmath>
+
+#include "errors.h"
+#include "tensor_js.h"
+
+namespace ulmfit {
+
+double NumberField(const Napi::Object& object, const char* field, double fallback, const std::string& where) {
+  Napi::Value v = object.Get(field);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsNumber()) throw ArgumentError(where + "." + field + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int64_t IntegerField(const Napi::Object& object, const char* field, int64_t fallback, int64_t min, const std::string& where) {
+  const double d = NumberField(object, field, static_cast<double>(fallback), where);
+  if (!std::isfinite(d) || std::floor(d) != d || d < static_cast<double>(min) || d > 9007199254740991.0) {
+    throw ArgumentError(where + "." + field + " must be an integer >= " + std::to_string(min));
+  }
+  return static_cast<int64_t>(d);
+}
+
+double ProbabilityField(const Napi::Object& object, const char* field, double fallback, const std::string& where) {
+  const double p = NumberField(object, field, fallback, where);
+  if (!(p >= 0.0 && p < 1.0)) throw ArgumentError(where + "." + field + " must be in [0, 1)");
+  return p;
+}
+
+AwdLstmOptions ReadEncoderOptions(const Napi::Object& o) {
+  AwdLstmOptions options;
+  options.vocabSize = IntegerField(o, "vocabSize", 0, 2, "options");
+  options.embSize = IntegerField(o, "embSize", options.embSize, 1, "options");
+  options.hiddenSize = IntegerField(o, "hiddenSize", options.hiddenSize, 1, "options");
+  options.numLayers = IntegerField(o, "numLayers", options.numLayers, 1, "options");
+  options.padId = IntegerField(o, "padId", options.padId, 0, "options");
+  if (options.padId >= options.vocabSize) throw ArgumentError("options.padId must be below options.vocabSize");
+  options.embedP = ProbabilityField(o, "embedP", options.embedP, "options");
+  options.inputP = ProbabilityField(o, "inputP", options.inputP, "options");
+  options.weightP = ProbabilityField(o, "weightP", options.weightP, "options");
+  options.hiddenP = ProbabilityField(o, "hiddenP", options.hiddenP, "options");
+  options.outputP = ProbabilityField(o, "outputP", options.outputP, "options");
+  return options;
+}
+
+StepHyper ReadHyper(const Napi::Value& value, int numGroups) {
+  if (!value.IsObject()) throw ArgumentError("hyper must be an object");
+  const Napi::Object o = value.As<Napi::Object>();
+  StepHyper hyper;
+  Napi::Value kind = o.Get("optimizer");
+  if (!kind.IsUndefined()) {
+    const std::string k = kind.IsString() ? kind.As<Napi::String>().Utf8Value() : "";
+    if (k == "adamw") hyper.kind = OptimizerKind::AdamW;
+    else if (k == "sgd") hyper.kind = OptimizerKind::Sgd;
+    else throw ArgumentError("hyper.optimizer must be \"adamw\" or \"sgd\"");
+  }
+  hyper.eps = NumberField(o, "eps", hyper.eps, "hyper");
+  hyper.clip = NumberField(o, "clip", hyper.clip, "hyper");
+  Napi::Value groups = o.Get("groups");
+  if (!groups.IsArray() || groups.As<Napi::Array>().Length() != static_cast<uint32_t>(numGroups)) {
+    throw ArgumentError("hyper.groups must be an array with one entry per layer group (" + std::to_string(numGroups) + ")");
+  }
+  for (uint32_t g = 0; g < static_cast<uint32_t>(numGroups); g++) {
+    Napi::Value entry = groups.As<Napi::Array>().Get(g);
+    if (!entry.IsObject()) throw ArgumentError("hyper.groups[" + std::to_string(g) + "] must be an object");
+    const std::string where = "hyper.groups[" + std::to_string(g) + "]";
+    const Napi::Object e = entry.As<Napi::Object>();
+    GroupHyper h;
+    h.lr = NumberField(e, "lr", h.lr, where);
+    h.beta1 = NumberField(e, "beta1", h.beta1, where);
+    h.beta2 = NumberField(e, "beta2", h.beta2, where);
+    h.weightDecay = NumberField(e, "weightDecay", h.weightDecay, where);
+    hyper.groups.push_back(h);
+  }
+  return hyper;
+}
+
+Napi::Int32Array ArgInt32Array(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t length) {
+  Napi::Value v = index < info.Length() ? info[index] : info.Env().Undefined();
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw ArgumentError(std::string(name) + " must be an Int32Array");
+  }
+  Napi::Int32Array array = v.As<Napi::Int32Array>();
+  if (static_cast<int64_t>(array.ElementLength()) != length) {
+    throw ArgumentError(std::string(name) + " has " + std::to_string(array.ElementLength()) + " elements, expected " +
+                        std::to_string(length));
+  }
+  return array;
+}
+
+at::Tensor TokensFrom(const Napi::CallbackInfo& info, size_t index, const char* name, at::IntArrayRef shape, int64_t vocabSize,
+                      const c10::Device& device) {
+  int64_t count = 1;
+  for (int64_t d : shape) count *= d;
+  Napi::Int32Array ids = ArgInt32Array(info, index, name, count);
+  for (size_t i = 0; i < ids.ElementLength(); i++) {
+    if (ids[i] < 0 || ids[i] >= vocabSize) {
+      throw ArgumentError(std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(ids[i]) +
+                          " is outside the vocabulary [0, " + std::to_string(vocabSize) + ")");
+    }
+  }
+  // from_blob views the JS memory; the int64 copy made here is what the worker owns.
+  return at::from_blob(ids.Data(), shape, at::kInt).to(device, at::kLong);
+}
+
+DropoutMasks ReadMasks(const Napi::Object& o) {
+  const auto one = [&](const char* key) {
+    const Napi::Value v = o.Get(key);
+    return v.IsUndefined() || v.IsNull() ? at::Tensor() : TensorFromJs(v, std::string("masks.") + key);
+  };
+  const auto many = [&](const char* key) {
+    std::vector<at::Tensor> list;
+    const Napi::Value v = o.Get(key);
+    if (v.IsUndefined() || v.IsNull()) return list;
+    if (!v.IsArray()) throw ArgumentError(std::string("masks.") + key + " must be an array");
+    const Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      const Napi::Value item = a.Get(i);
+      list.push_back(item.IsNull() || item.IsUndefined() ? at::Tensor()
+                                                         : TensorFromJs(item, std::string("masks.") + key + "[" + std::to_string(i) + "]"));
+    }
+    return list;
+  };
+  DropoutMasks masks;
+  masks.embed = one("embed");
+  masks.input = one("input");
+  masks.weight = many("weight");
+  masks.hidden = many("hidden");
+  masks.output = one("output");
+  masks.head = many("head");
+  return masks;
+}
+
+Napi::Object MasksToJs(Napi::Env env, const DropoutMasks& m) {
+  const auto one = [&](const at::Tensor& t) -> Napi::Value { return t.defined() ? Napi::Value(TensorToJs(env, t)) : env.Null(); };
+  const auto many = [&](const std::vector<at::Tensor>& list) {
+    Napi::Array a = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); i++) a.Set(static_cast<uint32_t>(i), one(list[i]));
+    return a;
+  };
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("embed", one(m.embed));
+  out.Set("input", one(m.input));
+  out.Set("weight", many(m.weight));
+  out.Set("hidden", many(m.hidden));
+  out.Set("output", one(m.output));
+  out.Set("head", many(m.head));
+  return out;
+}
+
+}  // namespace ulmfit

@@ -1,0 +1,41 @@
+// What the steps of both engines read from JS: per-group hyperparameters, token ids checked against the
+// vocabulary, Int32Array arguments, and dropout masks (in and out).
+#pragma once
+
+#include <napi.h>
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+
+#include "awd_lstm.h"
+#include "optimizer.h"
+
+namespace ulmfit {
+
+// object[field] as a number, `fallback` when absent; `where` names the object in errors.
+double NumberField(const Napi::Object& object, const char* field, double fallback, const std::string& where);
+
+// object[field] as an integer >= min, or a probability in [0, 1); `fallback` when absent.
+int64_t IntegerField(const Napi::Object& object, const char* field, int64_t fallback, int64_t min, const std::string& where);
+double ProbabilityField(const Napi::Object& object, const char* field, double fallback, const std::string& where);
+
+// The encoder's sizes and dropouts from the engine options (defaults: AwdLstmOptions's).
+AwdLstmOptions ReadEncoderOptions(const Napi::Object& options);
+
+// hyper: { optimizer: "adamw" | "sgd", groups: [{ lr, beta1, beta2, weightDecay }] (one per group), eps, clip }
+StepHyper ReadHyper(const Napi::Value& value, int numGroups);
+
+// An Int32Array argument of exactly `length` elements.
+Napi::Int32Array ArgInt32Array(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t length);
+
+// Token ids from an Int32Array of `count` elements, each checked against the vocabulary before LibTorch
+// sees it, as an int64 tensor of `shape` on `device`.
+at::Tensor TokensFrom(const Napi::CallbackInfo& info, size_t index, const char* name, at::IntArrayRef shape, int64_t vocabSize,
+                      const c10::Device& device);
+
+// { embed?, input?, weight?: [], hidden?: [], output?, head?: [] }, each { data, shape }.
+DropoutMasks ReadMasks(const Napi::Object& object);
+Napi::Object MasksToJs(Napi::Env env, const DropoutMasks& masks);
+
+}  // namespace ulmfit

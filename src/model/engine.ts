@@ -1,0 +1,228 @@
+// What both native engines (language model, classifier) share as TypeScript sees it: the optimizer's
+// per-step hyperparameters, parameter and group descriptions, the engine options, and moving weights and
+// optimizer state between an engine and a model directory.
+import { z } from 'zod';
+
+import { DeviceSchema } from '../device.js';
+import type { NativeTensor } from '../native/addon.js';
+import type { NamedTensor } from '../io/safetensors.js';
+import type { ClassifierConfig, LanguageModelConfig } from './config.js';
+import { ModelDirectoryError, vocabularyHash, writeModelDirectory } from './directory.js';
+import { registerModel } from './live-models.js';
+
+export interface ParameterInfo {
+  name: string;
+  shape: number[];
+  group: number;
+  /** false where fastai exempts the parameter from weight decay (Linear biases, BatchNorm). */
+  decay: boolean;
+  trainable: boolean;
+}
+
+export interface GroupInfo {
+  name: string;
+  parameters: string[];
+  numel: number;
+  trainable: boolean;
+}
+
+export interface ParameterList {
+  parameters: ParameterInfo[];
+  /** Saved and loaded with the weights, never trained (BatchNorm statistics). */
+  buffers: ParameterInfo[];
+  /** Other names a tensor answers to (fastai keeps some tensors under two keys). */
+  aliases: Record<string, string>;
+}
+
+/** The methods both native engine classes have (native/model_wrap.h). */
+export interface NativeEngine {
+  parameters(): ParameterList;
+  groups(): GroupInfo[];
+  getTensor(name: string): NativeTensor;
+  setTensor(name: string, data: Float32Array): void;
+  getGrad(name: string): NativeTensor | null;
+  freezeTo(n: number, clearState: boolean): void;
+  frozenBefore(): number;
+  getOptimizerState(): (NativeTensor & { name: string; part: string })[];
+  setOptimizerState(name: string, part: string, data: Float32Array): void;
+  recordDropoutMasks(on: boolean): void;
+  dispose(): void;
+}
+
+export const GroupHyperSchema = z.object({
+  lr: z.number().nonnegative(),
+  beta1: z.number().min(0).lt(1).default(0.9),
+  beta2: z.number().min(0).lt(1).default(0.99),
+  weightDecay: z.number().nonnegative().default(0.01),
+});
+
+/** The optimizer's part of a step's hyperparameters; each engine adds its own. */
+export const OptimizerHyperSchema = z.object({
+  optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
+  /** One entry per layer group, first group first. */
+  groups: z.array(GroupHyperSchema).min(1),
+  eps: z.number().positive().default(1e-5),
+  /** Global gradient-norm limit; 0 turns clipping off. */
+  clip: z.number().nonnegative().default(0),
+});
+
+/** How an engine runs (not part of the model: a saved model loads with any of these). */
+export const RunOptionsSchema = z.object({
+  device: DeviceSchema.default('cpu'),
+  /** bf16: autocast with fp32 master weights and an fp32 loss (pays off where the CPU has AVX512-BF16 or AMX). */
+  precision: z.enum(['fp32', 'bf16']).default('fp32'),
+});
+
+export const SaveOptionsSchema = z.object({
+  /** The vocabulary, in id order: its length must be the model's vocabSize. */
+  vocab: z.array(z.string()),
+  direction: z.enum(['forward', 'backward']).default('forward'),
+  rulesVersion: z.string().nullable().default(null),
+  specialTokens: z.array(z.string()).default([]),
+  /** Also save the optimizer's state (to resume training exactly). */
+  optimizer: z.boolean().default(false),
+});
+
+export type SaveOptions = z.input<typeof SaveOptionsSchema>;
+
+/** Every parameter and buffer of an engine with its current value, for the weights file. */
+export function collectWeights(engine: NativeEngine): NamedTensor[] {
+  const { parameters, buffers } = engine.parameters();
+  return [...parameters, ...buffers].map((p) => ({ name: p.name, ...engine.getTensor(p.name) }));
+}
+
+/** The optimizer's state as named tensors (<parameter>.<part>), for optimizer.safetensors. */
+export function collectOptimizerState(engine: NativeEngine): NamedTensor[] {
+  return engine.getOptimizerState().map((s) => ({ name: `${s.name}.${s.part}`, shape: s.shape, data: s.data }));
+}
+
+/**
+ * Fills an engine's parameters and buffers from a weights file's tensors: every one must be there (under its
+ * name or an alias) with the engine's shape, and nothing else may be; the first that does not fit is named.
+ */
+export function loadWeights(engine: NativeEngine, weights: Map<string, NamedTensor>, file: string): void {
+  const { parameters, buffers, aliases } = engine.parameters();
+  const all = [...parameters, ...buffers];
+  const known = new Set([...all.map((p) => p.name), ...Object.keys(aliases)]);
+  for (const name of weights.keys()) {
+    if (!known.has(name)) throw new ModelDirectoryError(`${file}: unexpected tensor "${name}" (not part of this model)`);
+  }
+  for (const p of all) {
+    const names = [p.name, ...Object.entries(aliases).filter(([, of]) => of === p.name).map(([alias]) => alias)];
+    const found = names.filter((n) => weights.has(n));
+    if (found.length === 0) throw new ModelDirectoryError(`${file}: missing tensor "${p.name}"`);
+    for (const name of found) {
+      const shape = weights.get(name)!.shape;
+      if (shape.length !== p.shape.length || shape.some((d, i) => d !== p.shape[i])) {
+        throw new ModelDirectoryError(`${file}: "${name}" has shape [${shape.join(', ')}], the model expects [${p.shape.join(', ')}]`);
+      }
+    }
+    engine.setTensor(p.name, weights.get(found[0]!)!.data);
+  }
+}
+
+/** Restores optimizer state saved by collectOptimizerState. */
+export function loadOptimizerState(engine: NativeEngine, state: Map<string, NamedTensor>): void {
+  for (const [key, t] of state) {
+    const dot = key.lastIndexOf('.');
+    engine.setOptimizerState(key.slice(0, dot), key.slice(dot + 1), t.data);
+  }
+}
+
+/** What the language model and the classifier classes share: the native engine and the methods over it. */
+export abstract class EngineModel<E extends NativeEngine> {
+  readonly device: string;
+  readonly precision: 'fp32' | 'bf16';
+  protected readonly engine: E;
+  readonly #unregister: () => void;
+
+  protected constructor(engine: E, run: { device: string; precision: 'fp32' | 'bf16' }) {
+    this.engine = engine;
+    this.device = run.device;
+    this.precision = run.precision;
+    this.#unregister = registerModel(this);
+  }
+
+  /** Every parameter and buffer with fastai's state_dict name, shape and layer group, and the names that alias them. */
+  parameters(): ParameterList {
+    return this.engine.parameters();
+  }
+
+  /** The layer groups discriminative learning rates and freezing act on, first group first. */
+  groups(): GroupInfo[] {
+    return this.engine.groups();
+  }
+
+  getTensor(name: string): NativeTensor {
+    return this.engine.getTensor(name);
+  }
+
+  setTensor(name: string, data: Float32Array): void {
+    this.engine.setTensor(name, data);
+  }
+
+  /** The gradient the last trainStep left on a parameter (null for a frozen one). */
+  getGrad(name: string): NativeTensor | null {
+    return this.engine.getGrad(name);
+  }
+
+  /** Groups before `n` stop training (no gradient, update or decay); fastai clears optimizer state here. */
+  freezeTo(n: number, { clearState = true }: { clearState?: boolean } = {}): void {
+    this.engine.freezeTo(n, clearState);
+  }
+
+  /** The first group that trains. */
+  frozenBefore(): number {
+    return this.engine.frozenBefore();
+  }
+
+  /** Keeps the masks of each training step for lastDropoutMasks() (they cost as much memory as the weights). */
+  recordDropoutMasks(on: boolean): void {
+    this.engine.recordDropoutMasks(on);
+  }
+
+  /** Writes the model directory with this model's weights (and optimizer state when asked) atomically. */
+  protected writeDirectory(
+    dir: string,
+    model: { kind: 'awd-lstm-lm'; config: LanguageModelConfig } | { kind: 'awd-lstm-classifier'; config: ClassifierConfig },
+    o: z.output<typeof SaveOptionsSchema>,
+    classes?: readonly string[],
+  ): void {
+    const vocabSize = model.config.vocabSize;
+    if (o.vocab.length !== vocabSize) throw new ModelDirectoryError(`save: the vocabulary has ${o.vocab.length} tokens, the model ${vocabSize}`);
+    const vocabulary = { size: o.vocab.length, sha256: vocabularyHash(o.vocab), direction: o.direction, rulesVersion: o.rulesVersion, specialTokens: o.specialTokens };
+    const training = { frozenBefore: this.frozenBefore() };
+    writeModelDirectory(dir, {
+      config: model.kind === 'awd-lstm-lm'
+        ? { kind: model.kind, model: model.config, vocabulary, training }
+        : { kind: model.kind, model: model.config, vocabulary, training },
+      vocab: o.vocab,
+      classes,
+      weights: collectWeights(this.engine),
+      aliases: this.parameters().aliases,
+      optimizer: o.optimizer ? collectOptimizerState(this.engine) : undefined,
+    });
+  }
+
+  /** Fills a new model from a directory's tensors; disposes of it and rethrows when something does not fit. */
+  protected restore(
+    read: { weights: Map<string, NamedTensor>; optimizer: Map<string, NamedTensor> | null; frozenBefore: number },
+    weightsFile: string,
+    withOptimizer: boolean | undefined,
+  ): void {
+    try {
+      loadWeights(this.engine, read.weights, weightsFile);
+      if (read.frozenBefore > 0) this.freezeTo(read.frozenBefore, { clearState: true });
+      if (read.optimizer && withOptimizer !== false) loadOptimizerState(this.engine, read.optimizer);
+    } catch (err) {
+      this.dispose();
+      throw err;
+    }
+  }
+
+  /** Frees native memory now; later calls throw. A step in flight finishes first. */
+  dispose(): void {
+    this.engine.dispose();
+    this.#unregister();
+  }
+}
