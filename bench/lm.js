@@ -3,13 +3,12 @@
 // one JSON object per line.
 //   npm run bench -- lm [--json] [--vocab 10000,60000] [--precision fp32,bf16] [--rounds 3] [--warmup 2]
 //                       [--steps 5] [--bs 64] [--seq 70] [--threads N]
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { discover } from '../scripts/libtorch.js';
+import { fmt, pythonEnv, runCell } from './harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -42,58 +41,25 @@ function lmCells() {
   return { cells, ours: path.join(here, 'lm-ours.js'), reference: path.join(here, 'reference', 'lm_reference.py') };
 }
 
-// The reference imports torch from the LibTorch ulmfit uses (a pip-installed torch package), so both sides
-// run the same kernels.
-function pythonEnv() {
-  const root = discover().root;
-  const site = path.dirname(root);
-  const env = { ...process.env, PYTHONPATH: [site, process.env.PYTHONPATH].filter(Boolean).join(':') };
-  const ok = spawnSync('python3', ['-c', 'import torch'], { env }).status === 0;
-  return ok ? env : null;
-}
-
-function runSide(command, args, env) {
-  const r = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`${path.basename(args[0])} failed (${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop());
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 const { cells, ours, reference } = lmCells();
 const env = pythonEnv();
 if (!env && !values.json) console.error('bench: python3 cannot import torch from the LibTorch in use; reference columns stay empty');
 const rows = [];
 for (const cell of cells) {
-  const oursRuns = [];
-  const refRuns = [];
-  for (let round = 0; round < Number(values.rounds); round++) {
-    // Interleaved, alternating which side goes first, so drift in machine speed hits both.
-    const order = round % 2 === 0 ? ['ours', 'ref'] : ['ref', 'ours'];
-    for (const side of order) {
-      if (side === 'ours') oursRuns.push(runSide(process.execPath, [ours, JSON.stringify(cell)], process.env));
-      else if (env) refRuns.push(runSide('python3', [reference, JSON.stringify(cell)], env));
-    }
-  }
-  const oursTps = median(oursRuns.map((r) => r.tokensPerSecond));
-  const refTps = refRuns.length ? median(refRuns.map((r) => r.tokensPerSecond)) : null;
+  const result = runCell({ cell, ours, reference, env, rounds: Number(values.rounds), metric: 'tokensPerSecond' });
   const row = {
     bench: name,
     config: { vocab: cell.vocab, bs: cell.bs, seq: cell.seq, emb: cell.emb, hidden: cell.hidden, layers: cell.layers, threads: cell.threads },
     precision: cell.precision,
     device: 'cpu',
-    ours: oursTps,
-    reference: refTps,
     unit: 'tokens/s',
-    ratio: refTps ? oursTps / refTps : null,
-    peakRssMB: { ours: Math.max(...oursRuns.map((r) => r.peakRssMB)), reference: refRuns.length ? Math.max(...refRuns.map((r) => r.peakRssMB)) : null },
+    ...result,
   };
   rows.push(row);
   if (values.json) console.log(JSON.stringify(row));
 }
 
 if (!values.json) {
-  const fmt = (x, d = 0) => (x === null ? '-' : x.toFixed(d));
   console.log('bench  vocab   bs  seq  precision  ours tok/s  reference tok/s  ratio  ours RSS MB  ref RSS MB');
   for (const r of rows) {
     console.log(

@@ -1,12 +1,13 @@
 // The benchmark entry point: `npm run bench -- <name> [options]` runs bench/<name>.js with the options.
 //   lm    the LM training step against plain PyTorch (bench/lm.js)
+//   clas  classifier training and inference against plain PyTorch (bench/clas.js)
 //   data  tokenization, the 100 M-token LM stream, an epoch's reshuffle (bench/data.js)
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const benches = ['lm', 'data'];
+const benches = ['lm', 'clas', 'data'];
 const [name = 'lm', ...args] = process.argv.slice(2);
 if (!benches.includes(name)) {
   console.error(`bench: unknown benchmark "${name}" (known: ${benches.join(', ')})`);
