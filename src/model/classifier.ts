@@ -122,7 +122,9 @@ export const FromLanguageModelOptionsSchema = RunOptionsSchema.extend({
   vocab: z.array(z.string()).optional(),
 });
 
-export type FromLanguageModelOptions = z.input<typeof FromLanguageModelOptionsSchema>;
+export type FromLanguageModelOptions = Omit<z.input<typeof FromLanguageModelOptionsSchema>, 'config'> & {
+  config?: Partial<ClassifierConfigInput>;
+};
 
 function requireLabels(batch: { labels?: Int32Array | null }, what: string): Int32Array {
   if (!batch.labels) throw new TypeError(`${what}: the batch has no labels`);
