@@ -1,6 +1,6 @@
 // What both native engines (language model, classifier) share as TypeScript sees it: the optimizer's
-// per-step hyperparameters, parameter and group descriptions, the engine options, and moving weights and
-// optimizer state between an engine and a model directory.
+// per-step hyperparameters, parameter and group descriptions, the run options, moving weights and optimizer
+// state between an engine and a model directory, and EngineModel, the base of both model classes.
 import { z } from 'zod';
 
 import { DeviceSchema } from '../device.js';
