@@ -1,6 +1,6 @@
 // The JS methods both engines share (parameters, groups, tensors by name, gradients, freezing, optimizer
 // state, dropout-mask hooks, dispose), on a ModelSession. Each engine's class derives from ModelWrap and
-// adds its own steps; Methods() lists the shared ones for DefineClass.
+// adds its own steps; SharedMethods() lists the shared ones for DefineClass.
 #pragma once
 
 #include <napi.h>
