@@ -86,3 +86,15 @@ export {
   type PreRule,
 } from './text/rules.js';
 export { EnglishSplitter, splitWords, type EnglishSplitterOptions } from './text/english.js';
+export {
+  constant,
+  oneCycle,
+  OneCycleOptionsSchema,
+  stlr,
+  StlrOptionsSchema,
+  warmupCosine,
+  WarmupCosineOptionsSchema,
+  type Schedule,
+  type SchedulePoint,
+} from './train/schedules.js';
+export { groupHyperAt, groupLrs, GroupLrsSchema, type GroupLrsInput, type GroupStepHyper } from './train/discriminative.js';
