@@ -98,3 +98,12 @@ export {
   type SchedulePoint,
 } from './train/schedules.js';
 export { groupHyperAt, groupLrs, GroupLrsSchema, type GroupLrsInput, type GroupStepHyper } from './train/discriminative.js';
+export {
+  fastaiPlan,
+  paperPlan,
+  PaperPlanOptionsSchema,
+  UnfreezeStageSchema,
+  validatePlan,
+  type UnfreezeStage,
+  type UnfreezeStageInput,
+} from './train/unfreezing.js';
