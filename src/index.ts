@@ -107,3 +107,4 @@ export {
   type UnfreezeStage,
   type UnfreezeStageInput,
 } from './train/unfreezing.js';
+export { transferVocabulary, type VocabularyTransfer } from './train/vocab-transfer.js';
