@@ -108,3 +108,4 @@ export {
   type UnfreezeStageInput,
 } from './train/unfreezing.js';
 export { transferVocabulary, type VocabularyTransfer } from './train/vocab-transfer.js';
+export { classifierMetrics, lmMetrics, type ClassifierMetrics, type LmMetrics } from './train/metrics.js';
