@@ -109,3 +109,12 @@ export {
 } from './train/unfreezing.js';
 export { transferVocabulary, type VocabularyTransfer } from './train/vocab-transfer.js';
 export { classifierMetrics, lmMetrics, type ClassifierMetrics, type LmMetrics } from './train/metrics.js';
+export {
+  FitOptionsSchema,
+  Learner,
+  type BatchSource,
+  type EpochEvent,
+  type FitHooks,
+  type FitOptionsInput,
+  type StepEvent,
+} from './train/learner.js';

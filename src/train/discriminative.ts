@@ -15,8 +15,8 @@ export const GroupLrsSchema = z.union([
   z.object({ top: Lr, factor: z.number().min(1).default(2.6) }).strict(),
   /** fastai's slice(low, high): low for the first group, high for the last, geometric in between. */
   z.object({ low: Lr, high: Lr }).strict(),
-  /** One rate per group, first group first. */
-  z.object({ lrs: z.array(Lr).min(1) }).strict(),
+  /** One rate per group, first group first (0 leaves a group where it is). */
+  z.object({ lrs: z.array(z.number().nonnegative().finite()).min(1) }).strict(),
 ]);
 
 export type GroupLrsInput = z.input<typeof GroupLrsSchema>;

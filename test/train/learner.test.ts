@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+
+import { Classifier, classifierBatches, setSeed, TokenStore, type ClassifierBatch } from '../../src/index.js';
+import { batchIndices, ClassifierBatchesOptionsSchema } from '../../src/data/classifier-batches.js';
+import { groupLrs } from '../../src/train/discriminative.js';
+import { Learner } from '../../src/train/learner.js';
+import { stlr } from '../../src/train/schedules.js';
+
+// Two classes told apart by their words: class 0 draws from ids 2..20, class 1 from 21..39.
+function dataset(n: number, seed: number) {
+  const docs: Int32Array[] = [];
+  const labels: number[] = [];
+  for (let d = 0; d < n; d++) {
+    const label = d % 2;
+    const len = 4 + ((d * 7 + seed) % 13);
+    docs.push(Int32Array.from({ length: len }, (_, i) => 2 + label * 19 + ((d * 5 + i * 3 + seed) % 19)));
+    labels.push(label);
+  }
+  return { store: TokenStore.fromDocuments(docs), labels: Int32Array.from(labels) };
+}
+
+const config = { vocabSize: 40, numClasses: 2, embSize: 8, hiddenSize: 10, seqLen: 4, maxLen: 20, dropMult: 0.1 };
+
+function sources(batchSize = 8) {
+  const train = dataset(96, 1);
+  const valid = dataset(16, 2);
+  const options = { batchSize, seqLen: 4, order: 'sortish' as const, seed: 3, dropLast: true };
+  const lengths = Int32Array.from({ length: train.store.documentCount }, (_, d) => train.store.documentLength(d));
+  const stepsPerEpoch = batchIndices(lengths, ClassifierBatchesOptionsSchema.parse(options)).length;
+  return {
+    train: { stepsPerEpoch, epoch: (e: number) => classifierBatches(train.store, train.labels, options, e) },
+    valid: () => classifierBatches(valid.store, valid.labels, { batchSize: 16, seqLen: 4 }),
+  };
+}
+
+describe('Learner', () => {
+  it('trains a classifier stage by stage: the loss falls, frozen groups stay bit-identical, each step gets its planned rates', async () => {
+    setSeed(11);
+    const model = new Classifier(config);
+    const { train, valid } = sources();
+    const learner = Learner.classifier(model, train, valid);
+    const embedding = model.getTensor('0.module.encoder.weight').data;
+    const rnn0 = model.getTensor('0.module.rnns.0.weight_hh_l0_raw').data;
+    const steps: number[][] = [];
+    const [headOnly] = await learner.fit([{ frozenBefore: 4, epochs: 1, lrs: { lrs: [0, 0, 0, 0, 2e-2] }, schedule: 'stlr' }], {}, {
+      onStep: (e) => steps.push(e.groups.map((g) => g.lr)),
+    });
+    expect(model.getTensor('0.module.encoder.weight').data).toEqual(embedding);
+    expect(model.getTensor('0.module.rnns.0.weight_hh_l0_raw').data).toEqual(rnn0);
+    // The rate each step received: the stage's peak times STLR's factor at that step.
+    expect(steps).toHaveLength(train.stepsPerEpoch);
+    steps.forEach((lrs, t) => expect(lrs[4]).toBeCloseTo(2e-2 * stlr()(t, train.stepsPerEpoch).lrFactor, 15));
+    const history = await learner.fit([
+      { frozenBefore: 3, epochs: 1, lrs: { low: 2e-2 / 2.6 ** 4, high: 2e-2 } },
+      { frozenBefore: 0, epochs: 8, lrs: { low: 2e-2 / 2.6 ** 4, high: 2e-2 } },
+    ]);
+    expect(history.map((h) => [h.stage, h.epoch])).toEqual([[0, 1], ...[2, 3, 4, 5, 6, 7, 8, 9].map((e) => [1, e])]);
+    // A random encoder on 96 short documents: training loss falls by more than half, and validation (16
+    // held-out documents; BatchNorm over batches of 8 makes single epochs noisy) reaches well below its start.
+    expect(history.at(-1)!.trainLoss).toBeLessThan(headOnly!.trainLoss * 0.5);
+    expect(Math.min(...history.map((h) => h.valid!.loss))).toBeLessThan(headOnly!.valid!.loss * 0.5);
+    expect(Math.max(...history.map((h) => h.valid!.accuracy))).toBeGreaterThanOrEqual(0.75);
+    expect(history.every((h) => h.valid!.count === 16 && h.skippedSteps === 0)).toBe(true);
+    expect(groupLrs({ low: 1e-2 / 2.6 ** 4, high: 1e-2 }, 5)[0]).toBeCloseTo(1e-2 / 2.6 ** 4, 15);
+    model.dispose();
+  });
+
+  it('stops after the step in flight when its signal aborts, and names a source that breaks its promise', async () => {
+    const model = new Classifier(config);
+    const { train } = sources();
+    const controller = new AbortController();
+    let seen = 0;
+    const history = await Learner.classifier(model, train).fit([{ frozenBefore: 0, epochs: 2, lrs: 1e-3 }], {}, {
+      signal: controller.signal,
+      onStep: () => {
+        if (++seen === 2) controller.abort();
+      },
+    });
+    expect(seen).toBe(2);
+    expect(history).toEqual([]);
+    const short = { stepsPerEpoch: train.stepsPerEpoch + 1, epoch: train.epoch };
+    await expect(Learner.classifier(model, short).fit([{ frozenBefore: 4, epochs: 1, lrs: 1e-3 }])).rejects.toThrow(
+      /does not have the \d+ batches its source promised/,
+    );
+    const batches: ClassifierBatch[] = [...train.epoch(0)];
+    expect(batches.length).toBe(train.stepsPerEpoch);
+    model.dispose();
+  });
+});
