@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { Classifier, classifierBatches, setSeed, TokenStore, type ClassifierBatch } from '../../src/index.js';
+import { Classifier, classifierBatches, LanguageModel, LmBatches, paperPlan, setSeed, TokenStore, type ClassifierBatch } from '../../src/index.js';
 import { batchIndices, ClassifierBatchesOptionsSchema } from '../../src/data/classifier-batches.js';
 import { groupLrs } from '../../src/train/discriminative.js';
 import { Learner } from '../../src/train/learner.js';
@@ -84,6 +84,27 @@ describe('Learner', () => {
     );
     const batches: ClassifierBatch[] = [...train.epoch(0)];
     expect(batches.length).toBe(train.stepsPerEpoch);
+    model.dispose();
+  });
+});
+
+describe('Learner for a language model', () => {
+  it('fine-tunes an LM: perplexity falls; the hidden state resets each epoch', async () => {
+    setSeed(12);
+    const model = new LanguageModel({ vocabSize: 30, embSize: 8, hiddenSize: 12, numLayers: 2, dropMult: 0.2 });
+    // A repeating pattern with some variety: learnable within a few epochs.
+    const docs = Array.from({ length: 40 }, (_, d) => Int32Array.from({ length: 20 }, (_, i) => 2 + ((d + i * 3) % 9)));
+    const batches = new LmBatches(TokenStore.fromDocuments(docs), { batchSize: 4, seqLen: 10, seed: 1 });
+    const valid = new LmBatches(TokenStore.fromDocuments(docs.slice(0, 8)), { batchSize: 2, seqLen: 10, shuffle: false });
+    const train = { stepsPerEpoch: batches.batchesPerEpoch, epoch: (e: number) => batches.epoch(e) };
+    const learner = Learner.languageModel(model, train, () => valid.epoch(0));
+    const history = await learner.fit(paperPlan(3, { lrs: 1e-2, finalEpochs: 3 }));
+    expect(history.map((h) => h.stage)).toEqual([0, 1, 2, 2, 2]);
+    const first = history[0]!.valid!;
+    const last = history.at(-1)!.valid!;
+    expect(last.perplexity).toBeLessThan(first.perplexity * 0.7);
+    expect(last.perplexity).toBeCloseTo(Math.exp(last.loss), 10);
+    expect(last.tokens).toBe([...valid.epoch(0)].reduce((n, b) => n + b.input.length, 0));
     model.dispose();
   });
 });
