@@ -94,8 +94,8 @@ at::Tensor EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokensIn, const std
   std::optional<DropoutMasks> reorderedMasks;
   const DropoutMasks* masks = masksIn;
   const auto device = tokensIn.device();
-  at::Tensor orderT = at::tensor(order, at::kLong).to(device);
   if (reordered) {
+    const at::Tensor orderT = at::tensor(order, at::kLong).to(device);
     tokens = tokensIn.index_select(0, orderT);
     if (masksIn) {
       reorderedMasks = *masksIn;
