@@ -26,6 +26,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
                                                          std::to_string(TORCH_VERSION_MINOR)));
   Export<Info>(env, exports, "info");
   Export<SetSeed>(env, exports, "setSeed");
+  Export<GetRngState>(env, exports, "getRngState");
+  Export<SetRngState>(env, exports, "setRngState");
   Export<SetNumThreads>(env, exports, "setNumThreads");
   Export<GetNumThreads>(env, exports, "getNumThreads");
   Export<CheckDevice>(env, exports, "checkDevice");

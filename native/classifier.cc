@@ -157,6 +157,7 @@ struct TrainResult {
   double loss, gradNorm;
   int64_t correct;
   bool skipped;
+  std::vector<AppliedGroup> applied;
 };
 
 struct EvalResult {
@@ -238,13 +239,13 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
             // A non-finite loss or gradient skips the update (and the BatchNorm statistics) on the device.
             const at::Tensor skip = (~(at::isfinite(norm) & at::isfinite(loss.detach()))).to(at::kFloat);
             s.optimizer->ClipTo(norm, hyper.clip);
-            s.optimizer->Step(hyper, skip);
+            std::vector<AppliedGroup> applied = s.optimizer->Step(hyper, skip);
             s.head.CommitStatistics(skip);
             const at::Tensor correct = (logits.argmax(1) == batch.labels).sum().to(at::kFloat);
             // The step's only host transfer: the numbers the caller gets.
             const at::Tensor numbers = at::stack({loss.detach(), norm, correct, skip}).to(at::kCPU, at::kDouble);
             const double* n = numbers.data_ptr<double>();
-            return TrainResult{n[0], n[1], static_cast<int64_t>(n[2]), n[3] != 0.0};
+            return TrainResult{n[0], n[1], static_cast<int64_t>(n[2]), n[3] != 0.0, std::move(applied)};
           },
           [](Napi::Env env, TrainResult& r) -> Napi::Value {
             Napi::Object o = Napi::Object::New(env);
@@ -252,6 +253,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
             o.Set("gradNorm", r.gradNorm);
             o.Set("correct", static_cast<double>(r.correct));
             o.Set("skipped", r.skipped);
+            o.Set("applied", AppliedToJs(env, r.applied));
             return o;
           },
           [session]() { session->busy.store(false); });

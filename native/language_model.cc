@@ -2,12 +2,14 @@
 
 #include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
+#include <ATen/ops/addmm.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/isfinite.h>
 #include <ATen/ops/stack.h>
 #include <ATen/ops/zeros.h>
 
 #include <memory>
+#include <vector>
 
 #include "args.h"
 #include "async.h"
@@ -50,7 +52,7 @@ struct LmSession : ModelSession {
   at::Tensor decoderBias;  // [vocab]; the decoder's weight is the embedding (tied)
   int64_t chunkRows;       // rows of logits decoded at a time
   Precision precision;
-  LstmState trainState, evalState;
+  LstmState trainState, evalState, generateState;
 
   // The hidden state for a batch of batchSize rows: zeros when there is none yet or the batch size
   // changed, as fastai's reset on a new batch size does.
@@ -79,6 +81,7 @@ Batch ReadBatch(const Napi::CallbackInfo& info, const LmSession& s) {
 struct TrainResult {
   double crossEntropy, loss, gradNorm;
   bool skipped;
+  std::vector<AppliedGroup> applied;
 };
 
 struct EvalResult {
@@ -108,6 +111,7 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
     methods.push_back(InstanceMethod<&LanguageModel::SetState>("setState"));
     methods.push_back(InstanceMethod<&LanguageModel::TrainStep>("trainStep"));
     methods.push_back(InstanceMethod<&LanguageModel::EvalStep>("evalStep"));
+    methods.push_back(InstanceMethod<&LanguageModel::NextTokenLogits>("nextTokenLogits"));
     return DefineClass(env, "LanguageModel", methods);
   }
 
@@ -115,7 +119,8 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
   LstmState& StateNamed(LmSession& s, const std::string& which) {
     if (which == "train") return s.trainState;
     if (which == "eval") return s.evalState;
-    throw ArgumentError("state must be \"train\" or \"eval\", got \"" + which + "\"");
+    if (which == "generate") return s.generateState;
+    throw ArgumentError("state must be \"train\", \"eval\" or \"generate\", got \"" + which + "\"");
   }
 
   Napi::Value ResetState(const Napi::CallbackInfo& info) {
@@ -223,11 +228,11 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
             // A non-finite loss or gradient skips the update on the device: no host round trip decides it.
             at::Tensor foundInf = (~(at::isfinite(norm) & at::isfinite(loss.detach()))).to(at::kFloat);
             s.optimizer->ClipTo(norm, hyper.clip);
-            s.optimizer->Step(hyper, foundInf);
+            std::vector<AppliedGroup> applied = s.optimizer->Step(hyper, foundInf);
             // The step's only host transfer: the four numbers the caller gets.
             at::Tensor numbers = at::stack({crossEntropy.detach(), loss.detach(), norm, foundInf}).to(at::kCPU, at::kDouble);
             const double* n = numbers.data_ptr<double>();
-            return TrainResult{n[0], n[1], n[2], n[3] != 0.0};
+            return TrainResult{n[0], n[1], n[2], n[3] != 0.0, std::move(applied)};
           },
           [](Napi::Env env, TrainResult& r) -> Napi::Value {
             Napi::Object o = Napi::Object::New(env);
@@ -235,6 +240,7 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
             o.Set("loss", r.loss);
             o.Set("gradNorm", r.gradNorm);
             o.Set("skipped", r.skipped);
+            o.Set("applied", AppliedToJs(env, r.applied));
             return o;
           },
           [session]() { session->busy.store(false); });
@@ -268,6 +274,31 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
             o.Set("correct", static_cast<double>(r.correct));
             return o;
           },
+          [session]() { session->busy.store(false); });
+    });
+  }
+
+  // nextTokenLogits(input: Int32Array, batchSize, seqLen) -> Promise<{ data, shape: [batchSize, vocab] }>
+  // Evaluation mode, carrying the "generate" hidden state: the logits after each row's last token (text
+  // generation feeds a prompt, then one sampled token at a time).
+  Napi::Value NextTokenLogits(const Napi::CallbackInfo& info) {
+    return Guard(info, [&](LmSession& s) -> Napi::Value {
+      const int64_t batchSize = ArgInt(info, 1, "batchSize", 1, 1 << 20);
+      const int64_t seqLen = ArgInt(info, 2, "seqLen", 1, 1 << 20);
+      const at::Tensor input = TokensFrom(info, 0, "input", {batchSize, seqLen}, s.encoder.options().vocabSize, s.encoder.device());
+      auto session = session_;
+      session->busy.store(true);
+      return Task<at::Tensor>::Run(
+          info.Env(), "ulmfit.LanguageModel.nextTokenLogits", SettingsOf(info.Env(), /*gradEnabled=*/false),
+          [session, input]() {
+            LmSession& s = *session;
+            AutocastScope autocast(s.precision, s.encoder.device().type());
+            const ForwardOutputs out = s.encoder.Forward(input, s.StateFor(s.generateState, input.size(0)), nullptr);
+            const at::Tensor last = out.droppedLast.select(1, out.droppedLast.size(1) - 1).to(at::kFloat);
+            const at::Tensor logits = at::addmm(s.decoderBias, last, s.encoder.embedding().t());
+            return logits.to(at::kCPU).contiguous();
+          },
+          [](Napi::Env env, at::Tensor& logits) -> Napi::Value { return TensorToJs(env, logits); },
           [session]() { session->busy.store(false); });
     });
   }

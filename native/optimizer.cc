@@ -63,14 +63,18 @@ void GroupOptimizer::ClipTo(const at::Tensor& norm, double clip) {
   at::_foreach_mul_(grads, (clip / (norm + 1e-6)).clamp_max(1.0));
 }
 
-void GroupOptimizer::Step(const StepHyper& hyper, const at::Tensor& foundInf) {
+std::vector<AppliedGroup> GroupOptimizer::Step(const StepHyper& hyper, const at::Tensor& foundInf) {
   if (static_cast<int>(hyper.groups.size()) != numGroups_) {
     throw ArgumentError("hyperparameters are given for " + std::to_string(hyper.groups.size()) + " groups, the model has " +
                         std::to_string(numGroups_));
   }
   at::NoGradGuard noGrad;
+  // A frozen group received nothing: reported with lr and weight decay 0.
+  std::vector<AppliedGroup> applied;
+  for (const GroupHyper& h : hyper.groups) applied.push_back({{0.0, h.beta1, h.beta2, 0.0}, false});
   for (int g = frozenBefore_; g < numGroups_; g++) {
     const GroupHyper& h = hyper.groups[g];
+    applied[g] = AppliedGroup{h, true};
     // Two calls per group: parameters that decay, and those fastai exempts (Linear biases, BatchNorm).
     for (const bool decay : {true, false}) {
       std::vector<at::Tensor> params, grads, expAvgs, expAvgSqs, steps, momenta;
@@ -117,6 +121,7 @@ void GroupOptimizer::Step(const StepHyper& hyper, const at::Tensor& foundInf) {
       }
     }
   }
+  return applied;
 }
 
 }  // namespace ulmfit

@@ -22,6 +22,12 @@ struct GroupHyper {
 
 enum class OptimizerKind { AdamW, Sgd };
 
+// What a step handed the update kernels for one group (read back by the caller to check its schedule).
+struct AppliedGroup {
+  GroupHyper hyper;
+  bool trained = false;  // false for a frozen group (nothing was updated)
+};
+
 struct StepHyper {
   OptimizerKind kind = OptimizerKind::AdamW;
   std::vector<GroupHyper> groups;  // one per layer group
@@ -46,7 +52,8 @@ class GroupOptimizer {
   // Scales gradients so their global norm is at most `clip` (no host sync).
   void ClipTo(const at::Tensor& norm, double clip);
   // One update with the given hyperparameters. found_inf (0-dim float, 1 = skip) is honoured on the device.
-  void Step(const StepHyper& hyper, const at::Tensor& foundInf);
+  // Returns, per group, the hyperparameters the kernels were given.
+  std::vector<AppliedGroup> Step(const StepHyper& hyper, const at::Tensor& foundInf);
 
   // Optimizer state per parameter name ("exp_avg", "exp_avg_sq", "step", "momentum_buffer").
   struct ParamState {

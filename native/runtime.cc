@@ -1,16 +1,20 @@
 #include "runtime.h"
 
+#include <cstring>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <ATen/ops/empty.h>
 #include <c10/core/GradMode.h>
 #include <torch/version.h>
 
 #include "args.h"
+#include "errors.h"
 
 namespace ulmfit {
 
@@ -92,6 +96,65 @@ Napi::Value SetSeed(const Napi::CallbackInfo& info) {
       auto gen = cuda.getDefaultGenerator(static_cast<c10::DeviceIndex>(i));
       std::lock_guard<std::mutex> lock(gen.mutex());
       gen.set_current_seed(seed);
+    }
+  }
+  return info.Env().Undefined();
+}
+
+namespace {
+
+// Every default generator: the CPU's, then each CUDA device's.
+std::vector<at::Generator> DefaultGenerators() {
+  std::vector<at::Generator> gens{at::detail::getDefaultCPUGenerator()};
+  const auto& cuda = at::detail::getCUDAHooks();
+  if (cuda.isBuilt() && cuda.hasCUDA()) {
+    for (int i = 0; i < cuda.getNumGPUs(); i++) gens.push_back(cuda.getDefaultGenerator(static_cast<c10::DeviceIndex>(i)));
+  }
+  return gens;
+}
+
+}  // namespace
+
+Napi::Value GetRngState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::vector<at::Generator> gens = DefaultGenerators();
+  Napi::Array out = Napi::Array::New(env, gens.size());
+  for (size_t i = 0; i < gens.size(); i++) {
+    at::Generator gen = gens[i];
+    at::Tensor state;
+    {
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      state = gen.get_state();
+    }
+    Napi::Uint8Array bytes = Napi::Uint8Array::New(env, static_cast<size_t>(state.numel()));
+    std::memcpy(bytes.Data(), state.data_ptr<uint8_t>(), bytes.ByteLength());
+    out.Set(static_cast<uint32_t>(i), bytes);
+  }
+  return out;
+}
+
+Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsArray()) throw ArgumentError("state must be an array of Uint8Array (from getRngState)");
+  const Napi::Array given = info[0].As<Napi::Array>();
+  const std::vector<at::Generator> gens = DefaultGenerators();
+  if (given.Length() != gens.size()) {
+    throw ArgumentError("state holds " + std::to_string(given.Length()) + " generators, this process has " + std::to_string(gens.size()) +
+                        " (the CPU's and one per CUDA device)");
+  }
+  for (uint32_t i = 0; i < given.Length(); i++) {
+    const Napi::Value v = given.Get(i);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throw ArgumentError("state[" + std::to_string(i) + "] must be a Uint8Array");
+    }
+    const Napi::Uint8Array bytes = v.As<Napi::Uint8Array>();
+    at::Generator gen = gens[i];
+    at::Tensor state = at::empty({static_cast<int64_t>(bytes.ElementLength())}, at::kByte);
+    std::memcpy(state.data_ptr<uint8_t>(), bytes.Data(), bytes.ByteLength());
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    try {
+      gen.set_state(state);
+    } catch (const c10::Error& e) {
+      throw ArgumentError("state[" + std::to_string(i) + "] is not a state of this generator: " + e.what_without_backtrace());
     }
   }
   return info.Env().Undefined();

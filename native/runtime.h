@@ -22,6 +22,10 @@ ThreadSettings SettingsOf(Napi::Env env, bool gradEnabled = false);
 
 Napi::Value Info(const Napi::CallbackInfo& info);
 Napi::Value SetSeed(const Napi::CallbackInfo& info);
+// The default generators' states (CPU first, then each CUDA device), and putting them back: what a resumed
+// run needs to draw the dropout masks an uninterrupted one would have drawn.
+Napi::Value GetRngState(const Napi::CallbackInfo& info);
+Napi::Value SetRngState(const Napi::CallbackInfo& info);
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info);
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info);
 

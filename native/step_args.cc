@@ -151,4 +151,18 @@ Napi::Object MasksToJs(Napi::Env env, const DropoutMasks& m) {
   return out;
 }
 
+Napi::Array AppliedToJs(Napi::Env env, const std::vector<AppliedGroup>& applied) {
+  Napi::Array out = Napi::Array::New(env, applied.size());
+  for (size_t g = 0; g < applied.size(); g++) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("lr", applied[g].hyper.lr);
+    o.Set("beta1", applied[g].hyper.beta1);
+    o.Set("beta2", applied[g].hyper.beta2);
+    o.Set("weightDecay", applied[g].hyper.weightDecay);
+    o.Set("trained", applied[g].trained);
+    out.Set(static_cast<uint32_t>(g), o);
+  }
+  return out;
+}
+
 }  // namespace ulmfit

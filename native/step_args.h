@@ -7,6 +7,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <string>
+#include <vector>
 
 #include "awd_lstm.h"
 #include "optimizer.h"
@@ -25,6 +26,9 @@ AwdLstmOptions ReadEncoderOptions(const Napi::Object& options);
 
 // hyper: { optimizer: "adamw" | "sgd", groups: [{ lr, beta1, beta2, weightDecay }] (one per group), eps, clip }
 StepHyper ReadHyper(const Napi::Value& value, int numGroups);
+
+// [{ lr, beta1, beta2, weightDecay, trained }] per group: what a step's update kernels were given.
+Napi::Array AppliedToJs(Napi::Env env, const std::vector<AppliedGroup>& applied);
 
 // An Int32Array argument of exactly `length` elements.
 Napi::Int32Array ArgInt32Array(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t length);

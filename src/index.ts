@@ -14,7 +14,7 @@ export {
   type LanguageModelConfig,
   type LanguageModelConfigInput,
 } from './model/config.js';
-export { GroupHyperSchema, type GroupInfo, type ParameterInfo, type ParameterList, type SaveOptions } from './model/engine.js';
+export { GroupHyperSchema, type AppliedGroupHyper, type GroupInfo, type ModelSnapshot, type ParameterInfo, type ParameterList, type SaveOptions } from './model/engine.js';
 export {
   EngineOptionsSchema,
   LanguageModel,
@@ -37,10 +37,10 @@ export {
   type ClassifierTrainResult,
   type FromLanguageModelOptions,
 } from './model/classifier.js';
-export { FORMAT_VERSION, MODEL_FORMAT, ModelDirectoryError, type ModelConfigFile } from './model/directory.js';
+export { FORMAT_VERSION, MODEL_FORMAT, ModelDirectoryError, type ModelConfigFile, type SavedTrainingState } from './model/directory.js';
 export { SafetensorsError } from './io/safetensors.js';
 export { OptionsError } from './options.js';
-export { getNumThreads, info, setNumThreads, setSeed, type UlmfitInfo } from './runtime.js';
+export { getNumThreads, getRngState, info, setNumThreads, setRngState, setSeed, type UlmfitInfo } from './runtime.js';
 export { DataError } from './data/read-error.js';
 export { createReadSummary, type ReadSummary } from './data/read-summary.js';
 export { CorpusSourceSchema, readCorpus, type CorpusDocument, type CorpusSourceOptions } from './data/corpus-reader.js';
@@ -118,3 +118,5 @@ export {
   type FitOptionsInput,
   type StepEvent,
 } from './train/learner.js';
+export { LrFindOptionsSchema, smoothLosses, suggestLrs, sweepLr, type LrFindOptionsInput, type LrFindResult } from './train/lr-finder.js';
+export { TrainingStateError, type Position } from './train/training-state.js';

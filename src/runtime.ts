@@ -24,6 +24,20 @@ export function setSeed(seed: number | bigint): void {
   native().setSeed(validate(SeedSchema, seed, 'seed'));
 }
 
+/**
+ * The states of LibTorch's default generators (the CPU's, then each CUDA device's): what draws dropout masks.
+ * Saved with a training state so that a resumed run draws what an uninterrupted one would have.
+ */
+export function getRngState(): Uint8Array[] {
+  return native().getRngState();
+}
+
+/** Puts back generator states from getRngState (same process layout: the CPU and as many CUDA devices). */
+export function setRngState(state: readonly Uint8Array[]): void {
+  if (!Array.isArray(state) || !state.every((s) => s instanceof Uint8Array)) throw new TypeError('setRngState: state must be an array of Uint8Array (from getRngState)');
+  native().setRngState([...state]);
+}
+
 /** LibTorch intra-op threads for every native call made from this thread from now on. */
 export function setNumThreads(n: number): void {
   native().setNumThreads(validate(NumThreadsSchema, n, 'numThreads'));

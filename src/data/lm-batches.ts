@@ -82,6 +82,15 @@ export class LmBatches {
     return Math.ceil(this.rowLength / seq);
   }
 
+  /** The exact number of batches in an epoch (it varies from epoch to epoch under variable BPTT). */
+  batchesIn(epoch: number): number {
+    if (!this.options.variableBptt) return Math.ceil(this.rowLength / this.options.seqLen);
+    const lengths = new Random(this.options.seed, epoch, 0x5345);
+    let count = 0;
+    for (let offset = 0; offset < this.rowLength; count++) offset += this.nextLength(lengths);
+    return count;
+  }
+
   /** The documents' order in an epoch. */
   documentOrder(epoch: number): Int32Array {
     const n = this.store.documentCount;

@@ -11,12 +11,13 @@ import { native } from '../native/loader.js';
 import { validate } from '../options.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import { ClassifierConfigSchema, effectiveClassifierDropouts, type ClassifierConfig, type ClassifierConfigInput } from './config.js';
-import { FILES, ModelDirectoryError, readModelDirectory, vocabularyHash, type ModelConfigFile } from './directory.js';
+import { FILES, ModelDirectoryError, readModelDirectory, vocabularyHash, type ModelConfigFile, type SavedTrainingState } from './directory.js';
 import {
   EngineModel,
   OptimizerHyperSchema,
   RunOptionsSchema,
   SaveOptionsSchema,
+  type AppliedGroupHyper,
   type NativeEngine,
 } from './engine.js';
 
@@ -66,6 +67,8 @@ export interface ClassifierTrainResult {
   correct: number;
   /** True when the loss or a gradient was not finite: no parameter, statistic or optimizer state changed. */
   skipped: boolean;
+  /** Per group, what the update kernels were given (read back from the native step). */
+  applied: AppliedGroupHyper[];
 }
 
 export interface ClassifierEvalResult {
@@ -264,8 +267,8 @@ export class Classifier extends EngineModel<NativeClassifier> {
   static load(
     dir: string,
     options: ClassifierEngineOptionsInput & { optimizer?: boolean } = {},
-  ): { model: Classifier; vocab: string[]; classes: string[]; config: ModelConfigFile } {
-    const { config, vocab, classes, weights, optimizer } = readModelDirectory(dir);
+  ): { model: Classifier; vocab: string[]; classes: string[]; config: ModelConfigFile; trainingState: SavedTrainingState | null } {
+    const { config, vocab, classes, weights, optimizer, trainingState } = readModelDirectory(dir);
     const configFile = path.join(dir, FILES.config);
     if (config.kind !== 'awd-lstm-classifier') {
       throw new ModelDirectoryError(`${configFile}: kind is "${config.kind}", not a classifier ("awd-lstm-classifier")`);
@@ -278,7 +281,7 @@ export class Classifier extends EngineModel<NativeClassifier> {
     const { optimizer: withOptimizer, ...engine } = options;
     const model = new Classifier(config.model, engine);
     model.restore({ weights, optimizer, frozenBefore: config.training.frozenBefore }, path.join(dir, FILES.weights), withOptimizer);
-    return { model, vocab, classes, config };
+    return { model, vocab, classes, config, trainingState };
   }
 
 }

@@ -3,6 +3,8 @@
 //   vocab.json            {"tokens": the vocabulary in id order, "classes": a classifier's class list}
 //   weights.safetensors   fastai's key names; the tied embedding is stored once (aliases in the metadata)
 //   optimizer.safetensors optional: <parameter>.<exp_avg|exp_avg_sq|step|momentum_buffer>
+//   training-state.json   optional: where a Learner's run stands (plan, position, history, RNG states)
+//   training-state.safetensors  optional: its tensors (a language model's hidden state)
 // A save replaces the whole directory atomically; a load checks every file against its checksum and every
 // tensor against the model, and names the first thing that does not fit.
 import fs from 'node:fs';
@@ -17,7 +19,28 @@ import { ClassifierConfigSchema, LanguageModelConfigSchema } from './config.js';
 
 export const MODEL_FORMAT = 'ulmfit-model';
 export const FORMAT_VERSION = 1;
-export const FILES = { config: 'config.json', vocab: 'vocab.json', weights: 'weights.safetensors', optimizer: 'optimizer.safetensors' };
+export const FILES = {
+  config: 'config.json',
+  vocab: 'vocab.json',
+  weights: 'weights.safetensors',
+  optimizer: 'optimizer.safetensors',
+  trainingState: 'training-state.json',
+  trainingTensors: 'training-state.safetensors',
+};
+
+/** A training state as read back (checked against its checksums, not yet against the run). */
+export interface SavedTrainingState {
+  json: unknown;
+  tensors: Map<string, NamedTensor>;
+  /** The directory it was read from, for error messages. */
+  dir: string;
+}
+
+/** A Learner's training state as written into a model directory: JSON and named tensors. */
+export interface TrainingStateFiles {
+  json: unknown;
+  tensors: NamedTensor[];
+}
 
 export class ModelDirectoryError extends Error {
   readonly code = 'ERR_ULMFIT_MODEL_DIR';
@@ -69,6 +92,7 @@ export interface DirectoryContents {
   weights: NamedTensor[];
   aliases: Record<string, string>;
   optimizer?: NamedTensor[];
+  trainingState?: TrainingStateFiles;
 }
 
 export function writeModelDirectory(dir: string, contents: DirectoryContents): void {
@@ -77,6 +101,10 @@ export function writeModelDirectory(dir: string, contents: DirectoryContents): v
     [FILES.weights]: encodeSafetensors(contents.weights, { format: 'pt', aliases: JSON.stringify(contents.aliases) }),
   };
   if (contents.optimizer) files[FILES.optimizer] = encodeSafetensors(contents.optimizer, { format: 'ulmfit-optimizer' });
+  if (contents.trainingState) {
+    files[FILES.trainingState] = Buffer.from(JSON.stringify(contents.trainingState.json) + '\n');
+    files[FILES.trainingTensors] = encodeSafetensors(contents.trainingState.tensors, { format: 'ulmfit-training-state' });
+  }
   const checksums = Object.fromEntries(Object.entries(files).map(([name, b]) => [name, { sha256: sha256(b), bytes: b.length }]));
   const config = { format: MODEL_FORMAT, formatVersion: FORMAT_VERSION, ...contents.config, files: checksums };
   files[FILES.config] = Buffer.from(JSON.stringify(config, null, 2) + '\n');
@@ -104,6 +132,7 @@ export function readModelDirectory(dir: string): {
   classes: string[] | null;
   weights: Map<string, NamedTensor>;
   optimizer: Map<string, NamedTensor> | null;
+  trainingState: SavedTrainingState | null;
 } {
   const configFile = path.join(dir, FILES.config);
   let raw: unknown;
@@ -142,5 +171,18 @@ export function readModelDirectory(dir: string): {
   const optimizer = config.files[FILES.optimizer]
     ? decodeSafetensors(readChecked(dir, FILES.optimizer, config.files[FILES.optimizer]), path.join(dir, FILES.optimizer)).tensors
     : null;
-  return { config, vocab, classes, weights, optimizer };
+  let trainingState: SavedTrainingState | null = null;
+  if (config.files[FILES.trainingState]) {
+    const file = path.join(dir, FILES.trainingState);
+    let json: unknown;
+    try {
+      json = JSON.parse(readChecked(dir, FILES.trainingState, config.files[FILES.trainingState]).toString('utf8'));
+    } catch (err) {
+      if (err instanceof ModelDirectoryError) throw err;
+      throw new ModelDirectoryError(`${file} is not valid JSON (${(err as Error).message})`);
+    }
+    const tensors = decodeSafetensors(readChecked(dir, FILES.trainingTensors, config.files[FILES.trainingTensors]), path.join(dir, FILES.trainingTensors)).tensors;
+    trainingState = { json, tensors, dir };
+  }
+  return { config, vocab, classes, weights, optimizer, trainingState };
 }

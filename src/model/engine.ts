@@ -7,7 +7,7 @@ import { DeviceSchema } from '../device.js';
 import type { NativeTensor } from '../native/addon.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import type { ClassifierConfig, LanguageModelConfig } from './config.js';
-import { ModelDirectoryError, vocabularyHash, writeModelDirectory } from './directory.js';
+import { ModelDirectoryError, vocabularyHash, writeModelDirectory, type TrainingStateFiles } from './directory.js';
 import { registerModel } from './live-models.js';
 
 export interface ParameterInfo {
@@ -32,6 +32,13 @@ export interface ParameterList {
   buffers: ParameterInfo[];
   /** Other names a tensor answers to (fastai keeps some tensors under two keys). */
   aliases: Record<string, string>;
+}
+
+/** Everything training changes in a model, held in memory (see EngineModel.snapshot). */
+export interface ModelSnapshot {
+  weights: NamedTensor[];
+  optimizer: NamedTensor[];
+  frozenBefore: number;
 }
 
 /** The methods both native engine classes have (native/model_wrap.h). */
@@ -66,6 +73,15 @@ export const OptimizerHyperSchema = z.object({
   clip: z.number().nonnegative().default(0),
 });
 
+/** What a training step's update kernels were given for one group (a frozen group: lr and decay 0). */
+export interface AppliedGroupHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  weightDecay: number;
+  trained: boolean;
+}
+
 /** How an engine runs (not part of the model: a saved model loads with any of these). */
 export const RunOptionsSchema = z.object({
   device: DeviceSchema.default('cpu'),
@@ -81,6 +97,8 @@ export const SaveOptionsSchema = z.object({
   specialTokens: z.array(z.string()).default([]),
   /** Also save the optimizer's state (to resume training exactly). */
   optimizer: z.boolean().default(false),
+  /** A Learner's training state (training-state.json and .safetensors), written in the same atomic save. */
+  trainingState: z.custom<TrainingStateFiles>((v) => typeof v === 'object' && v !== null && 'json' in v && 'tensors' in v).nullable().default(null),
 });
 
 export type SaveOptions = z.input<typeof SaveOptionsSchema>;
@@ -201,7 +219,20 @@ export abstract class EngineModel<E extends NativeEngine> {
       weights: collectWeights(this.engine),
       aliases: this.parameters().aliases,
       optimizer: o.optimizer ? collectOptimizerState(this.engine) : undefined,
+      trainingState: o.trainingState ?? undefined,
     });
+  }
+
+  /** A copy of everything training changes: weights, buffers, optimizer state and which groups train. */
+  snapshot(): ModelSnapshot {
+    return { weights: collectWeights(this.engine), optimizer: collectOptimizerState(this.engine), frozenBefore: this.frozenBefore() };
+  }
+
+  /** Puts a snapshot back exactly (optimizer state created since is dropped). */
+  restoreSnapshot(snapshot: ModelSnapshot): void {
+    loadWeights(this.engine, new Map(snapshot.weights.map((t) => [t.name, t])), 'snapshot');
+    this.engine.freezeTo(snapshot.frozenBefore, true);
+    loadOptimizerState(this.engine, new Map(snapshot.optimizer.map((t) => [t.name, t])));
   }
 
   /** Fills a new model from a directory's tensors; disposes of it and rethrows when something does not fit. */

@@ -8,21 +8,23 @@ import { z } from 'zod';
 import type { NativeTensor } from '../native/addon.js';
 import { native } from '../native/loader.js';
 import { validate } from '../options.js';
-import { FILES, ModelDirectoryError, readModelDirectory, type ModelConfigFile } from './directory.js';
+import { FILES, ModelDirectoryError, readModelDirectory, type ModelConfigFile, type SavedTrainingState } from './directory.js';
 import { effectiveDropouts, LanguageModelConfigSchema, type LanguageModelConfig, type LanguageModelConfigInput } from './config.js';
 import {
   EngineModel,
   OptimizerHyperSchema,
   RunOptionsSchema,
   SaveOptionsSchema,
+  type AppliedGroupHyper,
   type SaveOptions,
   type NativeEngine,
 } from './engine.js';
 
 export interface NativeLanguageModel extends NativeEngine {
-  resetState(which: 'train' | 'eval'): void;
-  getState(which: 'train' | 'eval'): { h: NativeTensor; c: NativeTensor }[];
-  setState(which: 'train' | 'eval', batchSize: number, state: { h: Float32Array; c: Float32Array }[]): void;
+  resetState(which: StateName): void;
+  getState(which: StateName): { h: NativeTensor; c: NativeTensor }[];
+  setState(which: StateName, batchSize: number, state: { h: Float32Array; c: Float32Array }[]): void;
+  nextTokenLogits(input: Int32Array, batchSize: number, seqLen: number): Promise<NativeTensor>;
   trainStep(input: Int32Array, target: Int32Array, batchSize: number, seqLen: number, hyper: StepHyper): Promise<TrainStepResult>;
   evalStep(input: Int32Array, target: Int32Array, batchSize: number, seqLen: number): Promise<EvalStepResult>;
   setDropoutMasks(masks: DropoutMasks | null): void;
@@ -65,6 +67,8 @@ export interface TrainStepResult {
   gradNorm: number;
   /** True when the loss or a gradient was not finite: no parameter or optimizer state changed. */
   skipped: boolean;
+  /** Per group, what the update kernels were given (read back from the native step). */
+  applied: AppliedGroupHyper[];
 }
 
 export interface EvalStepResult {
@@ -92,7 +96,9 @@ const LmBatchSchema = z
   .refine((b) => b.input.length === b.batchSize * b.seqLen, { message: 'input must hold batchSize x seqLen ids', path: ['input'] })
   .refine((b) => b.target.length === b.input.length, { message: 'target must be as long as input', path: ['target'] });
 
-const StateNameSchema = z.enum(['train', 'eval']);
+/** The hidden states the engine keeps: training, validation, and text generation. */
+const StateNameSchema = z.enum(['train', 'eval', 'generate']);
+export type StateName = z.output<typeof StateNameSchema>;
 
 /** How the engine runs (not part of the model: a saved model loads with any of these). */
 export const EngineOptionsSchema = RunOptionsSchema.extend({
@@ -120,16 +126,16 @@ export class LanguageModel extends EngineModel<NativeLanguageModel> {
     this.config = c;
   }
 
-  /** Hidden state: 'train' is reset at each training epoch, 'eval' before each validation. */
-  resetState(which: 'train' | 'eval' | 'all' = 'all'): void {
-    for (const w of which === 'all' ? (['train', 'eval'] as const) : [validate(StateNameSchema, which, 'state')]) this.engine.resetState(w);
+  /** Hidden state: 'train' is reset at each training epoch, 'eval' before each validation, 'generate' per text. */
+  resetState(which: StateName | 'all' = 'all'): void {
+    for (const w of which === 'all' ? StateNameSchema.options : [validate(StateNameSchema, which, 'state')]) this.engine.resetState(w);
   }
 
-  getState(which: 'train' | 'eval') {
+  getState(which: StateName) {
     return this.engine.getState(validate(StateNameSchema, which, 'state'));
   }
 
-  setState(which: 'train' | 'eval', batchSize: number, state: { h: Float32Array; c: Float32Array }[]): void {
+  setState(which: StateName, batchSize: number, state: { h: Float32Array; c: Float32Array }[]): void {
     this.engine.setState(validate(StateNameSchema, which, 'state'), batchSize, state);
   }
 
@@ -143,6 +149,19 @@ export class LanguageModel extends EngineModel<NativeLanguageModel> {
   async evalStep(batch: LmBatch): Promise<EvalStepResult> {
     const b = validate(LmBatchSchema, batch, 'evalStep batch');
     return this.engine.evalStep(b.input, b.target, b.batchSize, b.seqLen);
+  }
+
+  /**
+   * Evaluation-mode logits after each row's last token ([batchSize, vocab]), carrying the 'generate' hidden
+   * state from call to call: feed a prompt, then one token at a time. Reset it with resetState('generate').
+   */
+  async nextTokenLogits(input: Int32Array, batchSize = 1): Promise<{ logits: Float32Array; batchSize: number; vocabSize: number }> {
+    if (!(input instanceof Int32Array)) throw new TypeError('nextTokenLogits: input must be an Int32Array');
+    if (!Number.isInteger(batchSize) || batchSize < 1 || input.length === 0 || input.length % batchSize !== 0) {
+      throw new RangeError(`nextTokenLogits: input holds ${input.length} ids, not a positive multiple of batchSize ${batchSize}`);
+    }
+    const t = await this.engine.nextTokenLogits(input, batchSize, input.length / batchSize);
+    return { logits: t.data, batchSize, vocabSize: t.shape[1]! };
   }
 
   /**
@@ -166,15 +185,15 @@ export class LanguageModel extends EngineModel<NativeLanguageModel> {
   static load(
     dir: string,
     options: EngineOptionsInput & { optimizer?: boolean } = {},
-  ): { model: LanguageModel; vocab: string[]; config: ModelConfigFile } {
-    const { config, vocab, weights, optimizer } = readModelDirectory(dir);
+  ): { model: LanguageModel; vocab: string[]; config: ModelConfigFile; trainingState: SavedTrainingState | null } {
+    const { config, vocab, weights, optimizer, trainingState } = readModelDirectory(dir);
     if (config.kind !== 'awd-lstm-lm') {
       throw new ModelDirectoryError(`${path.join(dir, FILES.config)}: kind is "${config.kind}", not a language model ("awd-lstm-lm")`);
     }
     const { optimizer: withOptimizer, ...engine } = options;
     const model = new LanguageModel(config.model, engine);
     model.restore({ weights, optimizer, frozenBefore: config.training.frozenBefore }, path.join(dir, FILES.weights), withOptimizer);
-    return { model, vocab, config };
+    return { model, vocab, config, trainingState };
   }
 
 }

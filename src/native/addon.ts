@@ -24,6 +24,8 @@ export interface NativeAddon {
   torchRelease: string;
   info(): NativeInfo;
   setSeed(seed: number | bigint): void;
+  getRngState(): Uint8Array[];
+  setRngState(state: Uint8Array[]): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   checkDevice(device: string): string;

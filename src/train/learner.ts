@@ -1,50 +1,79 @@
 // The Learner: trains one model through the stages of a plan, step by step. Per step, TypeScript decides
 // every group's learning rate and beta1 (the stage's schedule over its peak rates) and the native engine
 // does the rest in one call; the next batch is laid out while that call runs. Validation after each epoch,
-// events per step and epoch, cancellation with an AbortSignal (after the step in flight, model intact).
+// events per step and epoch, cancellation with an AbortSignal (after the step in flight, model intact),
+// checkpoints of the whole training state into the model directory, resume from one, and the LR finder.
 import { z } from 'zod';
 
 import type { ClassifierBatch } from '../data/classifier-batches.js';
-import type { Classifier } from '../model/classifier.js';
+import type { NamedTensor } from '../io/safetensors.js';
+import type { Classifier, ClassifierSaveOptions } from '../model/classifier.js';
+import type { SavedTrainingState, TrainingStateFiles } from '../model/directory.js';
+import type { AppliedGroupHyper, ModelSnapshot, SaveOptions } from '../model/engine.js';
 import type { LanguageModel, LmBatch } from '../model/language-model.js';
 import { validate } from '../options.js';
+import { getRngState, setRngState } from '../runtime.js';
 import { groupHyperAt, groupLrs, type GroupStepHyper } from './discriminative.js';
+import { LrFindOptionsSchema, smoothLosses, suggestLrs, sweepLr, type LrFindOptionsInput, type LrFindResult } from './lr-finder.js';
 import { classifierMetrics, lmMetrics, type ClassifierMetrics, type LmMetrics } from './metrics.js';
 import { constant, oneCycle, stlr, warmupCosine, type Schedule } from './schedules.js';
+import {
+  decodeRng,
+  encodeRng,
+  parseTrainingState,
+  TRAINING_STATE_VERSION,
+  TrainingStateError,
+  type Position,
+  type TrainingStateJson,
+} from './training-state.js';
 import { validatePlan, type UnfreezeStage, type UnfreezeStageInput } from './unfreezing.js';
 
 /** Where a Learner's batches come from: each epoch's batches (a fresh iterable per epoch) and how many there are. */
 export interface BatchSource<B> {
   epoch(epoch: number): Iterable<B>;
   stepsPerEpoch: number;
+  /** The exact count of one epoch where it varies (variable BPTT); stepsPerEpoch otherwise. */
+  stepsIn?(epoch: number): number;
 }
 
 export const FitOptionsSchema = z.object({
-  /** Adam's beta1 where the schedule sets none (the paper: 0.7), beta2, decoupled weight decay. */
+  optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
+  /** Adam's beta1 where the schedule sets none (the paper: 0.7), beta2, eps, decoupled weight decay. */
   beta1: z.number().min(0).lt(1).default(0.7),
   beta2: z.number().min(0).lt(1).default(0.99),
+  eps: z.number().positive().default(1e-5),
   weightDecay: z.number().nonnegative().default(0.01),
-  /** Global gradient-norm limit (fastai's text recipes: 0.1); 0 turns it off. */
+  /** Global gradient-norm limit (fastai's text recipes: 0.1); 0 turns it off. A stage may set its own. */
   clip: z.number().nonnegative().default(0.1),
   /** beta1 over a one-cycle stage (fastai's text recipes: 0.8 -> 0.7 -> 0.8). */
   moms: z.tuple([z.number(), z.number(), z.number()]).default([0.8, 0.7, 0.8]),
+  /** Language model: activation regularisation (AR) and temporal AR (TAR); 0 turns each off. */
+  alpha: z.number().nonnegative().default(2),
+  beta: z.number().nonnegative().default(1),
+  /** Classifier: cross-entropy weight per class. */
+  classWeights: z.array(z.number().nonnegative()).optional(),
 });
 
 export type FitOptionsInput = z.input<typeof FitOptionsSchema>;
+export type FitOptions = z.output<typeof FitOptionsSchema>;
 
 export interface StepEvent {
   stage: number;
   epoch: number;
-  /** Step within the stage. */
+  /** Step within the stage, and the stage's step count. */
   step: number;
+  stageSteps: number;
   loss: number;
   skipped: boolean;
+  /** What the schedule asked for each group, and what the native step reports it applied. */
   groups: GroupStepHyper[];
+  applied: AppliedGroupHyper[];
 }
 
 export interface EpochEvent<M> {
   stage: number;
   epoch: number;
+  /** Mean training loss of the epoch's finite steps (NaN when every step was skipped). */
   trainLoss: number;
   skippedSteps: number;
   valid: M | null;
@@ -52,16 +81,45 @@ export interface EpochEvent<M> {
 
 export interface FitHooks<M> {
   onStep?: (event: StepEvent) => void;
-  onEpoch?: (event: EpochEvent<M>) => void;
+  /** Return 'stop' to end the run after this epoch (early stopping). */
+  onEpoch?: (event: EpochEvent<M>) => void | 'stop';
   signal?: AbortSignal;
+  /**
+   * Save the model with its optimizer and the training state into `dir` at each epoch end, every
+   * `everySteps` steps (0: only at epoch ends), and when the signal stops the run.
+   */
+  checkpoint?: { dir: string; everySteps?: number };
+  /** Continue a run from a training state read back with the model (`load(dir, { optimizer: true })`). */
+  resume?: SavedTrainingState | null;
+  /** Save the model (without optimizer) into `dir` whenever validation `metric` improves. */
+  best?: { dir: string; metric: string; mode?: 'min' | 'max' };
 }
 
-// What the Learner needs from a model: its groups, freezing, one training step, an evaluation.
+interface StepHyper {
+  optimizer: 'adamw' | 'sgd';
+  groups: GroupStepHyper[];
+  eps: number;
+  clip: number;
+  alpha: number;
+  beta: number;
+  classWeights?: number[];
+}
+
+// What the Learner needs from a model: groups, freezing, one training step, an evaluation, saving, and the
+// state that lives outside the model directory's weights (an LM's hidden state).
 interface Trainee<B, M> {
+  kind: 'language-model' | 'classifier';
   numGroups: number;
   freezeTo(n: number, clearState: boolean): void;
-  step(batch: B, groups: GroupStepHyper[], clip: number): Promise<{ loss: number; skipped: boolean }>;
+  frozenBefore(): number;
+  startEpoch(): void;
+  step(batch: B, hyper: StepHyper): Promise<{ loss: number; skipped: boolean; applied: AppliedGroupHyper[] }>;
   evaluate(batches: Iterable<B>): Promise<M>;
+  save: ((dir: string, state: TrainingStateFiles | null) => void) | null;
+  carried(): NamedTensor[];
+  restoreCarried(tensors: Map<string, NamedTensor>, file: string): void;
+  snapshot(): ModelSnapshot;
+  restoreSnapshot(s: ModelSnapshot): void;
 }
 
 function scheduleOf(stage: UnfreezeStage, moms: [number, number, number]): Schedule {
@@ -69,6 +127,25 @@ function scheduleOf(stage: UnfreezeStage, moms: [number, number, number]): Sched
   if (stage.schedule === 'constant') return constant();
   if (stage.schedule === 'warmupCosine') return warmupCosine();
   return stlr();
+}
+
+// JSON has no NaN: an epoch whose steps were all skipped is written with trainLoss null.
+function historyToJson<M>(history: readonly EpochEvent<M>[]): unknown[] {
+  return history.map((h) => ({ ...h, trainLoss: Number.isFinite(h.trainLoss) ? h.trainLoss : null }));
+}
+
+function historyFromJson<M>(history: readonly unknown[]): EpochEvent<M>[] {
+  return history.map((h) => {
+    const e = h as EpochEvent<M> & { trainLoss: number | null };
+    return { ...e, trainLoss: e.trainLoss ?? NaN };
+  });
+}
+
+function lmStateTensors(model: LanguageModel): NamedTensor[] {
+  return model.getState('train').flatMap((layer, l) => [
+    { name: `train.${l}.h`, ...layer.h },
+    { name: `train.${l}.c`, ...layer.c },
+  ]);
 }
 
 export class Learner<B, M> {
@@ -83,103 +160,295 @@ export class Learner<B, M> {
     this.#valid = valid;
   }
 
-  /** A classifier Learner; metrics: loss, accuracy, error rate, macro-F1, confusion. */
-  static classifier(model: Classifier, train: BatchSource<ClassifierBatch>, valid?: () => Iterable<ClassifierBatch>): Learner<ClassifierBatch, ClassifierMetrics> {
+  /**
+   * A classifier Learner; metrics: loss, accuracy, error rate, macro-F1, confusion. `save` (vocabulary and
+   * classes) is needed for checkpoints and the best model.
+   */
+  static classifier(
+    model: Classifier,
+    train: BatchSource<ClassifierBatch>,
+    valid?: (() => Iterable<ClassifierBatch>) | null,
+    save?: Omit<ClassifierSaveOptions, 'optimizer' | 'trainingState'>,
+  ): Learner<ClassifierBatch, ClassifierMetrics> {
     return new Learner(
       {
+        kind: 'classifier',
         numGroups: model.groups().length,
         freezeTo: (n, clear) => model.freezeTo(n, { clearState: clear }),
-        step: (batch, groups, clip) => model.trainStep(batch, { groups, clip }),
+        frozenBefore: () => model.frozenBefore(),
+        startEpoch: () => undefined,
+        step: (batch, h) =>
+          model.trainStep(batch, { optimizer: h.optimizer, groups: h.groups, eps: h.eps, clip: h.clip, ...(h.classWeights ? { classWeights: h.classWeights } : {}) }),
         evaluate: async (batches) => {
           const results = [];
           for (const b of batches) results.push(await model.evalStep(b));
           return classifierMetrics(results);
         },
+        save: save ? (dir, state) => model.save(dir, { ...save, optimizer: state !== null, trainingState: state }) : null,
+        carried: () => [],
+        restoreCarried: () => undefined,
+        snapshot: () => model.snapshot(),
+        restoreSnapshot: (s) => model.restoreSnapshot(s),
       },
       train,
       valid ?? null,
     );
   }
 
-  /** A language-model Learner; metrics: loss, perplexity, accuracy. The hidden states reset each epoch. */
-  static languageModel(model: LanguageModel, train: BatchSource<LmBatch>, valid?: () => Iterable<LmBatch>): Learner<LmBatch, LmMetrics> {
-    let lastEpoch = -1;
+  /**
+   * A language-model Learner; metrics: loss, perplexity, accuracy. The training hidden state resets at each
+   * epoch (and is saved with a checkpoint mid-epoch); the validation one before each validation.
+   */
+  static languageModel(
+    model: LanguageModel,
+    train: BatchSource<LmBatch>,
+    valid?: (() => Iterable<LmBatch>) | null,
+    save?: Omit<SaveOptions, 'optimizer' | 'trainingState'>,
+  ): Learner<LmBatch, LmMetrics> {
     return new Learner(
       {
+        kind: 'language-model',
         numGroups: model.groups().length,
         freezeTo: (n, clear) => model.freezeTo(n, { clearState: clear }),
-        step: (batch, groups, clip) => model.trainStep(batch, { groups, clip }),
+        frozenBefore: () => model.frozenBefore(),
+        startEpoch: () => model.resetState('train'),
+        step: (batch, h) => model.trainStep(batch, { optimizer: h.optimizer, groups: h.groups, eps: h.eps, clip: h.clip, alpha: h.alpha, beta: h.beta }),
         evaluate: async (batches) => {
           model.resetState('eval');
           const results = [];
           for (const b of batches) results.push(await model.evalStep(b));
           return lmMetrics(results);
         },
-      },
-      {
-        stepsPerEpoch: train.stepsPerEpoch,
-        epoch: (e) => {
-          if (e !== lastEpoch) model.resetState('train');
-          lastEpoch = e;
-          return train.epoch(e);
+        save: save ? (dir, state) => model.save(dir, { ...save, optimizer: state !== null, trainingState: state }) : null,
+        carried: () => lmStateTensors(model),
+        restoreCarried: (tensors, file) => {
+          const layers = model.config.numLayers;
+          const state = [];
+          for (let l = 0; l < layers; l++) {
+            const h = tensors.get(`train.${l}.h`);
+            const c = tensors.get(`train.${l}.c`);
+            if (!h || !c) throw new TrainingStateError(`${file}: the language model's hidden state for layer ${l} is missing`);
+            state.push({ h: h.data, c: c.data });
+          }
+          const batchSize = tensors.get('train.0.h')!.shape[1]!;
+          model.setState('train', batchSize, state);
         },
+        snapshot: () => model.snapshot(),
+        restoreSnapshot: (s) => model.restoreSnapshot(s),
       },
+      train,
       valid ?? null,
     );
   }
 
+  #stepsIn(epoch: number): number {
+    return this.#train.stepsIn ? this.#train.stepsIn(epoch) : this.#train.stepsPerEpoch;
+  }
+
   /**
-   * Trains through the stages in order; returns each epoch's figures. Stops after the step in flight when
-   * `signal` aborts (the returned history ends there; the model is left as that step left it).
+   * Trains through the stages in order; returns each epoch's figures (with a resume, those before it too).
+   * Stops after the step in flight when `signal` aborts (the history ends there; the model is as that step
+   * left it, and a checkpoint is written when asked for).
    */
   async fit(plan: readonly UnfreezeStageInput[], options: FitOptionsInput = {}, hooks: FitHooks<M> = {}): Promise<EpochEvent<M>[]> {
-    const stages = validatePlan(plan, this.#trainee.numGroups);
+    const t = this.#trainee;
+    const stages = validatePlan(plan, t.numGroups);
     const o = validate(FitOptionsSchema, options, 'fit options');
-    const history: EpochEvent<M>[] = [];
-    for (let s = 0; s < stages.length; s++) {
+    const everySteps = hooks.checkpoint?.everySteps ?? 0;
+    if (!Number.isInteger(everySteps) || everySteps < 0) throw new RangeError(`fit: checkpoint.everySteps must be a non-negative integer, got ${everySteps}`);
+    if ((hooks.checkpoint || hooks.best) && !t.save) {
+      throw new TypeError('fit: checkpoints and the best model need the save options (vocabulary, classes) given to the Learner');
+    }
+    const planJson = JSON.parse(JSON.stringify(stages)) as unknown;
+    const optionsJson = JSON.parse(JSON.stringify(o)) as unknown;
+
+    let history: EpochEvent<M>[] = [];
+    let pos: Position = { stage: 0, epochInStage: 0, stepInStage: 0, epoch: this.#epochsDone, batch: 0, stepsDone: 0 };
+    let acc = { lossSum: 0, counted: 0, skipped: 0 };
+    if (hooks.resume) {
+      const state = parseTrainingState(hooks.resume);
+      const file = `${hooks.resume.dir}/training-state.json`;
+      if (state.learner !== t.kind) throw new TrainingStateError(`${file}: the state is a ${state.learner}'s, this Learner trains a ${t.kind}`);
+      if (JSON.stringify(state.plan) !== JSON.stringify(planJson)) throw new TrainingStateError(`${file}: the run was started with another plan; resume it with the same plan`);
+      if (JSON.stringify(state.options) !== JSON.stringify(optionsJson)) throw new TrainingStateError(`${file}: the run was started with other fit options; resume it with the same options`);
+      if (state.stepsPerEpoch !== this.#train.stepsPerEpoch) {
+        throw new TrainingStateError(`${file}: the run had ${state.stepsPerEpoch} steps per epoch, this data source ${this.#train.stepsPerEpoch}: resume it with the same data and batch options`);
+      }
+      history = historyFromJson<M>(state.history);
+      if (state.finished) return history;
+      pos = state.position;
+      acc = state.epochSoFar;
+      this.#epochsDone = pos.epoch;
+      setRngState(decodeRng(state.rng));
+      if (pos.batch > 0) t.restoreCarried(state.tensors, `${hooks.resume.dir}/training-state.safetensors`);
+    }
+    const resumedAt = hooks.resume ? { ...pos } : null;
+
+    const checkpoint = (finished: boolean): void => {
+      if (!hooks.checkpoint) return;
+      const json: TrainingStateJson = {
+        format: 'ulmfit-training-state',
+        version: TRAINING_STATE_VERSION,
+        learner: t.kind,
+        plan: planJson,
+        options: optionsJson,
+        stepsPerEpoch: this.#train.stepsPerEpoch,
+        position: pos,
+        epochSoFar: acc,
+        history: historyToJson(history),
+        rng: encodeRng(getRngState()),
+        finished,
+        savedAt: new Date().toISOString(),
+      };
+      t.save!(hooks.checkpoint.dir, { json, tensors: pos.batch > 0 ? t.carried() : [] });
+    };
+    let best: number | null = null;
+
+    for (let s = pos.stage; s < stages.length; s++) {
       const stage = stages[s]!;
-      this.#trainee.freezeTo(stage.frozenBefore, stage.clearOptimizerState);
-      const peaks = groupLrs(stage.lrs, this.#trainee.numGroups);
+      const midStage = resumedAt !== null && s === resumedAt.stage && (resumedAt.epochInStage > 0 || resumedAt.stepInStage > 0);
+      // A resumed stage keeps the optimizer state it was saved with.
+      t.freezeTo(stage.frozenBefore, midStage ? false : stage.clearOptimizerState);
+      const peaks = groupLrs(stage.lrs, t.numGroups);
       const schedule = scheduleOf(stage, o.moms);
-      const total = stage.epochs * this.#train.stepsPerEpoch;
-      let step = 0;
-      for (let e = 0; e < stage.epochs; e++) {
-        if (hooks.signal?.aborted) return history;
+      const firstEpoch = this.#epochsDone - pos.epochInStage;
+      let total = 0;
+      for (let e = 0; e < stage.epochs; e++) total += this.#stepsIn(firstEpoch + e);
+      const base = { beta1: o.beta1, beta2: o.beta2, weightDecay: stage.weightDecay ?? o.weightDecay };
+      const clip = stage.clip ?? o.clip;
+      for (let e = pos.epochInStage; e < stage.epochs; e++) {
+        if (hooks.signal?.aborted) {
+          checkpoint(false);
+          return history;
+        }
         const epoch = this.#epochsDone;
+        const steps = this.#stepsIn(epoch);
         const batches = this.#train.epoch(epoch)[Symbol.iterator]();
-        let lossSum = 0;
-        let counted = 0;
-        let skipped = 0;
+        if (pos.batch === 0) {
+          t.startEpoch();
+          acc = { lossSum: 0, counted: 0, skipped: 0 };
+        }
+        for (let k = 0; k < pos.batch; k++) {
+          if (batches.next().done) throw new TrainingStateError(`resume: epoch ${epoch} has fewer than the ${pos.batch} batches already trained`);
+        }
         let next = batches.next();
-        for (let i = 0; i < this.#train.stepsPerEpoch && !next.done; i++) {
-          const groups = groupHyperAt(schedule, step, total, peaks, o);
-          const running = this.#trainee.step(next.value, groups, o.clip);
+        let step = pos.stepInStage;
+        for (let i = pos.batch; i < steps && !next.done; i++) {
+          const groups = groupHyperAt(schedule, step, total, peaks, base);
+          const running = t.step(next.value, { optimizer: o.optimizer, groups, eps: o.eps, clip, alpha: o.alpha, beta: o.beta, classWeights: o.classWeights });
           next = batches.next(); // laid out while the native step runs
           const r = await running;
-          if (r.skipped) skipped++;
+          if (r.skipped) acc.skipped++;
           else {
-            lossSum += r.loss;
-            counted++;
+            acc.lossSum += r.loss;
+            acc.counted++;
           }
-          hooks.onStep?.({ stage: s, epoch, step, loss: r.loss, skipped: r.skipped, groups });
+          hooks.onStep?.({ stage: s, epoch, step, stageSteps: total, loss: r.loss, skipped: r.skipped, groups, applied: r.applied });
           step++;
-          if (hooks.signal?.aborted) return history;
+          pos = { stage: s, epochInStage: e, stepInStage: step, epoch, batch: i + 1, stepsDone: pos.stepsDone + 1 };
+          if (i + 1 < steps) {
+            if (hooks.signal?.aborted) {
+              checkpoint(false);
+              return history;
+            }
+            if (everySteps > 0 && pos.stepsDone % everySteps === 0) checkpoint(false);
+          }
         }
-        if (!next.done || step % this.#train.stepsPerEpoch !== 0) {
-          throw new RangeError(`Learner: epoch ${epoch} does not have the ${this.#train.stepsPerEpoch} batches its source promised (stepsPerEpoch)`);
+        if (!next.done || pos.batch !== steps) {
+          throw new RangeError(`Learner: epoch ${epoch} does not have the ${steps} batches its source promised (stepsPerEpoch / stepsIn)`);
         }
         this.#epochsDone++;
         const event: EpochEvent<M> = {
           stage: s,
           epoch,
-          trainLoss: counted ? lossSum / counted : NaN,
-          skippedSteps: skipped,
-          valid: this.#valid ? await this.#trainee.evaluate(this.#valid()) : null,
+          trainLoss: acc.counted ? acc.lossSum / acc.counted : NaN,
+          skippedSteps: acc.skipped,
+          valid: this.#valid ? await t.evaluate(this.#valid()) : null,
         };
         history.push(event);
-        hooks.onEpoch?.(event);
+        const last = e + 1 === stage.epochs && s + 1 === stages.length;
+        pos = e + 1 < stage.epochs
+          ? { stage: s, epochInStage: e + 1, stepInStage: step, epoch: this.#epochsDone, batch: 0, stepsDone: pos.stepsDone }
+          : { stage: s + 1, epochInStage: 0, stepInStage: 0, epoch: this.#epochsDone, batch: 0, stepsDone: pos.stepsDone };
+        acc = { lossSum: 0, counted: 0, skipped: 0 };
+        checkpoint(last);
+        if (hooks.best) best = this.#saveIfBest(hooks.best, event, best);
+        if (hooks.onEpoch?.(event) === 'stop') return history;
       }
+      pos = { ...pos, epochInStage: 0, stepInStage: 0 };
     }
     return history;
+  }
+
+  #saveIfBest(spec: NonNullable<FitHooks<M>['best']>, event: EpochEvent<M>, best: number | null): number | null {
+    if (!event.valid) throw new TypeError('fit: the best model is chosen on validation metrics; give the Learner validation data');
+    const value = (event.valid as Record<string, unknown>)[spec.metric];
+    if (typeof value !== 'number') throw new TypeError(`fit: best.metric "${spec.metric}" is not a validation metric (${Object.keys(event.valid).join(', ')})`);
+    const better = best === null || ((spec.mode ?? 'min') === 'min' ? value < best : value > best);
+    if (!better) return best;
+    this.#trainee.save!(spec.dir, null);
+    return value;
+  }
+
+  /**
+   * The learning-rate finder: one exponential sweep of training steps (every group at the sweep's rate, or
+   * spaced by `factor`), smoothed loss, stop on divergence. The model, its optimizer state, its frozen groups,
+   * the generators and an LM's hidden state are put back afterwards, so the sweep leaves no trace.
+   */
+  async lrFind(options: LrFindOptionsInput = {}, fit: FitOptionsInput = {}): Promise<LrFindResult> {
+    const o = validate(LrFindOptionsSchema, options, 'lrFind options');
+    const f = validate(FitOptionsSchema, fit, 'fit options');
+    const t = this.#trainee;
+    const saved = { model: t.snapshot(), rng: getRngState(), carried: t.carried() };
+    const lrs: number[] = [];
+    const losses: number[] = [];
+    let diverged = false;
+    try {
+      if (o.frozenBefore !== undefined) {
+        if (o.frozenBefore >= t.numGroups) throw new RangeError(`lrFind: frozenBefore ${o.frozenBefore}, but the model has ${t.numGroups} groups`);
+        t.freezeTo(o.frozenBefore, false);
+      }
+      let epoch = this.#epochsDone;
+      let batches = this.#train.epoch(epoch)[Symbol.iterator]();
+      t.startEpoch();
+      let best = Infinity;
+      for (let i = 0; i < o.steps; i++) {
+        let next = batches.next();
+        if (next.done) {
+          batches = this.#train.epoch(++epoch)[Symbol.iterator]();
+          t.startEpoch();
+          next = batches.next();
+          if (next.done) throw new RangeError('lrFind: the training source has no batches');
+        }
+        const lr = sweepLr(i, o.steps, o.startLr, o.endLr);
+        const groups = Array.from({ length: t.numGroups }, (_, g) => ({
+          lr: lr / o.factor ** (t.numGroups - 1 - g),
+          beta1: f.beta1,
+          beta2: f.beta2,
+          weightDecay: f.weightDecay,
+        }));
+        const r = await t.step(next.value, { optimizer: f.optimizer, groups, eps: f.eps, clip: f.clip, alpha: f.alpha, beta: f.beta, classWeights: f.classWeights });
+        if (r.skipped || !Number.isFinite(r.loss)) {
+          diverged = true;
+          break;
+        }
+        lrs.push(lr);
+        losses.push(r.loss);
+        const smoothed = smoothLosses(losses, o.smoothing).at(-1)!;
+        best = Math.min(best, smoothed);
+        if (o.divergence > 0 && i > 0 && smoothed > o.divergence * best) {
+          diverged = true;
+          break;
+        }
+      }
+    } finally {
+      t.restoreSnapshot(saved.model);
+      setRngState(saved.rng);
+      if (saved.carried.length) t.restoreCarried(new Map(saved.carried.map((c) => [c.name, c])), 'lrFind');
+      else t.startEpoch();
+    }
+    const smoothed = smoothLosses(losses, o.smoothing);
+    if (lrs.length < 2) throw new RangeError(`lrFind: the loss diverged after ${lrs.length} step(s); lower startLr`);
+    return { lrs, losses, smoothed, diverged, suggestions: suggestLrs(lrs, smoothed) };
   }
 }

@@ -16,6 +16,9 @@ export const UnfreezeStageSchema = z.object({
   schedule: z.enum(['stlr', 'oneCycle', 'constant', 'warmupCosine']).default('stlr'),
   /** Start the stage with a fresh optimizer state (fastai does at each freeze_to). */
   clearOptimizerState: z.boolean().default(true),
+  /** This stage's gradient-norm limit and weight decay; absent: the fit options'. */
+  clip: z.number().nonnegative().optional(),
+  weightDecay: z.number().nonnegative().optional(),
 });
 
 export type UnfreezeStageInput = z.input<typeof UnfreezeStageSchema>;

@@ -1,34 +1,17 @@
 import { describe, expect, it } from 'vitest';
 
 import { Classifier, classifierBatches, LanguageModel, LmBatches, paperPlan, setSeed, TokenStore, type ClassifierBatch } from '../../src/index.js';
-import { batchIndices, ClassifierBatchesOptionsSchema } from '../../src/data/classifier-batches.js';
+import { classifierSource, twoClassDocuments } from '../helpers/toy-data.js';
 import { groupLrs } from '../../src/train/discriminative.js';
 import { Learner } from '../../src/train/learner.js';
 import { stlr } from '../../src/train/schedules.js';
 
-// Two classes told apart by their words: class 0 draws from ids 2..20, class 1 from 21..39.
-function dataset(n: number, seed: number) {
-  const docs: Int32Array[] = [];
-  const labels: number[] = [];
-  for (let d = 0; d < n; d++) {
-    const label = d % 2;
-    const len = 4 + ((d * 7 + seed) % 13);
-    docs.push(Int32Array.from({ length: len }, (_, i) => 2 + label * 19 + ((d * 5 + i * 3 + seed) % 19)));
-    labels.push(label);
-  }
-  return { store: TokenStore.fromDocuments(docs), labels: Int32Array.from(labels) };
-}
-
 const config = { vocabSize: 40, numClasses: 2, embSize: 8, hiddenSize: 10, seqLen: 4, maxLen: 20, dropMult: 0.1 };
 
 function sources(batchSize = 8) {
-  const train = dataset(96, 1);
-  const valid = dataset(16, 2);
-  const options = { batchSize, seqLen: 4, order: 'sortish' as const, seed: 3, dropLast: true };
-  const lengths = Int32Array.from({ length: train.store.documentCount }, (_, d) => train.store.documentLength(d));
-  const stepsPerEpoch = batchIndices(lengths, ClassifierBatchesOptionsSchema.parse(options)).length;
+  const valid = twoClassDocuments(16, 2);
   return {
-    train: { stepsPerEpoch, epoch: (e: number) => classifierBatches(train.store, train.labels, options, e) },
+    train: classifierSource(twoClassDocuments(96, 1), { batchSize, seqLen: 4, order: 'sortish', seed: 3, dropLast: true }),
     valid: () => classifierBatches(valid.store, valid.labels, { batchSize: 16, seqLen: 4 }),
   };
 }
@@ -42,14 +25,21 @@ describe('Learner', () => {
     const embedding = model.getTensor('0.module.encoder.weight').data;
     const rnn0 = model.getTensor('0.module.rnns.0.weight_hh_l0_raw').data;
     const steps: number[][] = [];
+    const applied: number[][] = [];
     const [headOnly] = await learner.fit([{ frozenBefore: 4, epochs: 1, lrs: { lrs: [0, 0, 0, 0, 2e-2] }, schedule: 'stlr' }], {}, {
-      onStep: (e) => steps.push(e.groups.map((g) => g.lr)),
+      onStep: (e) => {
+        steps.push(e.groups.map((g) => g.lr));
+        applied.push(e.applied.map((g) => (g.trained ? g.lr : -1)));
+      },
     });
     expect(model.getTensor('0.module.encoder.weight').data).toEqual(embedding);
     expect(model.getTensor('0.module.rnns.0.weight_hh_l0_raw').data).toEqual(rnn0);
     // The rate each step received: the stage's peak times STLR's factor at that step.
     expect(steps).toHaveLength(train.stepsPerEpoch);
     steps.forEach((lrs, t) => expect(lrs[4]).toBeCloseTo(2e-2 * stlr()(t, train.stepsPerEpoch).lrFactor, 15));
+    // What the native step reports it gave the update kernels: the planned rate for the head, nothing for
+    // the frozen groups.
+    expect(applied).toEqual(steps.map((lrs) => [-1, -1, -1, -1, lrs[4]]));
     const history = await learner.fit([
       { frozenBefore: 3, epochs: 1, lrs: { low: 2e-2 / 2.6 ** 4, high: 2e-2 } },
       { frozenBefore: 0, epochs: 8, lrs: { low: 2e-2 / 2.6 ** 4, high: 2e-2 } },
