@@ -120,3 +120,31 @@ export {
 } from './train/learner.js';
 export { LrFindOptionsSchema, smoothLosses, suggestLrs, sweepLr, type LrFindOptionsInput, type LrFindResult } from './train/lr-finder.js';
 export { TrainingStateError, type Position } from './train/training-state.js';
+export { encodeLabelled, encodeTexts, holdOut, type LabelledInput, type TextsInput } from './stages/inputs.js';
+export {
+  FineTuneOptionsSchema,
+  PretrainOptionsSchema,
+  TrainClassifierOptionsSchema,
+  type FineTuneOptions,
+  type PretrainOptions,
+  type TrainClassifierOptions,
+} from './stages/stage-options.js';
+export { fineTuneLanguageModel, pretrainLanguageModel } from './stages/language-model-stages.js';
+export { trainClassifier, type EncoderSource } from './stages/classifier-stage.js';
+export { evaluate, predict, PredictOptionsSchema, type Prediction, type PredictOptions } from './stages/inference.js';
+export { generate, GenerateOptionsSchema, type Generated, type GenerateOptions } from './stages/generate.js';
+export {
+  dispose,
+  load,
+  loadEncoder,
+  save,
+  saveEncoder,
+  type AnyClassifier,
+  type AnyLanguageModel,
+  type AnyTextModel,
+  type Bidirectional,
+  type Direction,
+  type LoadOptions,
+  type TextClassifier,
+  type TextLanguageModel,
+} from './stages/text-models.js';

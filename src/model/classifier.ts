@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 import type { NativeTensor } from '../native/addon.js';
+import type { LanguageModel } from './language-model.js';
 import { native } from '../native/loader.js';
 import { validate } from '../options.js';
 import type { NamedTensor } from '../io/safetensors.js';
@@ -198,32 +199,47 @@ export class Classifier extends EngineModel<NativeClassifier> {
   }
 
   /**
-   * Copies the encoder (embedding and LSTM layers) from a language-model directory: its sizes must be this
-   * classifier's, and its vocabulary `vocab` when given. Returns the LM's vocabulary and config.
+   * Copies the encoder (embedding and LSTM layers) from a language-model or encoder directory (saveEncoder):
+   * its sizes must be this classifier's, and its vocabulary `vocab` when given. Returns the source's
+   * vocabulary and config.
    */
   loadEncoder(lmDir: string, { vocab }: { vocab?: readonly string[] } = {}): { vocab: string[]; config: ModelConfigFile } {
     const { config, vocab: lmVocab, weights } = readModelDirectory(lmDir);
     const configFile = path.join(lmDir, FILES.config);
-    if (config.kind !== 'awd-lstm-lm') throw new ModelDirectoryError(`${configFile}: kind is "${config.kind}", not a language model ("awd-lstm-lm")`);
+    if (config.kind === 'awd-lstm-classifier') {
+      throw new ModelDirectoryError(`${configFile}: kind is "${config.kind}", not a language model ("awd-lstm-lm") or an encoder ("awd-lstm-encoder")`);
+    }
     for (const field of ENCODER_FIELDS) {
       if (config.model[field] !== this.config[field]) {
         throw new ModelDirectoryError(`${configFile}: the language model has ${field} ${config.model[field]}, the classifier ${this.config[field]}`);
       }
     }
     if (vocab) checkSameVocabulary(vocab, lmVocab, lmDir);
-    const file = path.join(lmDir, FILES.weights);
+    this.#setEncoder((key) => weights.get(key), path.join(lmDir, FILES.weights));
+    return { vocab: lmVocab, config };
+  }
+
+  /** Copies the encoder from a language model in memory (same sizes; same vocabulary, which the caller vouches for). */
+  copyEncoder(lm: LanguageModel): void {
+    for (const field of ENCODER_FIELDS) {
+      if (lm.config[field] !== this.config[field]) throw new RangeError(`copyEncoder: the language model has ${field} ${lm.config[field]}, the classifier ${this.config[field]}`);
+    }
+    this.#setEncoder((key) => ({ name: key, ...lm.getTensor(key) }), 'the language model');
+  }
+
+  // Sets every encoder parameter from its LM key ("0.<key>" for the classifier's "0.module.<key>").
+  #setEncoder(lookup: (key: string) => NamedTensor | undefined, where: string): void {
     const lmAliases: Record<string, string> = { '0.encoder.weight': '0.encoder_dp.emb.weight' };
     for (const p of this.parameters().parameters) {
       if (!p.name.startsWith('0.module.')) continue;
       const key = `0.${p.name.slice('0.module.'.length)}`;
-      const t: NamedTensor | undefined = weights.get(key) ?? (lmAliases[key] ? weights.get(lmAliases[key]) : undefined);
-      if (!t) throw new ModelDirectoryError(`${file}: missing tensor "${key}" (the classifier's "${p.name}")`);
+      const t = lookup(key) ?? (lmAliases[key] ? lookup(lmAliases[key]) : undefined);
+      if (!t) throw new ModelDirectoryError(`${where}: missing tensor "${key}" (the classifier's "${p.name}")`);
       if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-        throw new ModelDirectoryError(`${file}: "${key}" has shape [${t.shape.join(', ')}], the classifier expects [${p.shape.join(', ')}]`);
+        throw new ModelDirectoryError(`${where}: "${key}" has shape [${t.shape.join(', ')}], the classifier expects [${p.shape.join(', ')}]`);
       }
       this.setTensor(p.name, t.data);
     }
-    return { vocab: lmVocab, config };
   }
 
   /**
@@ -233,8 +249,8 @@ export class Classifier extends EngineModel<NativeClassifier> {
   static fromLanguageModel(lmDir: string, options: FromLanguageModelOptions): { model: Classifier; vocab: string[]; config: ModelConfigFile } {
     const o = validate(FromLanguageModelOptionsSchema, options, 'fromLanguageModel options');
     const { config } = readModelDirectory(lmDir);
-    if (config.kind !== 'awd-lstm-lm') {
-      throw new ModelDirectoryError(`${path.join(lmDir, FILES.config)}: kind is "${config.kind}", not a language model ("awd-lstm-lm")`);
+    if (config.kind === 'awd-lstm-classifier') {
+      throw new ModelDirectoryError(`${path.join(lmDir, FILES.config)}: kind is "${config.kind}", not a language model ("awd-lstm-lm") or an encoder ("awd-lstm-encoder")`);
     }
     for (const field of ENCODER_FIELDS) {
       if (field in o.config && o.config[field] !== config.model[field]) {

@@ -13,6 +13,14 @@ const EncoderSizes = {
   padId: z.number().int().min(0).default(1),
 };
 
+/** An encoder saved on its own (saveEncoder): the sizes a classifier needs to take it. */
+export const EncoderConfigSchema = z
+  .object(EncoderSizes)
+  .strict()
+  .refine((c) => c.padId < c.vocabSize, { message: 'padId must be below vocabSize', path: ['padId'] });
+
+export type EncoderConfig = z.output<typeof EncoderConfigSchema>;
+
 export const LanguageModelConfigSchema = z
   .object({
     ...EncoderSizes,

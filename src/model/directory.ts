@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { sha256, writeDirectoryAtomic } from '../io/atomic-dir.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../io/safetensors.js';
 import { parseVocabularyFile, Vocabulary, VocabularyError } from '../text/vocabulary.js';
-import { ClassifierConfigSchema, LanguageModelConfigSchema } from './config.js';
+import { ClassifierConfigSchema, EncoderConfigSchema, LanguageModelConfigSchema } from './config.js';
 
 export const MODEL_FORMAT = 'ulmfit-model';
 export const FORMAT_VERSION = 1;
@@ -73,6 +73,7 @@ const CommonConfigFields = {
 export const ModelConfigFileSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('awd-lstm-lm'), model: LanguageModelConfigSchema, ...CommonConfigFields }),
   z.object({ kind: z.literal('awd-lstm-classifier'), model: ClassifierConfigSchema, ...CommonConfigFields }),
+  z.object({ kind: z.literal('awd-lstm-encoder'), model: EncoderConfigSchema, ...CommonConfigFields }),
 ]);
 
 export type ModelConfigFile = z.output<typeof ModelConfigFileSchema>;

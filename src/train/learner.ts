@@ -380,6 +380,11 @@ export class Learner<B, M> {
     return history;
   }
 
+  /** The validation metrics now (null without validation data): e.g. before training, as a baseline. */
+  async validate(): Promise<M | null> {
+    return this.#valid ? this.#trainee.evaluate(this.#valid()) : null;
+  }
+
   #saveIfBest(spec: NonNullable<FitHooks<M>['best']>, event: EpochEvent<M>, best: number | null): number | null {
     if (!event.valid) throw new TypeError('fit: the best model is chosen on validation metrics; give the Learner validation data');
     const value = (event.valid as Record<string, unknown>)[spec.metric];

@@ -2,6 +2,7 @@
 // target model gets the pretrained LSTMs as they are, and its embedding (tied to the decoder) and decoder
 // bias built by token string: a token the pretrained vocabulary knows copies its row and bias; a new token
 // starts from the mean row and the mean bias (fastai's match_embeds).
+import type { LanguageModelConfigInput } from '../model/config.js';
 import { LanguageModel, type EngineOptionsInput } from '../model/language-model.js';
 
 export interface VocabularyTransfer {
@@ -17,6 +18,8 @@ export function transferVocabulary(
   pretrainedVocab: readonly string[],
   targetVocab: readonly string[],
   options: EngineOptionsInput = {},
+  /** Settings of the new model other than its sizes (e.g. another dropMult); default: the pretrained model's. */
+  config: Partial<Omit<LanguageModelConfigInput, 'vocabSize' | 'embSize' | 'hiddenSize' | 'numLayers'>> = {},
 ): VocabularyTransfer {
   const c = pretrained.config;
   if (pretrainedVocab.length !== c.vocabSize) {
@@ -48,7 +51,7 @@ export function transferVocabulary(
       known++;
     }
   });
-  const model = new LanguageModel({ ...c, vocabSize: targetVocab.length }, options);
+  const model = new LanguageModel({ ...c, ...config, vocabSize: targetVocab.length }, options);
   try {
     for (const p of pretrained.parameters().parameters) {
       if (p.name === '0.encoder.weight' || p.name === '1.decoder.bias') continue;

@@ -1,0 +1,102 @@
+// One direction of one stage: a fresh model (or, with resume, the one whose training state is in the model
+// directory), a Learner over its data, the plan, checkpoints into the directory, and clean-up when
+// something fails. The stage functions differ only in the model, the data and the plan they pass in.
+import fs from 'node:fs';
+import path from 'node:path';
+
+import type { Classifier } from '../model/classifier.js';
+import { FILES, ModelDirectoryError, vocabularyHash, type SavedTrainingState } from '../model/directory.js';
+import type { LanguageModel } from '../model/language-model.js';
+import { setSeed } from '../runtime.js';
+import type { EpochEvent, FitOptionsInput, Learner, StepEvent } from '../train/learner.js';
+import type { UnfreezeStageInput } from '../train/unfreezing.js';
+import type { Direction } from './text-models.js';
+
+type StepHook = (event: StepEvent & { direction: Direction }) => void;
+type EpochHook = (event: EpochEvent<unknown> & { direction: Direction }) => void | 'stop';
+
+export interface StageRun<T extends LanguageModel | Classifier, B, M> {
+  direction: Direction;
+  dir: string | undefined;
+  resume: boolean;
+  seed: number;
+  vocab: readonly string[];
+  /** A new model (drawn after the seed is set). */
+  create(): T;
+  /** The model saved in `dir`, with its optimizer state and training state. */
+  open(dir: string): { model: T; vocab: string[]; trainingState: SavedTrainingState | null };
+  learner(model: T, save: boolean): Learner<B, M>;
+  plan(model: T): UnfreezeStageInput[];
+  fit: FitOptionsInput;
+  everySteps: number;
+  onStep?: StepHook | undefined;
+  onEpoch?: EpochHook | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Trains one direction; returns the model, each epoch's figures and the validation metrics before the first
+ * step (null for a resumed run).
+ */
+export async function runStage<T extends LanguageModel | Classifier, B, M>(
+  run: StageRun<T, B, M>,
+): Promise<{ model: T; history: EpochEvent<M>[]; initialValid: M | null }> {
+  let model: T;
+  let resume: SavedTrainingState | null = null;
+  if (run.resume && run.dir && fs.existsSync(path.join(run.dir, FILES.config))) {
+    const opened = run.open(run.dir);
+    model = opened.model;
+    if (vocabularyHash(opened.vocab) !== vocabularyHash(run.vocab)) {
+      model.dispose();
+      throw new ModelDirectoryError(`${run.dir}: the saved run has another vocabulary than this data's; resume with the same data and options`);
+    }
+    if (!opened.trainingState) {
+      model.dispose();
+      throw new ModelDirectoryError(`${run.dir}: holds a model but no training state to resume (${FILES.trainingState})`);
+    }
+    resume = opened.trainingState;
+  } else {
+    setSeed(run.seed);
+    model = run.create();
+  }
+  try {
+    const learner = run.learner(model, run.dir !== undefined);
+    const initialValid = resume ? null : await learner.validate();
+    const history = await learner.fit(run.plan(model), run.fit, {
+      ...(run.onStep ? { onStep: (e: StepEvent) => run.onStep!({ ...e, direction: run.direction }) } : {}),
+      ...(run.onEpoch ? { onEpoch: (e: EpochEvent<M>) => run.onEpoch!({ ...e, direction: run.direction }) } : {}),
+      ...(run.signal ? { signal: run.signal } : {}),
+      ...(run.dir ? { checkpoint: { dir: run.dir, everySteps: run.everySteps } } : {}),
+      resume,
+    });
+    return { model, history, initialValid };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+/** The fields of a StageRun that come straight from a stage's options. */
+export function runFields(
+  o: { resume: boolean; seed: number; fit: FitOptionsInput; checkpointEverySteps: number; onStep?: StepHook | undefined; onEpoch?: EpochHook | undefined; signal?: AbortSignal | undefined },
+  where: { direction: Direction; dir: string | undefined },
+  vocab: readonly string[],
+) {
+  return {
+    ...where,
+    vocab,
+    resume: o.resume,
+    seed: o.seed,
+    fit: o.fit,
+    everySteps: o.checkpointEverySteps,
+    onStep: o.onStep,
+    onEpoch: o.onEpoch,
+    signal: o.signal,
+  };
+}
+
+/** The directions a stage trains, and where each one's model directory is. */
+export function directionsOf(direction: 'forward' | 'backward' | 'both', dir: string | undefined): { direction: Direction; dir: string | undefined }[] {
+  const list: Direction[] = direction === 'both' ? ['forward', 'backward'] : [direction];
+  return list.map((d) => ({ direction: d, dir: dir === undefined ? undefined : direction === 'both' ? path.join(dir, d) : dir }));
+}

@@ -1,0 +1,110 @@
+// The options of the three stages, one obvious place for their defaults. The paper's where it gives them
+// (batch 64; LM fine-tuning at 0.004 and the classifier at 0.01 with STLR, discriminative rates / 2.6 per
+// group and gradual unfreezing; Adam beta1 0.7, beta2 0.99), fastai's elsewhere (seqLen 72, one frozen
+// epoch on a new vocabulary's embedding before the LM unfreezes, dropout multipliers). Pretraining from
+// scratch is not the paper's contribution: it runs Adam with a one-cycle schedule, every group alike.
+import { z } from 'zod';
+
+import { DeviceSchema } from '../device.js';
+import type { EncodeCorpusOptionsInput } from '../data/encode-corpus.js';
+import type { ClassifierConfigInput, LanguageModelConfigInput } from '../model/config.js';
+import { FitOptionsSchema, type EpochEvent, type StepEvent } from '../train/learner.js';
+import { UnfreezeStageSchema } from '../train/unfreezing.js';
+import type { LabelledInput, TextsInput } from './inputs.js';
+
+const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `must be a function (${what})` });
+
+/** What every stage shares: data handling, where the model goes, how it runs, and hooks. */
+const StageFields = {
+  /** 'both' trains a forward and a backward model (the paper's bidirectional ensemble). */
+  direction: z.enum(['forward', 'backward', 'both']).default('forward'),
+  /** Held out for validation when no `valid` set is given (seeded). */
+  validFraction: z.number().gt(0).lt(1).default(0.1),
+  seed: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0),
+  batchSize: z.number().int().min(1).default(64),
+  device: DeviceSchema.default('cpu'),
+  precision: z.enum(['fp32', 'bf16']).default('fp32'),
+  /** The model directory: checkpoints during training and the model at the end (a pair: dir/forward, dir/backward). */
+  dir: z.string().min(1).optional(),
+  /** Also checkpoint every N steps (0: at epoch ends only). Needs `dir`. */
+  checkpointEverySteps: z.number().int().nonnegative().default(0),
+  /** Continue the run whose training state is in `dir` (a finished one is loaded as it is). */
+  resume: z.boolean().default(false),
+  /** Optimizer and regularisation options of every stage (see FitOptionsSchema). */
+  fit: FitOptionsSchema.prefault({}),
+  /** Tokenizer, vocabulary and threading options for encoding text. */
+  encode: z.custom<Omit<EncodeCorpusOptionsInput, 'vocabulary' | 'classes'>>((v) => typeof v === 'object' && v !== null).default({}),
+  onStep: fn<(event: StepEvent & { direction: 'forward' | 'backward' }) => void>('onStep').optional(),
+  onEpoch: fn<(event: EpochEvent<unknown> & { direction: 'forward' | 'backward' }) => void | 'stop'>('onEpoch').optional(),
+  signal: z.instanceof(AbortSignal).optional(),
+};
+
+/** A language model's data and schedule, shared by pretraining and fine-tuning. */
+const LmFields = {
+  ...StageFields,
+  valid: z.custom<TextsInput>((v) => typeof v === 'object' && v !== null).optional(),
+  /** Tokens per batch row (fastai v2: 72). */
+  seqLen: z.number().int().min(1).default(72),
+  /** The AWD-LSTM paper's variable BPTT (70, or 35 with p 0.05, +- N(0, 5)) instead of a fixed seqLen. */
+  variableBptt: z.boolean().default(false),
+  /** A whole plan of stages instead of the default one. */
+  plan: z.array(UnfreezeStageSchema).min(1).optional(),
+  /** Rows of logits decoded at a time (0: about 64 MB). */
+  lossChunkRows: z.number().int().nonnegative().default(0),
+};
+
+export const PretrainOptionsSchema = z
+  .object({
+    ...LmFields,
+    /** The model's sizes and dropouts (vocabSize comes from the corpus). Default: the paper's AWD-LSTM. */
+    config: z.custom<Omit<LanguageModelConfigInput, 'vocabSize' | 'padId'>>((v) => typeof v === 'object' && v !== null).default({}),
+    epochs: z.number().int().min(1).default(10),
+    lr: z.number().positive().default(5e-3),
+    schedule: UnfreezeStageSchema.shape.schedule.default('oneCycle'),
+  })
+  .strict();
+
+export const FineTuneOptionsSchema = z
+  .object({
+    ...LmFields,
+    /** Epochs with every group training (STLR, discriminative rates from `lr`). */
+    epochs: z.number().int().min(1).default(10),
+    /** The last group's peak rate (the paper's LM fine-tuning: 0.004); the others / 2.6 per group. */
+    lr: z.number().positive().default(4e-3),
+    /** Epochs first spent on the embedding and decoder alone (the new vocabulary's rows); 0 skips them. */
+    frozenEpochs: z.number().int().nonnegative().default(1),
+    schedule: UnfreezeStageSchema.shape.schedule.default('stlr'),
+    /** Replaces the pretrained model's dropout multiplier (fastai's IMDb recipe fine-tunes at 0.3). */
+    dropMult: z.number().min(0).optional(),
+    /** 'target': the target corpus's own vocabulary, pretrained rows moved by token string (fastai); 'pretrained': keep it. */
+    vocabulary: z.enum(['target', 'pretrained']).default('target'),
+  })
+  .strict();
+
+export const TrainClassifierOptionsSchema = z
+  .object({
+    ...StageFields,
+    valid: z.custom<LabelledInput>((v) => typeof v === 'object' && v !== null).optional(),
+    /** The class list in class-id order (default: the labels seen, sorted). */
+    classes: z.array(z.string()).min(2).optional(),
+    /** The classifier's dropouts, head and BPT3C settings (sizes come from the language model). */
+    config: z.custom<Omit<ClassifierConfigInput, 'vocabSize' | 'embSize' | 'hiddenSize' | 'numLayers' | 'padId' | 'numClasses'>>(
+      (v) => typeof v === 'object' && v !== null,
+    ).default({}),
+    /**
+     * 'paper': gradual unfreezing (last group one epoch, then one more group per epoch) with STLR and
+     * discriminative rates from `lr`; 'fastai': fastai's four one-cycle stages; or a plan of stages.
+     */
+    plan: z.union([z.enum(['paper', 'fastai']), z.array(UnfreezeStageSchema).min(1)]).default('paper'),
+    /** The last group's peak rate under the paper's plan (the paper: 0.01). */
+    lr: z.number().positive().default(0.01),
+    /** Epochs with every group training at the end of the paper's plan. */
+    epochs: z.number().int().min(1).default(2),
+    /** Keep at most this many tokens of each document (its first). */
+    maxTokens: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export type PretrainOptions = z.input<typeof PretrainOptionsSchema>;
+export type FineTuneOptions = z.input<typeof FineTuneOptionsSchema>;
+export type TrainClassifierOptions = z.input<typeof TrainClassifierOptionsSchema>;
