@@ -78,6 +78,23 @@ describe('Learner', () => {
   });
 });
 
+describe('optimizer state between stages', () => {
+  it('starts a stage with a fresh optimizer state when asked, and keeps it otherwise', async () => {
+    const model = new Classifier(config);
+    const { train } = sources();
+    const learner = Learner.classifier(model, train);
+    const stepCount = () => model.snapshot().optimizer.find((t) => t.name === '1.layers.1.2.weight.step')!.data[0];
+    const n = train.stepsPerEpoch;
+    await learner.fit([{ frozenBefore: 4, epochs: 1, lrs: 1e-3 }]);
+    expect(stepCount()).toBe(n);
+    await learner.fit([{ frozenBefore: 3, epochs: 1, lrs: 1e-3, clearOptimizerState: false }]);
+    expect(stepCount()).toBe(2 * n);
+    await learner.fit([{ frozenBefore: 3, epochs: 1, lrs: 1e-3, clearOptimizerState: true }]);
+    expect(stepCount()).toBe(n);
+    model.dispose();
+  });
+});
+
 describe('Learner for a language model', () => {
   it('fine-tunes an LM: perplexity falls; the hidden state resets each epoch', async () => {
     setSeed(12);
