@@ -1,10 +1,16 @@
-// `ulmfit <command>`: exit code 0 on success, 1 on a failed run, 2 on bad usage.
+// `ulmfit <command>`: exit code 0 on success, 1 on a failed run, 2 on bad usage, 130 after Ctrl-C.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 
+import { OptionsError } from '../options.js';
+import { addBenchCommand } from './bench.js';
+import { addDemoCommand } from './demo.js';
 import { runInfo } from './info.js';
+import { addModelCommands } from './model-commands.js';
+import { EXIT, Interrupted, UsageError } from './run-context.js';
 import { runSetup } from './setup.js';
+import { addStageCommands } from './stage-commands.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT };
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -35,6 +41,20 @@ function program(): Command {
     .option('--size <n>', 'matrix size for --bench', positiveInt, 1024)
     .action((options) => runInfo(options));
 
+  addDemoCommand(cli);
+  addStageCommands(cli);
+  addModelCommands(cli);
+  addBenchCommand(cli);
+  for (const name of ['import', 'export']) {
+    cli
+      .command(name)
+      .description(`(reserved for checkpoint interchange with PyTorch / fastai; not available in this version)`)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .action(() => {
+        throw new UsageError(`${name} is reserved for checkpoint interchange and not available in this version`);
+      });
+  }
   return cli;
 }
 
@@ -52,6 +72,8 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     process.stderr.write(`ulmfit: ${(err as Error).message}\n`);
+    if (err instanceof Interrupted) return EXIT.interrupted;
+    if (err instanceof UsageError || err instanceof OptionsError) return EXIT.usage;
     return EXIT.failed;
   }
 }

@@ -4,8 +4,6 @@ import { z } from 'zod';
 export const CsvColumnSchema = z.union([z.string().min(1), z.number().int().min(0)]);
 
 export const CsvLayoutFields = {
-  /** CSV: the first row names the columns; false for files such as AG News, where columns are positions. */
-  header: z.boolean().default(true),
-  /** CSV: the field separator ('\t' for TSV). */
-  delimiter: z.string().min(1).max(8).default(','),
+  header: z.boolean().default(true).describe('CSV: the first row names the columns; false for files such as AG News, where columns are positions.'),
+  delimiter: z.string().min(1).max(8).default(',').describe('CSV: the field separator (\'\\t\' for TSV).'),
 };

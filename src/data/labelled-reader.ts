@@ -19,16 +19,13 @@ import { byCodeUnit, filesUnder, MaxRecordBytesSchema, PathsSchema, resolveSourc
 
 export const LabelledSourceSchema = z
   .object({
-    /** CSV/JSONL: files, directories, globs. Folders: the folder(s) holding one folder per label. */
-    path: PathsSchema,
-    /** 'auto': by extension (.csv, .jsonl/.ndjson). */
-    format: z.enum(['auto', 'csv', 'jsonl', 'folders']).default('auto'),
-    /** CSV: the columns holding the label and the text: headers, or 0-based positions. */
-    labelColumn: CsvColumnSchema.default('label'),
-    textColumn: CsvColumnSchema.default('text'),
+    path: PathsSchema.describe('CSV/JSONL: files, directories, globs. Folders: the folder(s) holding one folder per label.'),
+    format: z.enum(['auto', 'csv', 'jsonl', 'folders']).default('auto').describe('\'auto\': by extension (.csv, .jsonl/.ndjson).'),
+    labelColumn: CsvColumnSchema.default('label').describe('CSV: the column holding the label: its header, or its 0-based position'),
+    textColumn: CsvColumnSchema.default('text').describe('CSV: the column holding the text: its header, or its 0-based position'),
     ...CsvLayoutFields,
-    labelField: z.string().min(1).default('label'),
-    textField: z.string().min(1).default('text'),
+    labelField: z.string().min(1).default('label').describe('JSONL: the field holding the label'),
+    textField: z.string().min(1).default('text').describe('JSONL: the field holding the text'),
     /**
      * The classes and their order (class ids follow it). CSV/JSONL: any other label is an error. Folders:
      * only these label folders are read, so a set can leave one out (IMDb's train/unsup).

@@ -6,11 +6,11 @@ const Probability = z.number().min(0).lt(1);
 
 // The encoder's sizes, shared by both models (a classifier takes them from its language model).
 const EncoderSizes = {
-  vocabSize: z.number().int().min(2),
-  embSize: z.number().int().min(1).default(400),
-  hiddenSize: z.number().int().min(1).default(1152),
-  numLayers: z.number().int().min(1).max(16).default(3),
-  padId: z.number().int().min(0).default(1),
+  vocabSize: z.number().int().min(2).describe('tokens in the vocabulary'),
+  embSize: z.number().int().min(1).default(400).describe('embedding size (the last LSTM layer outputs it too: tied decoder)'),
+  hiddenSize: z.number().int().min(1).default(1152).describe('LSTM hidden size'),
+  numLayers: z.number().int().min(1).max(16).default(3).describe('LSTM layers'),
+  padId: z.number().int().min(0).default(1).describe('id of the padding token'),
 };
 
 /** An encoder saved on its own (saveEncoder): the sizes a classifier needs to take it. */
@@ -24,13 +24,12 @@ export type EncoderConfig = z.output<typeof EncoderConfigSchema>;
 export const LanguageModelConfigSchema = z
   .object({
     ...EncoderSizes,
-    /** Multiplies all five dropouts (fastai: 1.0 in its API, 0.3 in its IMDb recipe). */
-    dropMult: z.number().min(0).default(1),
-    embedP: Probability.default(0.02),
-    inputP: Probability.default(0.25),
-    weightP: Probability.default(0.2),
-    hiddenP: Probability.default(0.15),
-    outputP: Probability.default(0.1),
+    dropMult: z.number().min(0).default(1).describe('Multiplies all five dropouts (fastai: 1.0 in its API, 0.3 in its IMDb recipe).'),
+    embedP: Probability.describe('embedding dropout (whole rows)').default(0.02),
+    inputP: Probability.describe('input dropout (after the embedding)').default(0.25),
+    weightP: Probability.describe('weight dropout (DropConnect on weight_hh)').default(0.2),
+    hiddenP: Probability.describe('hidden dropout (between LSTM layers)').default(0.15),
+    outputP: Probability.describe('output dropout (after the last layer)').default(0.1),
   })
   .strict()
   .refine((c) => c.padId < c.vocabSize, { message: 'padId must be below vocabSize', path: ['padId'] });
@@ -58,22 +57,16 @@ export const ClassifierConfigSchema = z
   .object({
     ...EncoderSizes,
     numClasses: z.number().int().min(2),
-    /** Multiplies the encoder's four dropouts and the head's first (fastai's classifier: 0.5). */
-    dropMult: z.number().min(0).default(0.5),
-    embedP: Probability.default(0.05),
-    inputP: Probability.default(0.4),
-    weightP: Probability.default(0.5),
-    hiddenP: Probability.default(0.3),
-    /** The dropout on the pooled features, before the head's first Linear. */
-    outputP: Probability.default(0.4),
-    /** Hidden sizes of the head between the pooled features (3 x embSize) and the classes. */
-    headHidden: z.array(z.number().int().min(1)).default([50]),
-    /** Dropout before each later head Linear, one per headHidden entry (not scaled by dropMult, as in fastai). */
-    headDropouts: z.array(Probability).default([0.1]),
-    /** BPT3C chunk length: documents go through the encoder seqLen tokens at a time. */
-    seqLen: z.number().int().min(1).default(72),
-    /** Each document pools over (and back-propagates through) its last maxLen tokens; Infinity: all of them. */
-    maxLen: MaxLen.default(1440),
+    dropMult: z.number().min(0).default(0.5).describe('Multiplies the encoder\'s four dropouts and the head\'s first (fastai\'s classifier: 0.5).'),
+    embedP: Probability.describe('embedding dropout (whole rows)').default(0.05),
+    inputP: Probability.describe('input dropout (after the embedding)').default(0.4),
+    weightP: Probability.describe('weight dropout (DropConnect on weight_hh)').default(0.5),
+    hiddenP: Probability.describe('hidden dropout (between LSTM layers)').default(0.3),
+    outputP: Probability.describe('output dropout (after the last layer)').default(0.4).describe('The dropout on the pooled features, before the head\'s first Linear.'),
+    headHidden: z.array(z.number().int().min(1)).default([50]).describe('Hidden sizes of the head between the pooled features (3 x embSize) and the classes.'),
+    headDropouts: z.array(Probability).default([0.1]).describe('Dropout before each later head Linear, one per headHidden entry (not scaled by dropMult, as in fastai).'),
+    seqLen: z.number().int().min(1).default(72).describe('BPT3C chunk length: documents go through the encoder seqLen tokens at a time.'),
+    maxLen: MaxLen.default(1440).describe('Each document pools over (and back-propagates through) its last maxLen tokens; Infinity: all of them.'),
   })
   .strict()
   .refine((c) => c.padId < c.vocabSize, { message: 'padId must be below vocabSize', path: ['padId'] })

@@ -99,7 +99,7 @@ export async function trainClassifier(encoder: EncoderSource, labelled: Labelled
         throw new DataError(`trainClassifier: ${train.store.documentCount} training documents make no full batch of ${o.batchSize}; lower batchSize`);
       }
       const source = { stepsPerEpoch, epoch: (e: number) => classifierBatches(train.store, train.labels, trainOptions, e) };
-      const { model, history, initialValid } = await runStage({
+      const { model, history, initialValid, lrFinder } = await runStage({
         ...runFields(o, { direction, dir }, vocab),
         create: () => enc.make(classes.length, o.config, { device: o.device, precision: o.precision }),
         open: (d) => {
@@ -119,7 +119,7 @@ export async function trainClassifier(encoder: EncoderSource, labelled: Labelled
           return o.plan;
         },
       });
-      trained.push({ kind: 'classifier', model, vocab, classes, direction, rulesVersion, history, initialValid });
+      trained.push({ kind: 'classifier', model, vocab, classes, direction, rulesVersion, history, initialValid, lrFinder });
     }
   } catch (err) {
     for (const t of trained) t.model.dispose();

@@ -57,14 +57,14 @@ async function trainLanguageModels(
       const validRows = Math.max(1, Math.min(o.batchSize, Math.floor((data.valid.tokenCount - 1) / o.seqLen)));
       const valid = new LmBatches(data.valid, { batchSize: validRows, seqLen: o.seqLen, shuffle: false, direction });
       const source = { stepsPerEpoch: batches.batchesPerEpoch, stepsIn: (e: number) => batches.batchesIn(e), epoch: (e: number) => batches.epoch(e) };
-      const { model, history, initialValid } = await runStage({
+      const { model, history, initialValid, lrFinder } = await runStage({
         ...runFields(o, { direction, dir }, vocab),
         create: () => create(direction),
         open: (d) => LanguageModel.load(d, { optimizer: true, device: o.device, precision: o.precision, lossChunkRows: o.lossChunkRows }),
         learner: (m, save) => Learner.languageModel(m, source, () => valid.epoch(0), save ? { vocab: [...vocab], direction, rulesVersion } : undefined),
         plan,
       });
-      trained.push({ kind: 'language-model', model, vocab: [...vocab], direction, rulesVersion, history, initialValid });
+      trained.push({ kind: 'language-model', model, vocab: [...vocab], direction, rulesVersion, history, initialValid, lrFinder });
     }
   } catch (err) {
     for (const t of trained) t.model.dispose();

@@ -9,6 +9,7 @@ import { FILES, ModelDirectoryError, vocabularyHash, type SavedTrainingState } f
 import type { LanguageModel } from '../model/language-model.js';
 import { setSeed } from '../runtime.js';
 import type { EpochEvent, FitOptionsInput, Learner, StepEvent } from '../train/learner.js';
+import type { LrFindOptionsInput, LrFindResult } from '../train/lr-finder.js';
 import type { UnfreezeStageInput } from '../train/unfreezing.js';
 import type { Direction } from './text-models.js';
 
@@ -29,6 +30,8 @@ export interface StageRun<T extends LanguageModel | Classifier, B, M> {
   plan(model: T): UnfreezeStageInput[];
   fit: FitOptionsInput;
   everySteps: number;
+  lrFind: boolean | LrFindOptionsInput;
+  lrFindOnly: boolean;
   onStep?: StepHook | undefined;
   onEpoch?: EpochHook | undefined;
   signal?: AbortSignal | undefined;
@@ -40,7 +43,7 @@ export interface StageRun<T extends LanguageModel | Classifier, B, M> {
  */
 export async function runStage<T extends LanguageModel | Classifier, B, M>(
   run: StageRun<T, B, M>,
-): Promise<{ model: T; history: EpochEvent<M>[]; initialValid: M | null }> {
+): Promise<{ model: T; history: EpochEvent<M>[]; initialValid: M | null; lrFinder: LrFindResult | null }> {
   let model: T;
   let resume: SavedTrainingState | null = null;
   if (run.resume && run.dir && fs.existsSync(path.join(run.dir, FILES.config))) {
@@ -61,15 +64,22 @@ export async function runStage<T extends LanguageModel | Classifier, B, M>(
   }
   try {
     const learner = run.learner(model, run.dir !== undefined);
+    const plan = run.plan(model);
+    let lrFinder: LrFindResult | null = null;
+    if (run.lrFind !== false && !resume) {
+      const options = run.lrFind === true ? {} : run.lrFind;
+      lrFinder = await learner.lrFind({ frozenBefore: plan[0]?.frozenBefore ?? 0, ...options }, run.fit);
+    }
     const initialValid = resume ? null : await learner.validate();
-    const history = await learner.fit(run.plan(model), run.fit, {
+    if (run.lrFindOnly) return { model, history: [], initialValid, lrFinder };
+    const history = await learner.fit(plan, run.fit, {
       ...(run.onStep ? { onStep: (e: StepEvent) => run.onStep!({ ...e, direction: run.direction }) } : {}),
       ...(run.onEpoch ? { onEpoch: (e: EpochEvent<M>) => run.onEpoch!({ ...e, direction: run.direction }) } : {}),
       ...(run.signal ? { signal: run.signal } : {}),
       ...(run.dir ? { checkpoint: { dir: run.dir, everySteps: run.everySteps } } : {}),
       resume,
     });
-    return { model, history, initialValid };
+    return { model, history, initialValid, lrFinder };
   } catch (err) {
     model.dispose();
     throw err;
@@ -78,7 +88,17 @@ export async function runStage<T extends LanguageModel | Classifier, B, M>(
 
 /** The fields of a StageRun that come straight from a stage's options. */
 export function runFields(
-  o: { resume: boolean; seed: number; fit: FitOptionsInput; checkpointEverySteps: number; onStep?: StepHook | undefined; onEpoch?: EpochHook | undefined; signal?: AbortSignal | undefined },
+  o: {
+    resume: boolean;
+    seed: number;
+    fit: FitOptionsInput;
+    checkpointEverySteps: number;
+    lrFind: boolean | LrFindOptionsInput;
+    lrFindOnly: boolean;
+    onStep?: StepHook | undefined;
+    onEpoch?: EpochHook | undefined;
+    signal?: AbortSignal | undefined;
+  },
   where: { direction: Direction; dir: string | undefined },
   vocab: readonly string[],
 ) {
@@ -89,6 +109,8 @@ export function runFields(
     seed: o.seed,
     fit: o.fit,
     everySteps: o.checkpointEverySteps,
+    lrFind: o.lrFind,
+    lrFindOnly: o.lrFindOnly,
     onStep: o.onStep,
     onEpoch: o.onEpoch,
     signal: o.signal,

@@ -11,6 +11,7 @@ import { writeEncoderDirectory } from '../model/encoder-directory.js';
 import type { RunOptionsSchema } from '../model/engine.js';
 import { LanguageModel } from '../model/language-model.js';
 import type { EpochEvent } from '../train/learner.js';
+import type { LrFindResult } from '../train/lr-finder.js';
 import type { ClassifierMetrics, LmMetrics } from '../train/metrics.js';
 import type { z } from 'zod';
 
@@ -31,6 +32,8 @@ export interface TextLanguageModel extends TextModelFields {
   history: EpochEvent<LmMetrics>[];
   /** Validation metrics before training began (null when unknown: a loaded or resumed model). */
   initialValid: LmMetrics | null;
+  /** The learning-rate finder's sweep, when the stage ran it. */
+  lrFinder: LrFindResult | null;
 }
 
 export interface TextClassifier extends TextModelFields {
@@ -40,6 +43,7 @@ export interface TextClassifier extends TextModelFields {
   classes: string[];
   history: EpochEvent<ClassifierMetrics>[];
   initialValid: ClassifierMetrics | null;
+  lrFinder: LrFindResult | null;
 }
 
 /** Two models of the same kind reading opposite token orders; a classifier pair averages its probabilities. */
@@ -77,11 +81,11 @@ function loadOne(dir: string, options: LoadOptions): TextLanguageModel | TextCla
   const { direction, rulesVersion } = config.vocabulary;
   if (config.kind === 'awd-lstm-lm') {
     const { model, vocab, trainingState } = LanguageModel.load(dir, options);
-    return { kind: 'language-model', model, vocab, direction, rulesVersion, history: historyOf(trainingState), initialValid: null };
+    return { kind: 'language-model', model, vocab, direction, rulesVersion, history: historyOf(trainingState), initialValid: null, lrFinder: null };
   }
   if (config.kind === 'awd-lstm-classifier') {
     const { model, vocab, classes, trainingState } = Classifier.load(dir, options);
-    return { kind: 'classifier', model, vocab, classes, direction, rulesVersion, history: historyOf(trainingState), initialValid: null };
+    return { kind: 'classifier', model, vocab, classes, direction, rulesVersion, history: historyOf(trainingState), initialValid: null, lrFinder: null };
   }
   throw new ModelDirectoryError(`${path.join(dir, FILES.config)}: kind is "${config.kind}": an encoder alone is loaded into a classifier (loadEncoder)`);
 }

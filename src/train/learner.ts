@@ -37,21 +37,16 @@ export interface BatchSource<B> {
 }
 
 export const FitOptionsSchema = z.object({
-  optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
-  /** Adam's beta1 where the schedule sets none (the paper: 0.7), beta2, eps, decoupled weight decay. */
-  beta1: z.number().min(0).lt(1).default(0.7),
-  beta2: z.number().min(0).lt(1).default(0.99),
-  eps: z.number().positive().default(1e-5),
-  weightDecay: z.number().nonnegative().default(0.01),
-  /** Global gradient-norm limit (fastai's text recipes: 0.1); 0 turns it off. A stage may set its own. */
-  clip: z.number().nonnegative().default(0.1),
-  /** beta1 over a one-cycle stage (fastai's text recipes: 0.8 -> 0.7 -> 0.8). */
-  moms: z.tuple([z.number(), z.number(), z.number()]).default([0.8, 0.7, 0.8]),
-  /** Language model: activation regularisation (AR) and temporal AR (TAR); 0 turns each off. */
-  alpha: z.number().nonnegative().default(2),
-  beta: z.number().nonnegative().default(1),
-  /** Classifier: cross-entropy weight per class. */
-  classWeights: z.array(z.number().nonnegative()).optional(),
+  optimizer: z.enum(['adamw', 'sgd']).default('adamw').describe('AdamW (decoupled weight decay) or SGD with momentum'),
+  beta1: z.number().min(0).lt(1).default(0.7).describe("Adam's beta1 where the schedule sets none (the paper: 0.7)"),
+  beta2: z.number().min(0).lt(1).default(0.99).describe("Adam's beta2"),
+  eps: z.number().positive().default(1e-5).describe("Adam's eps (fastai: 1e-5)"),
+  weightDecay: z.number().nonnegative().default(0.01).describe('decoupled weight decay (a stage may set its own)'),
+  clip: z.number().nonnegative().default(0.1).describe("global gradient-norm limit (fastai's text recipes: 0.1); 0 turns it off; a stage may set its own"),
+  moms: z.tuple([z.number(), z.number(), z.number()]).default([0.8, 0.7, 0.8]).describe("beta1 over a one-cycle stage (fastai's text recipes: 0.8 -> 0.7 -> 0.8)"),
+  alpha: z.number().nonnegative().default(2).describe('language model: activation regularisation (AR); 0 turns it off'),
+  beta: z.number().nonnegative().default(1).describe('language model: temporal activation regularisation (TAR); 0 turns it off'),
+  classWeights: z.array(z.number().nonnegative()).optional().describe('classifier: cross-entropy weight per class'),
 });
 
 export type FitOptionsInput = z.input<typeof FitOptionsSchema>;
@@ -63,6 +58,9 @@ export interface StepEvent {
   /** Step within the stage, and the stage's step count. */
   step: number;
   stageSteps: number;
+  /** Real (not padding) tokens in the step's batch, and the step's wall time in seconds: throughput. */
+  tokens: number;
+  seconds: number;
   loss: number;
   skipped: boolean;
   /** What the schedule asked for each group, and what the native step reports it applied. */
@@ -113,6 +111,8 @@ interface Trainee<B, M> {
   freezeTo(n: number, clearState: boolean): void;
   frozenBefore(): number;
   startEpoch(): void;
+  /** Real tokens in a batch. */
+  tokensIn(batch: B): number;
   step(batch: B, hyper: StepHyper): Promise<{ loss: number; skipped: boolean; applied: AppliedGroupHyper[] }>;
   evaluate(batches: Iterable<B>): Promise<M>;
   save: ((dir: string, state: TrainingStateFiles | null) => void) | null;
@@ -177,6 +177,7 @@ export class Learner<B, M> {
         freezeTo: (n, clear) => model.freezeTo(n, { clearState: clear }),
         frozenBefore: () => model.frozenBefore(),
         startEpoch: () => undefined,
+        tokensIn: (batch) => batch.lengths.reduce((a, b) => a + b, 0),
         step: (batch, h) =>
           model.trainStep(batch, { optimizer: h.optimizer, groups: h.groups, eps: h.eps, clip: h.clip, ...(h.classWeights ? { classWeights: h.classWeights } : {}) }),
         evaluate: async (batches) => {
@@ -212,6 +213,7 @@ export class Learner<B, M> {
         freezeTo: (n, clear) => model.freezeTo(n, { clearState: clear }),
         frozenBefore: () => model.frozenBefore(),
         startEpoch: () => model.resetState('train'),
+        tokensIn: (batch) => batch.input.length,
         step: (batch, h) => model.trainStep(batch, { optimizer: h.optimizer, groups: h.groups, eps: h.eps, clip: h.clip, alpha: h.alpha, beta: h.beta }),
         evaluate: async (batches) => {
           model.resetState('eval');
@@ -335,6 +337,8 @@ export class Learner<B, M> {
         let step = pos.stepInStage;
         for (let i = pos.batch; i < steps && !next.done; i++) {
           const groups = groupHyperAt(schedule, step, total, peaks, base);
+          const started = performance.now();
+          const tokens = t.tokensIn(next.value);
           const running = t.step(next.value, { optimizer: o.optimizer, groups, eps: o.eps, clip, alpha: o.alpha, beta: o.beta, classWeights: o.classWeights });
           next = batches.next(); // laid out while the native step runs
           const r = await running;
@@ -343,7 +347,8 @@ export class Learner<B, M> {
             acc.lossSum += r.loss;
             acc.counted++;
           }
-          hooks.onStep?.({ stage: s, epoch, step, stageSteps: total, loss: r.loss, skipped: r.skipped, groups, applied: r.applied });
+          const seconds = (performance.now() - started) / 1000;
+          hooks.onStep?.({ stage: s, epoch, step, stageSteps: total, tokens, seconds, loss: r.loss, skipped: r.skipped, groups, applied: r.applied });
           step++;
           pos = { stage: s, epochInStage: e, stepInStage: step, epoch, batch: i + 1, stepsDone: pos.stepsDone + 1 };
           if (i + 1 < steps) {
