@@ -61,7 +61,14 @@ export class Progress {
       });
       return;
     }
-    if (!this.#tty) return;
+    if (!this.#tty) {
+      // Logs (not a terminal): a line at every tenth of a stage.
+      const tenth = Math.max(1, Math.round(e.stageSteps / 10));
+      if ((e.step + 1) % tenth === 0 || e.step + 1 === e.stageSteps) {
+        process.stderr.write(`${stage}${e.direction === 'backward' ? ' (backward)' : ''} [${e.stage + 1}]: step ${e.step + 1}/${e.stageSteps}, epoch ${e.epoch}, loss ${e.loss.toFixed(4)}, ${Math.round(tokensPerSecond)} tok/s\n`);
+      }
+      return;
+    }
     const key = `${stage}:${e.direction}:${e.stage}`;
     if (key !== this.#barKey || !this.#bar) {
       this.#bar?.stop();

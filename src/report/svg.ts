@@ -112,7 +112,7 @@ export function confusionChart(confusion: readonly (readonly number[])[], classe
   const cell = Math.max(36, Math.min(72, Math.floor(480 / Math.max(n, 1))));
   const left = 110;
   const top = 64;
-  const width = left + n * cell + 16;
+  const width = Math.max(left + n * cell + 16, 8 * title.length + 24);
   const height = top + n * cell + 40;
   const parts = [`<text x="${width / 2}" y="20" text-anchor="middle" class="title">${escapeXml(title)}</text>`];
   parts.push(`<text x="${left + (n * cell) / 2}" y="40" text-anchor="middle">predicted</text>`);
