@@ -148,3 +148,15 @@ export {
   type TextClassifier,
   type TextLanguageModel,
 } from './stages/text-models.js';
+export { CheckpointError } from './interop/checkpoint-error.js';
+export { type TensorData, type TorchDType } from './interop/dtypes.js';
+export { OpaqueObject, UnknownGlobal } from './interop/pickle.js';
+export { StorageClass, TorchDtypeValue, TorchStorage, TorchTensor } from './interop/torch-values.js';
+export {
+  readTorchCheckpoint,
+  ReadTorchCheckpointOptionsSchema,
+  type ReadTorchCheckpointOptions,
+  type SharedStorage,
+  type TorchCheckpoint,
+} from './interop/torch-checkpoint.js';
+export { readItos } from './interop/itos.js';
