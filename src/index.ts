@@ -160,3 +160,10 @@ export {
   type TorchCheckpoint,
 } from './interop/torch-checkpoint.js';
 export { readItos } from './interop/itos.js';
+export {
+  importCheckpoint,
+  ImportCheckpointOptionsSchema,
+  type ImportCheckpointOptions,
+  type ImportedCheckpoint,
+} from './interop/import-checkpoint.js';
+export { fastaiState, type FastaiDialect, type FastaiKind, type FastaiSizes, type FastaiState } from './interop/fastai-keys.js';

@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { OptionsError } from '../options.js';
 import { addBenchCommand } from './bench.js';
 import { addDemoCommand } from './demo.js';
+import { addImportCommand } from './import-command.js';
 import { runInfo } from './info.js';
 import { addModelCommands } from './model-commands.js';
 import { EXIT, Interrupted, UsageError } from './run-context.js';
@@ -45,16 +46,15 @@ function program(): Command {
   addStageCommands(cli);
   addModelCommands(cli);
   addBenchCommand(cli);
-  for (const name of ['import', 'export']) {
-    cli
-      .command(name)
-      .description(`(reserved for checkpoint interchange with PyTorch / fastai; not available in this version)`)
-      .allowUnknownOption()
-      .allowExcessArguments()
-      .action(() => {
-        throw new UsageError(`${name} is reserved for checkpoint interchange and not available in this version`);
-      });
-  }
+  addImportCommand(cli);
+  cli
+    .command('export')
+    .description('(reserved: export to PyTorch / fastai; not available in this version)')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => {
+      throw new UsageError('export is reserved for checkpoint interchange and not available in this version');
+    });
   return cli;
 }
 

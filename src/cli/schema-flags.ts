@@ -73,6 +73,8 @@ export function addSchemaFlags(command: Command, schema: z.ZodObject, prefix: st
     } else if (def.type === 'union' && def.options?.some((o) => defOf(unwrap(o).core).type === 'number')) {
       // e.g. a CSV column: a header name or a 0-based position.
       option = new Option(`--${flag} <value>`, help).argParser((v: string) => (/^\d+$/.test(v) ? Number(v) : v));
+    } else if (def.type === 'union' && def.options?.some((o) => defOf(unwrap(o).core).type === 'string')) {
+      option = new Option(`--${flag} <value>`, help); // e.g. a path, where the API also takes the data itself
     } else {
       continue; // objects, functions, data: through --config
     }

@@ -310,6 +310,38 @@ with open(os.path.join(OUT, "evil_system.pkl"), "wb") as f:
     pickle.dump(CallsSystem(), f, protocol=2)
 save({"model": {"w": torch.ones(2)}, "opt": CallsSystem()}, "evil_in_opt.pth")
 
+# ---- for importCheckpoint: fastai v2's real head (Linear without bias after BatchNorm), save_encoder, an itos ----
+
+
+def head_block_v2(n_in, n_out, relu):
+    layers = [nn.BatchNorm1d(n_in), nn.Dropout(0.1), nn.Linear(n_in, n_out, bias=False)]
+    return nn.Sequential(*(layers + [nn.ReLU()] if relu else layers))
+
+
+class PoolingLinearClassifierV2(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(head_block_v2(3 * EMB, 4, True), head_block_v2(4, 3, False))
+
+
+classifier_v2 = nn.Sequential(SentenceEncoder(AWDLSTM(WeightDropoutV2)), PoolingLinearClassifierV2())
+classifier_v2.train()
+classifier_v2[1].layers(torch.randn(5, 3 * EMB))
+classifier_v2_sd = classifier_v2.state_dict()
+save(classifier_v2_sd, "classifier_v2.pth")
+record("classifier_v2.pth", "zip", dict(classifier_v2_sd))
+
+# learn.save_encoder: the AWD-LSTM's own state dict, so its keys have no "0." in front.
+encoder_sd = language_model(WeightDropoutV2)[0].state_dict()
+save(encoder_sd, "encoder_v2.pth")
+record("encoder_v2.pth", "zip", dict(encoder_sd))
+
+# An itos as long as the fixtures' embeddings, in fastai v1's order of the special tokens.
+itos_lm = ["xxunk", "xxpad", "xxbos", "xxfld", "xxmaj", "xxup", "xxrep", "xxwrep", "the", ".", "a"]
+assert len(itos_lm) == VOCAB
+with open(os.path.join(OUT, "itos_lm.pkl"), "wb") as f:
+    pickle.dump(itos_lm, f)
+
 with open(os.path.join(OUT, "expected.json"), "w") as f:
     json.dump(manifest, f, indent=1)
 print(f"fixtures: wrote {len(manifest['fixtures'])} checkpoints with expected values to {OUT}")
