@@ -166,4 +166,10 @@ export {
   type ImportCheckpointOptions,
   type ImportedCheckpoint,
 } from './interop/import-checkpoint.js';
+export {
+  exportCheckpoint,
+  ExportCheckpointOptionsSchema,
+  type ExportCheckpointOptions,
+  type ExportedCheckpoint,
+} from './interop/export-pytorch.js';
 export { fastaiState, type FastaiDialect, type FastaiKind, type FastaiSizes, type FastaiState } from './interop/fastai-keys.js';

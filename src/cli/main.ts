@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { OptionsError } from '../options.js';
 import { addBenchCommand } from './bench.js';
 import { addDemoCommand } from './demo.js';
+import { addExportCommand } from './export-command.js';
 import { addImportCommand } from './import-command.js';
 import { runInfo } from './info.js';
 import { addModelCommands } from './model-commands.js';
@@ -47,14 +48,7 @@ function program(): Command {
   addModelCommands(cli);
   addBenchCommand(cli);
   addImportCommand(cli);
-  cli
-    .command('export')
-    .description('(reserved: export to PyTorch / fastai; not available in this version)')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new UsageError('export is reserved for checkpoint interchange and not available in this version');
-    });
+  addExportCommand(cli);
   return cli;
 }
 

@@ -160,6 +160,13 @@ function readHead(
   pooled: number,
   file: string,
 ): { hidden: number[]; numClasses: number } {
+  // fastai v1 lays the head out flat (1.layers.0 BatchNorm, .2 Linear with a bias, .4 BatchNorm, ...).
+  if (keys.has('1.layers.0.weight') && keys.has('1.layers.2.bias')) {
+    throw new CheckpointError(
+      file,
+      'holds a fastai v1 classifier head ("1.layers.2.bias": Linear layers with biases, in one flat Sequential), which this head (fastai v2\'s, no bias after BatchNorm) cannot take: import the encoder (save_encoder) or the language model and train the head with ulmfit train',
+    );
+  }
   let blocks = 0;
   while ([...keys.keys()].some((k) => k.startsWith(`1.layers.${blocks}.`))) blocks++;
   if (blocks === 0) throw new CheckpointError(file, 'missing tensor "1.layers.0.2.weight" (no classifier head)');

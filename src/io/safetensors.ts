@@ -1,5 +1,5 @@
 // The safetensors format (8-byte little-endian header length, a JSON header, then raw little-endian data),
-// float32 only, read defensively: a file from anywhere can name offsets, shapes and sizes, and each is
+// float32 read (int64 also written, for PyTorch's integer buffers), read defensively: a file from anywhere can name offsets, shapes and sizes, and each is
 // checked before any byte is trusted.
 import fs from 'node:fs';
 
@@ -19,13 +19,21 @@ export class SafetensorsError extends Error {
 
 const MAX_HEADER = 100 * 1024 * 1024;
 
+/** A tensor to write: float32, or int64 (BatchNorm's num_batches_tracked as PyTorch holds it). */
+export interface EncodableTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array | BigInt64Array;
+}
+
 /** The bytes of a safetensors file holding `tensors` (in the order given) and string metadata. */
-export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<string, string> = {}): Buffer {
+export function encodeSafetensors(tensors: EncodableTensor[], metadata: Record<string, string> = {}): Buffer {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const t of tensors) {
-    const bytes = t.data.length * 4;
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+    const bytes = t.data.byteLength;
+    const dtype = t.data instanceof BigInt64Array ? 'I64' : 'F32';
+    header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = JSON.stringify(header);

@@ -1,5 +1,6 @@
 // `ulmfit import` from the command line: a checkpoint written by the real torch.save (test/interop's
-// fixtures) and its itos pickle become a model directory that `ulmfit finetune --from` takes.
+// fixtures) and its itos pickle become a model directory that `ulmfit finetune --from` takes; `ulmfit export`
+// writes the fine-tuned model back out for PyTorch.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,5 +32,18 @@ it.skipIf(!fixtures)('imports a fastai checkpoint with its itos, and fine-tunes 
   expect(bad.status).toBe(1);
   expect(bad.stderr).toMatch(/os\.system|posix\.system/);
   expect(fs.existsSync(path.join(tmp, 'evil'))).toBe(false);
-  expect(ulmfit('export').status).toBe(2);
+
+  // And back out: the fine-tuned model as a safetensors file of fastai v2 names.
+  const out = ulmfit('export', '--from', 'target', '--out', 'target.safetensors', '--json');
+  expect(out.status, out.stderr).toBe(0);
+  const done = JSON.parse(out.stdout);
+  expect(done).toMatchObject({ kind: 'awd-lstm-lm', out: 'target.safetensors' });
+  expect(done.keys).toEqual(expect.arrayContaining(['0.encoder.weight', '0.encoder_dp.emb.weight', '1.decoder.weight']));
+  expect(fs.statSync(path.join(tmp, 'target.safetensors')).size).toBe(done.bytes);
+  const usage = ulmfit('export', '--from', 'target', '--out', 'target.pt');
+  expect(usage.status).toBe(2);
+  expect(usage.stderr).toMatch(/out: must name a \.safetensors file/);
+  const pair = ulmfit('export', '--from', 'nowhere', '--out', 'x.safetensors');
+  expect(pair.status).toBe(1);
+  expect(pair.stderr).toMatch(/nowhere.*config\.json is missing/);
 }, 300_000);

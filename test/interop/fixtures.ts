@@ -33,7 +33,7 @@ export interface Fixtures {
 }
 
 /** PYTHONPATH for a python3 that imports torch: the pip-installed torch that holds our LibTorch. */
-function torchPythonPath(): string | null {
+export function torchPythonPath(): string | null {
   let site: string;
   try {
     const libDir = (discover() as { libDir?: string }).libDir;

@@ -3,7 +3,7 @@
 import { unzipSync, zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { readItos, readTorchCheckpoint } from '../../src/index.js';
+import { fastaiState, readItos, readTorchCheckpoint } from '../../src/index.js';
 import { torchFixtures } from './fixtures.js';
 import { fuzzReaders, type FuzzResult, type FuzzTarget } from './fuzz.js';
 import { floats, legacyCheckpoint, PickleBuilder, stateDictPickle, zipCheckpoint } from './pickle-builder.js';
@@ -41,6 +41,12 @@ beforeAll(() => {
     bytes: fx.bytes(name),
     read: (b) => readTorchCheckpoint(b, name, { skip }),
   });
+  // A fastai model's checkpoint goes on through the key mapping the import uses: it too must read or refuse.
+  const model = (name: string, skip: string[] = []): FuzzTarget => ({
+    name: `${name} mapped`,
+    bytes: fx.bytes(name),
+    read: (b) => fastaiState(readTorchCheckpoint(b, name, { skip }).tensors, name),
+  });
   // The object pickle of a real checkpoint, mutated and then zipped again: the zip stays valid, so every
   // case reaches the pickle interpreter and the tensor checks.
   const pickleInZip = (name: string, skip: string[] = []): FuzzTarget => {
@@ -55,9 +61,12 @@ beforeAll(() => {
   };
   targets.push(
     checkpoint('lm_v2.pth'),
+    model('lm_v1.pth'),
+    model('classifier_v2.pth'),
+    model('encoder_v2.pth'),
     checkpoint('dtypes_legacy.pth'),
     checkpoint('lm_v07_legacy.pth'),
-    checkpoint('learner.pth', ['opt']),
+    model('learner.pth', ['opt']),
     pickleInZip('dtypes.pth'),
     pickleInZip('learner.pth', ['opt']),
     pickleInZip('classifier.pth'),

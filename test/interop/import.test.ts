@@ -164,6 +164,19 @@ describe('importCheckpoint: fastai classifiers', () => {
     expect(() => importCheckpoint({ weights: path.join(fx!.dir, 'classifier.pth'), vocab: VOCAB, out: out('v1-head') })).toThrow(/"1\.layers\.0\.2\.bias"/);
     expect(fs.existsSync(out('v1-head'))).toBe(false);
   });
+
+  it("refuses fastai v1's flat head layout (1.layers.0 BatchNorm, 1.layers.2 Linear with bias) with what to do instead", ({ skip }) => {
+    if (!fx) return skip('no python3 with torch');
+    const encoder = [...readTorchCheckpoint(fx.bytes('classifier_v2.pth'), 'classifier_v2.pth').tensors].filter(([n]) => n.startsWith('0.module.'));
+    const head: [string, { shape: number[]; data: Float32Array }][] = [
+      ...['weight', 'bias', 'running_mean', 'running_var'].map((p): [string, { shape: number[]; data: Float32Array }] => [`1.layers.0.${p}`, { shape: [18], data: new Float32Array(18).fill(1) }]),
+      ['1.layers.2.weight', { shape: [3, 18], data: new Float32Array(54) }],
+      ['1.layers.2.bias', { shape: [3], data: new Float32Array(3) }],
+    ];
+    const weights = writeStateDict(path.join(tmp, 'v1-flat.pth'), [...encoder.map(([n, t]): [string, { shape: number[]; data: Float32Array }] => [n, { shape: t.shape, data: t.data as Float32Array }]), ...head]);
+    expect(() => importCheckpoint({ weights, vocab: VOCAB, out: out('v1-flat') })).toThrow(/fastai v1 classifier head \("1\.layers\.2\.bias".*import the encoder \(save_encoder\) or the language model/);
+    expect(fs.existsSync(out('v1-flat'))).toBe(false);
+  });
 });
 
 /** Writes `tensors` as a zip-format state dict (one float32 storage each), as torch.save would. */
