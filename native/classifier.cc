@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -218,23 +219,31 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
         }
         classWeights = at::tensor(weights, at::kFloat).to(s.encoder.device());
       }
+      const Fault fault = std::exchange(s.pendingFault, Fault::None);
       auto session = session_;
       session->busy.store(true);
       return Task<TrainResult>::Run(
           info.Env(), "ulmfit.Classifier.trainStep", SettingsOf(info.Env(), /*gradEnabled=*/true),
-          [session, batch, hyper, classWeights]() {
+          [session, batch, hyper, classWeights, fault]() {
             ClassifierSession& s = *session;
             const DropoutMasks* fixed = s.fixedMasks ? &*s.fixedMasks : nullptr;
             // One set of masks per batch: each document keeps its masks across its chunks (variational).
             DropoutMasks masks = s.encoder.DrawMasks(batch.rows, fixed);
             masks.head = s.head.DrawMasks(batch.rows, fixed ? &fixed->head : nullptr);
             if (s.recordMasks) s.lastMasks = masks;
+            if (fault == Fault::Embeddings) {
+              // The first row's first real token (every row holds at least one).
+              const at::Tensor real = batch.tokens[0].masked_select(batch.tokens[0] != s.encoder.options().padId);
+              PoisonEmbeddingRow(masks, real[0].item<int64_t>(), s.encoder.options().vocabSize, s.encoder.embedding().options().requires_grad(false));
+            }
             const at::Tensor features = s.Features(batch.tokens, batch.lengths, &masks);
             const at::Tensor logits = s.head.Forward(features, /*training=*/true, &masks.head);
-            const at::Tensor loss = at::cross_entropy_loss(logits, batch.labels, classWeights);
+            at::Tensor loss = at::cross_entropy_loss(logits, batch.labels, classWeights);
+            if (fault == Fault::Loss) loss = loss + kNaN;
             s.optimizer->ZeroGrad();
             loss.backward();
             at::NoGradGuard noGrad;
+            if (fault == Fault::Gradients) PoisonFirstGradient(s.parameters);
             const at::Tensor norm = s.optimizer->GradNorm();
             // A non-finite loss or gradient skips the update (and the BatchNorm statistics) on the device.
             const at::Tensor skip = (~(at::isfinite(norm) & at::isfinite(loss.detach()))).to(at::kFloat);

@@ -6,9 +6,11 @@
 #include <ATen/ops/empty.h>
 #include <ATen/ops/isfinite.h>
 #include <ATen/ops/stack.h>
+#include <ATen/ops/where.h>
 #include <ATen/ops/zeros.h>
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "args.h"
@@ -186,16 +188,22 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
       const Napi::Object h = info[4].As<Napi::Object>();
       const double alpha = NumberField(h, "alpha", 2.0, "hyper");
       const double beta = NumberField(h, "beta", 1.0, "hyper");
+      const Fault fault = std::exchange(s.pendingFault, Fault::None);
       auto session = session_;
       session->busy.store(true);
       return Task<TrainResult>::Run(
           info.Env(), "ulmfit.LanguageModel.trainStep", SettingsOf(info.Env(), /*gradEnabled=*/true),
-          [session, input, target, hyper, alpha, beta]() {
+          [session, input, target, hyper, alpha, beta, fault]() {
             LmSession& s = *session;
             AutocastScope autocast(s.precision, s.encoder.device().type());
-            const DropoutMasks masks = s.encoder.DrawMasks(input.size(0), s.fixedMasks ? &*s.fixedMasks : nullptr);
+            DropoutMasks masks = s.encoder.DrawMasks(input.size(0), s.fixedMasks ? &*s.fixedMasks : nullptr);
             if (s.recordMasks) s.lastMasks = masks;
-            const ForwardOutputs out = s.encoder.Forward(input, s.StateFor(s.trainState, input.size(0)), &masks);
+            if (fault == Fault::Embeddings) {
+              PoisonEmbeddingRow(masks, input[0][0].item<int64_t>(), s.encoder.options().vocabSize, s.encoder.embedding().options().requires_grad(false));
+            }
+            LstmState& state = s.StateFor(s.trainState, input.size(0));
+            const LstmState before = state;  // Forward puts new tensors in the state, never writes into these
+            const ForwardOutputs out = s.encoder.Forward(input, state, &masks);
             at::Tensor hidden = out.droppedLast.reshape({-1, out.droppedLast.size(2)});
             const DecoderLoss decoder = DecoderCrossEntropy(hidden, s.encoder.embedding(), s.decoderBias,
                                                             target.reshape({-1}), s.chunkRows, /*withGrad=*/true,
@@ -212,6 +220,7 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
               const at::Tensor raw = out.rawLast.to(at::kFloat);
               regulariser = regulariser + beta * (raw.narrow(1, 1, t - 1) - raw.narrow(1, 0, t - 1)).pow(2).mean();
             }
+            if (fault == Fault::Loss) regulariser = regulariser + kNaN;
             s.optimizer->ZeroGrad();
             (objective + regulariser).backward();
             at::NoGradGuard noGrad;
@@ -223,12 +232,19 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
               if (g.defined()) g.add_(grad);
               else g = grad;
             }
+            if (fault == Fault::Gradients) PoisonFirstGradient(s.parameters);
             at::Tensor loss = crossEntropy + regulariser.detach();
             at::Tensor norm = s.optimizer->GradNorm();
             // A non-finite loss or gradient skips the update on the device: no host round trip decides it.
             at::Tensor foundInf = (~(at::isfinite(norm) & at::isfinite(loss.detach()))).to(at::kFloat);
             s.optimizer->ClipTo(norm, hyper.clip);
             std::vector<AppliedGroup> applied = s.optimizer->Step(hyper, foundInf);
+            // A skipped step leaves the carried hidden state as it was too: a NaN that reached it would
+            // otherwise poison every later batch of the epoch.
+            const at::Tensor skipped = foundInf > 0;
+            for (size_t l = 0; l < state.size(); l++) {
+              state[l] = {at::where(skipped, before[l].first, state[l].first), at::where(skipped, before[l].second, state[l].second)};
+            }
             // The step's only host transfer: the four numbers the caller gets.
             at::Tensor numbers = at::stack({crossEntropy.detach(), loss.detach(), norm, foundInf}).to(at::kCPU, at::kDouble);
             const double* n = numbers.data_ptr<double>();

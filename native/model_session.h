@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "awd_lstm.h"
+#include "fault.h"
 #include "optimizer.h"
 
 namespace ulmfit {
@@ -26,6 +27,7 @@ struct ModelSession {
   bool recordMasks = false;
   DropoutMasks lastMasks;          // what the last training step applied, when recording
   std::atomic<bool> busy{false};   // from a step's call until its promise settles
+  Fault pendingFault = Fault::None;  // inflicted by the next training step (fault tests), then cleared
 
   void BuildOptimizer() { optimizer = std::make_unique<GroupOptimizer>(parameters, static_cast<int>(groupNames.size())); }
 };

@@ -5,6 +5,7 @@
 
 #include <napi.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,7 @@ class ModelWrap : public Napi::ObjectWrap<Derived> {
         Wrap::InstanceMethod("setDropoutMasks", Callback(&ModelWrap::SetDropoutMasks)),
         Wrap::InstanceMethod("recordDropoutMasks", Callback(&ModelWrap::RecordDropoutMasks)),
         Wrap::InstanceMethod("lastDropoutMasks", Callback(&ModelWrap::LastDropoutMasks)),
+        Wrap::InstanceMethod("injectFault", Callback(&ModelWrap::InjectFault)),
         Wrap::InstanceMethod("dispose", Callback(&ModelWrap::Dispose)),
     };
   }
@@ -69,9 +71,26 @@ class ModelWrap : public Napi::ObjectWrap<Derived> {
     } catch (...) {
       throw ToJsError(info.Env(), DescribeCurrentException());
     }
+    // V8 sees a small wrapper; told what the model holds natively (each parameter with its gradient and
+    // Adam's two moments, the buffers), it collects a dropped model in time instead of letting them pile up.
+    int64_t bytes = 0;
+    for (const NamedParameter& p : session_->parameters) bytes += 4 * static_cast<int64_t>(p.tensor.nbytes());
+    for (const NamedParameter& b : session_->buffers) bytes += static_cast<int64_t>(b.tensor.nbytes());
+    externalBytes_ = bytes;
+    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), externalBytes_);
   }
 
+  // Dispose or collection: the memory told to V8 is given back once.
+  void ReleaseExternalMemory(Napi::Env env) {
+    if (externalBytes_ == 0) return;
+    Napi::MemoryManagement::AdjustExternalMemory(env, -externalBytes_);
+    externalBytes_ = 0;
+  }
+
+  void Finalize(Napi::Env env) override { ReleaseExternalMemory(env); }
+
   std::shared_ptr<Session> session_;
+  int64_t externalBytes_ = 0;
 
  private:
   static const at::Tensor& FindTensor(const ModelSession& s, const std::string& name) {
@@ -245,9 +264,18 @@ class ModelWrap : public Napi::ObjectWrap<Derived> {
     return Guard(info, [&](Session& s) -> Napi::Value { return MasksToJs(info.Env(), s.lastMasks); });
   }
 
+  // injectFault(where): the next trainStep puts a NaN into "loss", "gradients" or "embeddings" (fault.h).
+  Napi::Value InjectFault(const Napi::CallbackInfo& info) {
+    return Guard(info, [&](Session& s) -> Napi::Value {
+      s.pendingFault = FaultNamed(ArgString(info, 0, "where"));
+      return info.Env().Undefined();
+    });
+  }
+
   // Lets go of the model now; a step in flight keeps what it needs until it ends.
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
     session_.reset();
+    ReleaseExternalMemory(info.Env());
     return info.Env().Undefined();
   }
 };

@@ -14,7 +14,7 @@ export {
   type LanguageModelConfig,
   type LanguageModelConfigInput,
 } from './model/config.js';
-export { GroupHyperSchema, type AppliedGroupHyper, type GroupInfo, type ModelSnapshot, type ParameterInfo, type ParameterList, type SaveOptions } from './model/engine.js';
+export { GroupHyperSchema, type AppliedGroupHyper, type Fault, type GroupInfo, type ModelSnapshot, type ParameterInfo, type ParameterList, type SaveOptions } from './model/engine.js';
 export {
   EngineOptionsSchema,
   LanguageModel,
@@ -120,6 +120,7 @@ export {
 } from './train/learner.js';
 export { LrFindOptionsSchema, smoothLosses, suggestLrs, sweepLr, type LrFindOptionsInput, type LrFindResult } from './train/lr-finder.js';
 export { TrainingStateError, type Position } from './train/training-state.js';
+export { NonFiniteError } from './train/non-finite-error.js';
 export { encodeLabelled, encodeTexts, holdOut, type LabelledInput, type TextsInput } from './stages/inputs.js';
 export {
   FineTuneOptionsSchema,

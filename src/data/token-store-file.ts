@@ -45,7 +45,7 @@ export function saveTokenStore(store: TokenStore, dir: string, meta: Record<stri
       files: { [FILES.tokens]: tokens, [FILES.offsets]: offsets }, meta,
     };
     writeFileSynced(path.join(staging, FILES.meta), [JSON.stringify(head, null, 2) + '\n']);
-  });
+  }, Object.values(FILES));
 }
 
 export interface OpenedTokenStore {

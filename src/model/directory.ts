@@ -12,7 +12,7 @@ import path from 'node:path';
 
 import { z } from 'zod';
 
-import { sha256, writeDirectoryAtomic } from '../io/atomic-dir.js';
+import { restoreMovedAside, sha256, writeDirectoryAtomic } from '../io/atomic-dir.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../io/safetensors.js';
 import { parseVocabularyFile, Vocabulary, VocabularyError } from '../text/vocabulary.js';
 import { ClassifierConfigSchema, EncoderConfigSchema, LanguageModelConfigSchema } from './config.js';
@@ -109,7 +109,23 @@ export function writeModelDirectory(dir: string, contents: DirectoryContents): v
   const checksums = Object.fromEntries(Object.entries(files).map(([name, b]) => [name, { sha256: sha256(b), bytes: b.length }]));
   const config = { format: MODEL_FORMAT, formatVersion: FORMAT_VERSION, ...contents.config, files: checksums };
   files[FILES.config] = Buffer.from(JSON.stringify(config, null, 2) + '\n');
-  writeDirectoryAtomic(dir, files);
+  // Other files in the directory (report.html, run.json, the user's own) are kept; ours are replaced or dropped.
+  writeDirectoryAtomic(dir, files, Object.values(FILES));
+}
+
+/**
+ * Brings back the last complete save of `dir` when a save was killed between moving it aside and renaming
+ * the new one in (the one moment `dir` does not exist). Returns whether it did.
+ */
+export function recoverModelDirectory(dir: string): boolean {
+  return restoreMovedAside(dir, (candidate) => {
+    try {
+      readModelDirectory(candidate);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 function readChecked(dir: string, name: string, entry: z.infer<typeof FileEntrySchema> | undefined): Buffer {
@@ -136,6 +152,7 @@ export function readModelDirectory(dir: string): {
   trainingState: SavedTrainingState | null;
 } {
   const configFile = path.join(dir, FILES.config);
+  if (!fs.existsSync(dir)) recoverModelDirectory(dir);
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(configFile, 'utf8'));

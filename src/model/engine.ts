@@ -53,8 +53,12 @@ export interface NativeEngine {
   getOptimizerState(): (NativeTensor & { name: string; part: string })[];
   setOptimizerState(name: string, part: string, data: Float32Array): void;
   recordDropoutMasks(on: boolean): void;
+  injectFault(where: Fault): void;
   dispose(): void;
 }
+
+/** Where injectFault puts a NaN in the next training step (native/fault.h). */
+export type Fault = 'loss' | 'gradients' | 'embeddings';
 
 export const GroupHyperSchema = z.object({
   lr: z.number().nonnegative(),
@@ -197,6 +201,15 @@ export abstract class EngineModel<E extends NativeEngine> {
   /** Keeps the masks of each training step for lastDropoutMasks() (they cost as much memory as the weights). */
   recordDropoutMasks(on: boolean): void {
     this.engine.recordDropoutMasks(on);
+  }
+
+  /**
+   * Fault injection, for testing what a run does with non-finite values: the next trainStep puts a NaN into
+   * its loss, into one gradient element, or into the embeddings of the batch's first token. That step must
+   * then come back skipped, the weights and optimizer state as they were.
+   */
+  injectFault(where: Fault): void {
+    this.engine.injectFault(where);
   }
 
   /** Writes the model directory with this model's weights (and optimizer state when asked) atomically. */

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import type { Classifier } from '../model/classifier.js';
-import { FILES, ModelDirectoryError, vocabularyHash, type SavedTrainingState } from '../model/directory.js';
+import { FILES, ModelDirectoryError, recoverModelDirectory, vocabularyHash, type SavedTrainingState } from '../model/directory.js';
 import type { LanguageModel } from '../model/language-model.js';
 import { setSeed } from '../runtime.js';
 import type { EpochEvent, FitOptionsInput, Learner, StepEvent } from '../train/learner.js';
@@ -46,6 +46,8 @@ export async function runStage<T extends LanguageModel | Classifier, B, M>(
 ): Promise<{ model: T; history: EpochEvent<M>[]; initialValid: M | null; lrFinder: LrFindResult | null }> {
   let model: T;
   let resume: SavedTrainingState | null = null;
+  // A checkpoint save killed at the wrong moment leaves the last one moved aside: resume from it.
+  if (run.resume && run.dir) recoverModelDirectory(run.dir);
   if (run.resume && run.dir && fs.existsSync(path.join(run.dir, FILES.config))) {
     const opened = run.open(run.dir);
     model = opened.model;

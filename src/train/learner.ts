@@ -16,6 +16,7 @@ import { getRngState, setRngState } from '../runtime.js';
 import { groupHyperAt, groupLrs, type GroupStepHyper } from './discriminative.js';
 import { LrFindOptionsSchema, smoothLosses, suggestLrs, sweepLr, type LrFindOptionsInput, type LrFindResult } from './lr-finder.js';
 import { classifierMetrics, lmMetrics, type ClassifierMetrics, type LmMetrics } from './metrics.js';
+import { NonFiniteError } from './non-finite-error.js';
 import { constant, oneCycle, stlr, warmupCosine, type Schedule } from './schedules.js';
 import {
   decodeRng,
@@ -47,6 +48,10 @@ export const FitOptionsSchema = z.object({
   alpha: z.number().nonnegative().default(2).describe('language model: activation regularisation (AR); 0 turns it off'),
   beta: z.number().nonnegative().default(1).describe('language model: temporal activation regularisation (TAR); 0 turns it off'),
   classWeights: z.array(z.number().nonnegative()).optional().describe('classifier: cross-entropy weight per class'),
+  maxSkippedSteps: z
+    .union([z.number().int().nonnegative(), z.literal(Infinity)])
+    .default(100)
+    .describe('Steps with a non-finite loss or gradient are skipped (weights unchanged) and counted; one more than this ends the run with a NonFiniteError (0: at the first; Infinity: never)'),
 });
 
 export type FitOptionsInput = z.input<typeof FitOptionsSchema>;
@@ -262,7 +267,9 @@ export class Learner<B, M> {
       throw new TypeError('fit: checkpoints and the best model need the save options (vocabulary, classes) given to the Learner');
     }
     const planJson = JSON.parse(JSON.stringify(stages)) as unknown;
-    const optionsJson = JSON.parse(JSON.stringify(o)) as unknown;
+    // The options that shape the maths; the skip limit is not one of them, so a resume may raise it.
+    const { maxSkippedSteps, ...mathOptions } = o;
+    const optionsJson = JSON.parse(JSON.stringify(mathOptions)) as unknown;
 
     let history: EpochEvent<M>[] = [];
     let pos: Position = { stage: 0, epochInStage: 0, stepInStage: 0, epoch: this.#epochsDone, batch: 0, stepsDone: 0 };
@@ -351,6 +358,19 @@ export class Learner<B, M> {
           hooks.onStep?.({ stage: s, epoch, step, stageSteps: total, tokens, seconds, loss: r.loss, skipped: r.skipped, groups, applied: r.applied });
           step++;
           pos = { stage: s, epochInStage: e, stepInStage: step, epoch, batch: i + 1, stepsDone: pos.stepsDone + 1 };
+          if (r.skipped) {
+            const skippedSteps = history.reduce((n, h) => n + h.skippedSteps, 0) + acc.skipped;
+            if (skippedSteps > maxSkippedSteps) {
+              checkpoint(false);
+              const saved = hooks.checkpoint ? `; they are saved, with the training state, in ${hooks.checkpoint.dir}` : '';
+              throw new NonFiniteError(
+                `fit: ${skippedSteps} steps skipped for a non-finite loss or gradient, more than maxSkippedSteps (${maxSkippedSteps}); the last at stage ${s}, epoch ${epoch}, step ${step - 1}. ` +
+                  `The model holds the weights of the last finite step${saved}. Lower the learning rate, check the data, or raise maxSkippedSteps.`,
+                skippedSteps,
+                { stage: s, epoch, step: step - 1 },
+              );
+            }
+          }
           if (i + 1 < steps) {
             if (hooks.signal?.aborted) {
               checkpoint(false);

@@ -66,17 +66,45 @@ describe('model directory', () => {
     resumed.dispose();
   });
 
-  it('replaces an existing directory as a whole', () => {
+  it("replaces the model's files as a whole, keeping the other files there (a report, the user's notes)", () => {
     const dir = path.join(scratch, 'replace');
     const a = new LanguageModel(config);
-    a.save(dir, { vocab, optimizer: false });
-    fs.writeFileSync(path.join(dir, 'stray.txt'), 'x');
+    a.save(dir, { vocab, optimizer: true });
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'x');
+    fs.mkdirSync(path.join(dir, 'plots'));
+    fs.writeFileSync(path.join(dir, 'plots', 'loss.svg'), '<svg/>');
     const b = new LanguageModel(config);
-    b.save(dir, { vocab });
-    expect(fs.existsSync(path.join(dir, 'stray.txt'))).toBe(false);
+    b.save(dir, { vocab, optimizer: false });
+    expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('x');
+    expect(fs.readFileSync(path.join(dir, 'plots', 'loss.svg'), 'utf8')).toBe('<svg/>');
+    expect(fs.existsSync(path.join(dir, 'optimizer.safetensors'))).toBe(false); // ours, dropped by this save
     const { model } = LanguageModel.load(dir);
     expect(tensors(model)).toEqual(tensors(b));
     for (const m of [a, b, model]) m.dispose();
+  });
+
+  it('after a save killed midway: leftovers removed by the next save, a directory moved aside put back by a load', () => {
+    const dir = path.join(scratch, 'killed');
+    const a = new LanguageModel(config);
+    a.save(dir, { vocab });
+    // A save killed while filling its staging directory (by a process that is gone: pid 2^22 + 1 is above
+    // Linux's pid_max default) and one killed after moving the old directory aside.
+    const gone = 4194305;
+    const staging = path.join(scratch, `.killed.tmp-${gone}-0000`);
+    fs.mkdirSync(staging);
+    fs.writeFileSync(path.join(staging, 'weights.safetensors'), 'partial');
+    const movedAside = path.join(scratch, `.killed.old-${gone}-0001`);
+    fs.renameSync(dir, movedAside);
+    // A partial moved-aside copy (killed while being deleted) is never chosen, even when newer.
+    const partial = path.join(scratch, `.killed.old-${gone}-0002`);
+    fs.mkdirSync(partial);
+    fs.writeFileSync(path.join(partial, 'config.json'), '{}');
+    const { model } = LanguageModel.load(dir);
+    expect(tensors(model)).toEqual(tensors(a));
+    expect(fs.existsSync(movedAside)).toBe(false);
+    a.save(dir, { vocab });
+    expect(fs.readdirSync(scratch).filter((n) => n.startsWith('.killed.'))).toEqual([]);
+    for (const m of [a, model]) m.dispose();
   });
 
   it('names what is wrong with a directory that does not fit', () => {
