@@ -14,8 +14,8 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "args.h"

@@ -71,8 +71,9 @@ export function addSchemaFlags(command: Command, schema: z.ZodObject, prefix: st
       const numeric = defOf(unwrap(def.element).core).type === 'number';
       option = new Option(`--${flag} <list>`, `${help}; comma-separated`).argParser((v: string) => v.split(',').map((x) => (numeric ? parseNumber(x) : x.trim())));
     } else if (def.type === 'union' && def.options?.some((o) => defOf(unwrap(o).core).type === 'number')) {
-      // e.g. a CSV column: a header name or a 0-based position.
-      option = new Option(`--${flag} <value>`, help).argParser((v: string) => (/^\d+$/.test(v) ? Number(v) : v));
+      // e.g. a CSV column: a header name or a 0-based position; or a count where Infinity means no limit.
+      const takesInfinity = def.options.some((o) => ((defOf(unwrap(o).core) as { values?: unknown[] }).values ?? []).includes(Infinity));
+      option = new Option(`--${flag} <value>`, help).argParser((v: string) => (/^\d+$/.test(v) ? Number(v) : takesInfinity && v === 'Infinity' ? Infinity : v));
     } else if (def.type === 'union' && def.options?.some((o) => defOf(unwrap(o).core).type === 'string')) {
       option = new Option(`--${flag} <value>`, help); // e.g. a path, where the API also takes the data itself
     } else {
