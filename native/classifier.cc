@@ -115,6 +115,9 @@ ClassifierOptions ReadOptions(const Napi::Object& o) {
     if (!(d >= 0.0 && d < 1.0)) throw ArgumentError("options.headDropouts[" + std::to_string(k) + "] must be in [0, 1)");
     h.dropouts.push_back(d);
   }
+  const Napi::Value bias = o.Get("headBias");
+  if (!bias.IsUndefined() && !bias.IsBoolean()) throw ArgumentError("options.headBias must be a boolean");
+  h.linearBias = bias.IsBoolean() && bias.As<Napi::Boolean>().Value();
   options.bpt3c.seqLen = IntegerField(o, "seqLen", options.bpt3c.seqLen, 1, "options");
   options.bpt3c.maxLen = IntegerField(o, "maxLen", options.bpt3c.maxLen, 0, "options");  // 0: whole documents
   return options;

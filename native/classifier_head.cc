@@ -37,6 +37,10 @@ ClassifierHead::ClassifierHead(const HeadOptions& options, int group) : options_
     parameters_.push_back({bn + "weight", b.bnWeight, group, /*decay=*/false});
     parameters_.push_back({bn + "bias", b.bnBias, group, /*decay=*/false});
     parameters_.push_back({"1.layers." + std::to_string(k) + ".2.weight", b.linear, group});
+    if (options.linearBias) {
+      b.linearBias = leaf(at::empty({out}, at::kFloat).uniform_(-bound, bound));  // nn.Linear's bias init
+      parameters_.push_back({"1.layers." + std::to_string(k) + ".2.bias", b.linearBias, group, /*decay=*/false});
+    }
     buffers_.push_back({bn + "running_mean", b.runningMean, group, false});
     buffers_.push_back({bn + "running_var", b.runningVar, group, false});
     buffers_.push_back({bn + "num_batches_tracked", b.batchesTracked, group, false});
@@ -66,7 +70,7 @@ at::Tensor ClassifierHead::Forward(const at::Tensor& features, bool training, co
     x = at::batch_norm(x, b.bnWeight, b.bnBias, training ? b.pendingMean : b.runningMean, training ? b.pendingVar : b.runningVar,
                        training, options_.bnMomentum, options_.bnEps, /*cudnn_enabled=*/true);
     if (training && masks && (*masks)[k].defined()) x = x * (*masks)[k];
-    x = at::linear(x, b.linear);
+    x = b.linearBias.defined() ? at::linear(x, b.linear, b.linearBias) : at::linear(x, b.linear);
     if (k + 1 < blocks_.size()) x = at::relu(x);
   }
   return x;

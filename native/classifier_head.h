@@ -1,7 +1,8 @@
 // The classifier's head on the pooled features (fastai's PoolingLinearClassifier): blocks of
-// BatchNorm -> Dropout -> Linear (no bias), ReLU between blocks, e.g. 1200 -> 50 -> nClasses. Keys follow
-// fastai's: 1.layers.<block>.0.* is the BatchNorm (weight, bias and its buffers), 1.layers.<block>.2.weight
-// the Linear. BatchNorm parameters are exempt from weight decay, as in fastai.
+// BatchNorm -> Dropout -> Linear (no bias: fastai v2; with one: fastai v1), ReLU between blocks, e.g.
+// 1200 -> 50 -> nClasses. Keys follow fastai v2's: 1.layers.<block>.0.* is the BatchNorm (weight, bias and
+// its buffers), 1.layers.<block>.2.weight (and .bias) the Linear. BatchNorm parameters and Linear biases are
+// exempt from weight decay, as in fastai.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -19,6 +20,7 @@ struct HeadOptions {
   std::vector<double> dropouts{0.2, 0.1};  // one per block, before its Linear
   double bnEps = 1e-5;
   double bnMomentum = 0.1;
+  bool linearBias = false;  // fastai v1's head: Linear layers with biases
 };
 
 class ClassifierHead {
@@ -46,6 +48,7 @@ class ClassifierHead {
  private:
   struct Block {
     at::Tensor bnWeight, bnBias, runningMean, runningVar, batchesTracked, linear;
+    at::Tensor linearBias;  // undefined without options.linearBias
     at::Tensor pendingMean, pendingVar;
   };
   HeadOptions options_;

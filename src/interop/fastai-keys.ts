@@ -21,8 +21,8 @@ export interface FastaiState {
   kind: FastaiKind;
   dialect: FastaiDialect;
   sizes: FastaiSizes;
-  /** Classifier only: the head's hidden sizes and the number of classes. */
-  head: { hidden: number[]; numClasses: number } | null;
+  /** Classifier only: the head's hidden sizes, the number of classes, whether its Linear layers have biases (fastai v1). */
+  head: { hidden: number[]; numClasses: number; bias: boolean } | null;
   /**
    * Every tensor under our names: a language model's (and an encoder's, as a language model with a zero
    * decoder bias) or a classifier's ("0.module." encoder, "1.layers." head).
@@ -120,9 +120,7 @@ export function fastaiState(tensors: ReadonlyMap<string, TorchTensor>, file: str
 
   if (left.size > 0) {
     const list = [...left].slice(0, 8).map((k) => `"${k}"`).join(', ');
-    const bias = [...left].find((k) => /^1\.layers\.\d+\.2\.bias$/.test(k));
-    const why = bias ? ` (the head's Linear layers have no bias here, as in fastai v2, where BatchNorm precedes them: "${bias}" cannot be imported)` : '';
-    throw new CheckpointError(file, `unexpected tensor${left.size > 1 ? 's' : ''} ${list}${left.size > 8 ? ` and ${left.size - 8} more` : ''} (not part of an AWD-LSTM ${kind})${why}`);
+    throw new CheckpointError(file, `unexpected tensor${left.size > 1 ? 's' : ''} ${list}${left.size > 8 ? ` and ${left.size - 8} more` : ''} (not part of an AWD-LSTM ${kind})`);
   }
   return { kind, dialect, sizes: { vocabSize, embSize, hiddenSize, numLayers }, head, tensors: out, warnings };
 }
@@ -150,7 +148,12 @@ function layoutOf(keys: ReadonlyMap<string, TorchTensor>, file: string): { kind:
   throw new CheckpointError(file, `no fastai AWD-LSTM embedding ("0.encoder.weight", "0.module.encoder.weight" or "encoder.weight") among its tensors${some ? ` (${some}, ...)` : ''}`);
 }
 
-/** The classifier's head: blocks 1.layers.K of BatchNorm1d (0), Dropout (1), Linear without bias (2). */
+/**
+ * The classifier's head, in either layout: fastai v2's blocks 1.layers.K of BatchNorm1d (.0), Dropout (.1)
+ * and Linear without bias (.2); or fastai v1's one flat Sequential (1.layers.0 BatchNorm1d, .1 Dropout,
+ * .2 Linear with a bias, .3 ReLU, .4 BatchNorm1d, ...), whose modules are told apart by their tensors.
+ * Either way it comes out under the v2 block names, with `bias` saying whether the Linear layers have one.
+ */
 function readHead(
   keys: ReadonlyMap<string, TorchTensor>,
   take: (key: string) => TorchTensor | undefined,
@@ -159,34 +162,51 @@ function readHead(
   zeroScalar: (ourName: string) => void,
   pooled: number,
   file: string,
-): { hidden: number[]; numClasses: number } {
-  // fastai v1 lays the head out flat (1.layers.0 BatchNorm, .2 Linear with a bias, .4 BatchNorm, ...).
-  if (keys.has('1.layers.0.weight') && keys.has('1.layers.2.bias')) {
-    throw new CheckpointError(
-      file,
-      'holds a fastai v1 classifier head ("1.layers.2.bias": Linear layers with biases, in one flat Sequential), which this head (fastai v2\'s, no bias after BatchNorm) cannot take: import the encoder (save_encoder) or the language model and train the head with ulmfit train',
-    );
+): { hidden: number[]; numClasses: number; bias: boolean } {
+  const headKeys = [...keys.keys()].filter((k) => k.startsWith('1.layers.'));
+  if (headKeys.length === 0) throw new CheckpointError(file, 'missing tensor "1.layers.0.2.weight" (no classifier head)');
+  const flat = headKeys.some((k) => /^1\.layers\.\d+\.[a-z_]+$/.test(k));
+  // Each block: where its BatchNorm's and its Linear's tensors are in the checkpoint.
+  const blocks: { bn: string; linear: string }[] = [];
+  if (flat) {
+    const modules = [...new Set(headKeys.map((k) => Number(k.split('.')[2])))].sort((a, b) => a - b);
+    let bn: string | null = null;
+    for (const m of modules) {
+      const at = `1.layers.${m}.`;
+      if (keys.has(`${at}running_mean`)) {
+        if (bn) throw new CheckpointError(file, `"${at}running_mean": two BatchNorm layers in a row in the head (fastai v1 alternates BatchNorm1d and Linear)`);
+        bn = at;
+      } else {
+        if (!bn) throw new CheckpointError(file, `"${at}weight": a Linear layer without the BatchNorm1d before it (fastai v1's head alternates them)`);
+        blocks.push({ bn, linear: at });
+        bn = null;
+      }
+    }
+    if (bn) throw new CheckpointError(file, `"${bn}running_mean": the head ends with a BatchNorm layer, not a Linear one`);
+  } else {
+    for (let k = 0; headKeys.some((key) => key.startsWith(`1.layers.${k}.`)); k++) blocks.push({ bn: `1.layers.${k}.0.`, linear: `1.layers.${k}.2.` });
   }
-  let blocks = 0;
-  while ([...keys.keys()].some((k) => k.startsWith(`1.layers.${blocks}.`))) blocks++;
-  if (blocks === 0) throw new CheckpointError(file, 'missing tensor "1.layers.0.2.weight" (no classifier head)');
+  const bias = keys.has(`${blocks[0]!.linear}bias`);
   const outs: number[] = [];
   let nIn = pooled;
-  for (let k = 0; k < blocks; k++) {
-    const at = `1.layers.${k}.`;
-    for (const part of ['weight', 'bias', 'running_mean', 'running_var']) set(`${at}0.${part}`, `${at}0.${part}`, need(`${at}0.${part}`), [nIn]);
+  blocks.forEach(({ bn, linear }, k) => {
+    const ours = `1.layers.${k}.`;
+    for (const part of ['weight', 'bias', 'running_mean', 'running_var']) set(`${ours}0.${part}`, `${bn}${part}`, need(`${bn}${part}`), [nIn]);
     // torch before 0.4.1 saved no num_batches_tracked; it only matters to BatchNorm with momentum None.
-    const tracked = take(`${at}0.num_batches_tracked`);
-    if (tracked) set(`${at}0.num_batches_tracked`, `${at}0.num_batches_tracked`, tracked, []);
-    else zeroScalar(`${at}0.num_batches_tracked`);
-    const linear = keys.get(`${at}2.weight`);
-    if (!linear) throw new CheckpointError(file, `missing tensor "${at}2.weight"`);
-    if (linear.shape.length !== 2) throw new CheckpointError(file, `"${at}2.weight" has shape ${shapeText(linear.shape)}, not [out, ${nIn}]`);
-    set(`${at}2.weight`, `${at}2.weight`, need(`${at}2.weight`), [linear.shape[0]!, nIn]);
-    outs.push(linear.shape[0]!);
-    nIn = linear.shape[0]!;
-  }
-  return { hidden: outs.slice(0, -1), numClasses: outs[outs.length - 1]! };
+    const tracked = take(`${bn}num_batches_tracked`);
+    if (tracked) set(`${ours}0.num_batches_tracked`, `${bn}num_batches_tracked`, tracked, []);
+    else zeroScalar(`${ours}0.num_batches_tracked`);
+    const weight = keys.get(`${linear}weight`);
+    if (!weight) throw new CheckpointError(file, `missing tensor "${linear}weight"`);
+    if (weight.shape.length !== 2) throw new CheckpointError(file, `"${linear}weight" has shape ${shapeText(weight.shape)}, not [out, ${nIn}]`);
+    const nOut = weight.shape[0]!;
+    set(`${ours}2.weight`, `${linear}weight`, need(`${linear}weight`), [nOut, nIn]);
+    if (bias) set(`${ours}2.bias`, `${linear}bias`, need(`${linear}bias`), [nOut]);
+    else if (keys.has(`${linear}bias`)) throw new CheckpointError(file, `"${linear}bias": some of the head's Linear layers have a bias and others not`);
+    outs.push(nOut);
+    nIn = nOut;
+  });
+  return { hidden: outs.slice(0, -1), numClasses: outs[outs.length - 1]!, bias };
 }
 
 function expectShape(t: TorchTensor, key: string, shape: readonly number[], file: string): void {

@@ -32,7 +32,7 @@ export interface ImportedCheckpoint {
   kind: FastaiKind;
   dialect: FastaiDialect;
   out: string;
-  config: { vocabSize: number; embSize: number; hiddenSize: number; numLayers: number; padId: number; numClasses?: number; headHidden?: number[] };
+  config: { vocabSize: number; embSize: number; hiddenSize: number; numLayers: number; padId: number; numClasses?: number; headHidden?: number[]; headBias?: boolean };
   warnings: string[];
 }
 
@@ -63,14 +63,14 @@ export function importCheckpoint(options: ImportCheckpointOptions): ImportedChec
     if (classes.length !== head.numClasses) {
       throw new CheckpointError(o.weights, `the head has ${head.numClasses} classes, ${classes.length} class names were given`);
     }
-    const model = new Classifier({ ...sizes, numClasses: head.numClasses, headHidden: head.hidden, headDropouts: head.hidden.map(() => 0.1) });
+    const model = new Classifier({ ...sizes, numClasses: head.numClasses, headHidden: head.hidden, headDropouts: head.hidden.map(() => 0.1), headBias: head.bias });
     try {
       setAll(model, state.tensors, o.weights);
       model.save(o.out, { vocab, classes, direction: o.direction });
     } finally {
       model.dispose();
     }
-    return { kind: state.kind, dialect: state.dialect, out: o.out, config: { ...sizes, numClasses: head.numClasses, headHidden: head.hidden }, warnings };
+    return { kind: state.kind, dialect: state.dialect, out: o.out, config: { ...sizes, numClasses: head.numClasses, headHidden: head.hidden, headBias: head.bias }, warnings };
   }
 
   const model = new LanguageModel(sizes);

@@ -152,6 +152,7 @@ export class Classifier extends EngineModel<NativeClassifier> {
         numClasses: c.numClasses,
         ...effectiveClassifierDropouts(c),
         headHidden: c.headHidden,
+        headBias: c.headBias,
         seqLen: c.seqLen,
         maxLen: Number.isFinite(c.maxLen) ? c.maxLen : 0,
         precision: run.precision,

@@ -65,6 +65,7 @@ export const ClassifierConfigSchema = z
     outputP: Probability.describe('output dropout (after the last layer)').default(0.4).describe('The dropout on the pooled features, before the head\'s first Linear.'),
     headHidden: z.array(z.number().int().min(1)).default([50]).describe('Hidden sizes of the head between the pooled features (3 x embSize) and the classes.'),
     headDropouts: z.array(Probability).default([0.1]).describe('Dropout before each later head Linear, one per headHidden entry (not scaled by dropMult, as in fastai).'),
+    headBias: z.boolean().default(false).describe('Linear layers of the head with biases (fastai v1\'s head; fastai v2 has none after its BatchNorm).'),
     seqLen: z.number().int().min(1).default(72).describe('BPT3C chunk length: documents go through the encoder seqLen tokens at a time.'),
     maxLen: MaxLen.default(1440).describe('Each document pools over (and back-propagates through) its last maxLen tokens; Infinity: all of them.'),
   })

@@ -134,6 +134,28 @@ describe('exportCheckpoint: fastai v2 names, back to PyTorch', () => {
     }
   });
 
+  it("a fastai v1 classifier (flat head, Linear biases): exported under v2's block names with the biases; PyTorch gives our probabilities", async ({ skip }) => {
+    if (!fx) return skip('no python3 with torch');
+    importCheckpoint({ weights: path.join(fx.dir, 'classifier_v1_legacy.pth'), vocab: VOCAB, out: at('clas-v1') });
+    const r = exportCheckpoint({ from: at('clas-v1'), out: at('clas-v1.safetensors') });
+    expect(r.keys).toEqual(expect.arrayContaining(['1.layers.0.2.bias', '1.layers.1.2.bias', '0.module.encoder_dp.emb.weight']));
+    expect(JSON.parse(readExport(at('clas-v1.safetensors')).metadata['ulmfit.model']!).headBias).toBe(true);
+    if (!pythonHasSafetensors) return skip('python3 cannot import safetensors.torch');
+    const rows = [
+      [2, 8, 9, 10, 4, 8, 8, 9, 10, 2],
+      [2, 10, 10, 9, 5, 1, 1, 1, 1, 1],
+    ];
+    const lengths = [10, 5];
+    const theirs = inPyTorch(at('clas-v1.safetensors'), { tokens: rows, lengths });
+    const { model } = Classifier.load(at('clas-v1'));
+    try {
+      const ours = await model.predict({ tokens: Int32Array.from(rows.flat()), rows: 2, length: 10, lengths: Int32Array.from(lengths) });
+      expectClose(ours.probabilities, theirs.probabilities!, 'class probabilities');
+    } finally {
+      model.dispose();
+    }
+  });
+
   it("an encoder: save_encoder's keys (no \"0.\"), loadable by strict load_state_dict", ({ skip }) => {
     if (!fx) return skip('no python3 with torch');
     importCheckpoint({ weights: path.join(fx.dir, 'encoder_v2.pth'), vocab: VOCAB, out: at('enc') });

@@ -331,6 +331,25 @@ classifier_v2_sd = classifier_v2.state_dict()
 save(classifier_v2_sd, "classifier_v2.pth")
 record("classifier_v2.pth", "zip", dict(classifier_v2_sd))
 
+# fastai v1's classifier: its MultiBatchEncoder's AWD-LSTM keeps v1's weight_hh_l0 copies, and the head is
+# one flat Sequential of bn_drop_lin blocks (BatchNorm1d, Dropout, Linear with bias, ReLU but after the last),
+# saved in the legacy format, as fastai v1 did with the PyTorch of its time.
+class PoolingLinearClassifierV1(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.BatchNorm1d(3 * EMB), nn.Dropout(0.2), nn.Linear(3 * EMB, 4), nn.ReLU(inplace=True),
+            nn.BatchNorm1d(4), nn.Dropout(0.1), nn.Linear(4, 3),
+        )
+
+
+classifier_v1 = nn.Sequential(SentenceEncoder(AWDLSTM(WeightDropoutV1)), PoolingLinearClassifierV1())
+classifier_v1.train()
+classifier_v1[1].layers(torch.randn(5, 3 * EMB))
+classifier_v1_sd = classifier_v1.state_dict()
+save(classifier_v1_sd, "classifier_v1_legacy.pth", legacy=True)
+record("classifier_v1_legacy.pth", "legacy", dict(classifier_v1_sd))
+
 # learn.save_encoder: the AWD-LSTM's own state dict, so its keys have no "0." in front.
 encoder_sd = language_model(WeightDropoutV2)[0].state_dict()
 save(encoder_sd, "encoder_v2.pth")

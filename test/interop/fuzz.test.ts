@@ -63,6 +63,7 @@ beforeAll(() => {
     checkpoint('lm_v2.pth'),
     model('lm_v1.pth'),
     model('classifier_v2.pth'),
+    model('classifier_v1_legacy.pth'),
     model('encoder_v2.pth'),
     checkpoint('dtypes_legacy.pth'),
     checkpoint('lm_v07_legacy.pth'),

@@ -159,23 +159,48 @@ describe('importCheckpoint: fastai classifiers', () => {
     expect(() => importCheckpoint({ weights, vocab: VOCAB, out: out('named2'), classes: ['a', 'b'] })).toThrow(/3 classes, 2 class names/);
   });
 
-  it('refuses a head whose Linear layers have biases (fastai v1), naming the bias', ({ skip }) => {
-    if (!fx) return skip('no python3 with torch');
-    expect(() => importCheckpoint({ weights: path.join(fx!.dir, 'classifier.pth'), vocab: VOCAB, out: out('v1-head') })).toThrow(/"1\.layers\.0\.2\.bias"/);
-    expect(fs.existsSync(out('v1-head'))).toBe(false);
-  });
+  // fastai v1's flat head (1.layers.0 BatchNorm, .2 Linear, .4 BatchNorm, .6 Linear) under our block names.
+  const v1Name = (name: string) => {
+    const head = /^1\.layers\.(\d+)\.(\d)\.(.+)$/.exec(name);
+    if (head) return `1.layers.${Number(head[1]) * 4 + Number(head[2])}.${head[3]}`;
+    return name;
+  };
 
-  it("refuses fastai v1's flat head layout (1.layers.0 BatchNorm, 1.layers.2 Linear with bias) with what to do instead", ({ skip }) => {
+  for (const [fixture, fixtureName] of [
+    ['classifier.pth', (n: string) => n],
+    ['classifier_v1_legacy.pth', v1Name],
+  ] as const) {
+    it(`${fixture}: a head whose Linear layers have biases (fastai v1), every tensor the checkpoint's`, async ({ skip }) => {
+      if (!fx) return skip('no python3 with torch');
+      const dir = out(`biased-${fixture}`);
+      const r = importCheckpoint({ weights: path.join(fx.dir, fixture), vocab: VOCAB, out: dir });
+      expect(r.config).toMatchObject({ headHidden: [4], headBias: true });
+      const { model } = Classifier.load(dir);
+      try {
+        expect(model.config.headBias).toBe(true);
+        const { parameters, buffers } = model.parameters();
+        expect(parameters.map((p) => p.name)).toContain('1.layers.1.2.bias');
+        for (const p of [...parameters, ...buffers]) expectSame(model.getTensor(p.name).data, expected(fixture, fixtureName(p.name)), p.name);
+        const p = await model.predict({ tokens: Int32Array.from([2, 8, 9, 10, 2, 10, 9, 8]), rows: 2, length: 4, lengths: Int32Array.from([4, 4]) });
+        expect(p.probabilities.every(Number.isFinite)).toBe(true);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  it('refuses a head some of whose Linear layers have a bias and others not, and a flat head out of order', ({ skip }) => {
     if (!fx) return skip('no python3 with torch');
-    const encoder = [...readTorchCheckpoint(fx.bytes('classifier_v2.pth'), 'classifier_v2.pth').tensors].filter(([n]) => n.startsWith('0.module.'));
-    const head: [string, { shape: number[]; data: Float32Array }][] = [
-      ...['weight', 'bias', 'running_mean', 'running_var'].map((p): [string, { shape: number[]; data: Float32Array }] => [`1.layers.0.${p}`, { shape: [18], data: new Float32Array(18).fill(1) }]),
-      ['1.layers.2.weight', { shape: [3, 18], data: new Float32Array(54) }],
-      ['1.layers.2.bias', { shape: [3], data: new Float32Array(3) }],
-    ];
-    const weights = writeStateDict(path.join(tmp, 'v1-flat.pth'), [...encoder.map(([n, t]): [string, { shape: number[]; data: Float32Array }] => [n, { shape: t.shape, data: t.data as Float32Array }]), ...head]);
-    expect(() => importCheckpoint({ weights, vocab: VOCAB, out: out('v1-flat') })).toThrow(/fastai v1 classifier head \("1\.layers\.2\.bias".*import the encoder \(save_encoder\) or the language model/);
-    expect(fs.existsSync(out('v1-flat'))).toBe(false);
+    const all = [...readTorchCheckpoint(fx.bytes('classifier_v1_legacy.pth'), 'classifier_v1_legacy.pth').tensors].map(
+      ([n, t]): [string, { shape: number[]; data: Float32Array }] => [n, { shape: t.shape, data: Float32Array.from(t.data as ArrayLike<number>, Number) }],
+    );
+    const refused = (tensors: typeof all, name: string) => {
+      expect(() => importCheckpoint({ weights: writeStateDict(path.join(tmp, `${name}.pth`), tensors), vocab: VOCAB, out: out(name) })).toThrow(CheckpointError);
+      expect(fs.existsSync(out(name))).toBe(false);
+      return () => importCheckpoint({ weights: path.join(tmp, `${name}.pth`), vocab: VOCAB, out: out(name) });
+    };
+    expect(refused(all.filter(([n]) => n !== '1.layers.6.bias'), 'mixed-bias')).toThrow(/"1\.layers\.2\.bias": some of the head's Linear layers have a bias and others not|unexpected tensor "1\.layers\.6\.bias"|missing tensor "1\.layers\.6\.bias"/);
+    expect(refused(all.filter(([n]) => !n.startsWith('1.layers.2.')), 'two-bn')).toThrow(/"1\.layers\.4\.running_mean": two BatchNorm layers in a row/);
   });
 });
 

@@ -14,6 +14,7 @@ import sys
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from safetensors import safe_open
 from safetensors.torch import load_file
 
@@ -62,17 +63,32 @@ class SentenceEncoder(nn.Module):
 
 
 class PoolingLinearClassifier(nn.Module):
-    """fastai v2's head: per block BatchNorm1d, Dropout, Linear without bias (BatchNorm precedes it), ReLU."""
+    """fastai v2's head: per block BatchNorm1d, Dropout, Linear without bias (BatchNorm precedes it), ReLU.
+    With `bias` (a head imported from fastai v1) the Linear layers have one, under the same block names."""
 
-    def __init__(self, dims):
+    def __init__(self, dims, bias=False):
         super().__init__()
         blocks = []
         for k in range(len(dims) - 1):
-            block = [nn.BatchNorm1d(dims[k]), nn.Dropout(0.1), nn.Linear(dims[k], dims[k + 1], bias=False)]
+            block = [nn.BatchNorm1d(dims[k]), nn.Dropout(0.1), nn.Linear(dims[k], dims[k + 1], bias=bias)]
             if k < len(dims) - 2:
                 block.append(nn.ReLU())
             blocks.append(nn.Sequential(*block))
         self.layers = nn.Sequential(*blocks)
+
+
+def head_with_bias(w, features, c):
+    """clas_golden.head in evaluation mode, with the Linear layers' biases."""
+    x = features
+    blocks = len(c["headHidden"]) + 1
+    for k in range(blocks):
+        p = f"1.layers.{k}."
+        x = F.batch_norm(x, w[p + "0.running_mean"], w[p + "0.running_var"], w[p + "0.weight"], w[p + "0.bias"],
+                         training=False, momentum=c["bnMomentum"], eps=c["bnEps"])
+        x = F.linear(x, w[p + "2.weight"], w[p + "2.bias"])
+        if k < blocks - 1:
+            x = F.relu(x)
+    return x
 
 
 def main(path, in_path, out_path):
@@ -85,7 +101,8 @@ def main(path, in_path, out_path):
     if kind == "awd-lstm-lm":
         model = nn.Sequential(awd, LinearDecoder(awd.encoder))
     elif kind == "awd-lstm-classifier":
-        model = nn.Sequential(SentenceEncoder(awd), PoolingLinearClassifier([3 * m["embSize"]] + m["headHidden"] + [m["numClasses"]]))
+        dims = [3 * m["embSize"]] + m["headHidden"] + [m["numClasses"]]
+        model = nn.Sequential(SentenceEncoder(awd), PoolingLinearClassifier(dims, bias=m.get("headBias", False)))
     else:
         model = awd  # save_encoder's layout
     model.load_state_dict(state, strict=True)
@@ -106,7 +123,7 @@ def main(path, in_path, out_path):
             c.update({k: m[k] for k in ("vocabSize", "embSize", "hiddenSize", "numLayers", "padId", "headHidden", "seqLen")})
             c.update(nClasses=m["numClasses"], maxLen=m["maxLen"])
             features = clas_golden.encode(w, tokens, inputs["lengths"], None, m["maxLen"])
-            logits = clas_golden.head(w, features, False)
+            logits = clas_golden.head(w, features, False) if not m.get("headBias") else head_with_bias(w, features, c)
             out["probabilities"] = torch.softmax(logits, dim=1).reshape(-1).tolist()
     json.dump(out, open(out_path, "w"))
 

@@ -80,6 +80,35 @@ describe('classifier structure', () => {
   });
 });
 
+describe("a head with Linear biases (fastai v1's)", () => {
+  it('has a bias per Linear, exempt from weight decay, trained, and saved and loaded with the model', async () => {
+    setSeed(4);
+    const model = new Classifier({ ...small, ...noDropout, headBias: true });
+    const { parameters } = model.parameters();
+    expect(parameters.filter((p) => p.name.endsWith('.2.bias')).map((p) => [p.name, p.shape, p.decay])).toEqual([
+      ['1.layers.0.2.bias', [50], false],
+      ['1.layers.1.2.bias', [3], false],
+    ]);
+    const before = model.getTensor('1.layers.1.2.bias').data;
+    const [batch] = batchesOf(documents([9, 7, 5]), [0, 1, 2], 3);
+    expect((await model.trainStep(batch!, { groups: groups(1e-2) })).skipped).toBe(false);
+    const after = model.getTensor('1.layers.1.2.bias').data;
+    expect(after).not.toEqual(before);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-head-bias-'));
+    try {
+      model.save(dir, { vocab: Array.from({ length: 40 }, (_, i) => `t${i}`), classes: ['a', 'b', 'c'] });
+      const loaded = Classifier.load(dir).model;
+      expect(loaded.config.headBias).toBe(true);
+      expect(loaded.getTensor('1.layers.1.2.bias').data).toEqual(after);
+      expect((await loaded.predict(batch!)).probabilities).toEqual((await model.predict(batch!)).probabilities);
+      loaded.dispose();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      model.dispose();
+    }
+  });
+});
+
 describe('classifier steps', () => {
   it('learns: the loss on a repeated batch falls, and so does the evaluation loss', async () => {
     setSeed(3);
