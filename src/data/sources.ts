@@ -59,29 +59,32 @@ async function walk(dir: string, extensions: readonly string[], seen: Set<string
   if (seen.has(real)) return [];
   seen.add(real);
   const files: string[] = [];
-  for (const entry of await listDirectory(dir)) {
-    if (entry.name.startsWith('.')) continue;
-    const full = path.join(dir, entry.name);
+  for (const { name, entry } of await listDirectory(dir)) {
+    if (name.startsWith('.')) continue;
+    const full = path.join(dir, name);
     const stat = entry.isSymbolicLink() ? await statOrNull(full) : entry;
     if (stat?.isDirectory()) files.push(...(await walk(full, extensions, seen)));
-    else if (stat?.isFile() && extensions.includes(path.extname(entry.name).toLowerCase())) files.push(full);
+    else if (stat?.isFile() && extensions.includes(path.extname(name).toLowerCase())) files.push(full);
   }
   return files;
 }
 
 /**
- * The entries of `dir`. A name that is not valid UTF-8 (a Latin-1 name from an old archive, say) has no exact
- * JavaScript string, so Node could not open the file by it: such a name is an error naming the directory and
- * the name's bytes, never a file silently missed or an ENOENT about a name that is not on disk.
+ * The entries of `dir`, each with its name as a string. A name that is not valid UTF-8 (a Latin-1 name from an
+ * old archive, say) has no exact JavaScript string, so Node could not open the file by it: such a name is an
+ * error naming the directory and the name's bytes, never a file silently missed or an ENOENT about a name that
+ * is not on disk.
  */
-async function listDirectory(dir: string): Promise<fs.Dirent[]> {
-  for (const raw of await fs.promises.readdir(dir, { encoding: 'buffer' })) {
-    if (!Buffer.from(raw.toString('utf8'), 'utf8').equals(raw)) {
+async function listDirectory(dir: string): Promise<{ name: string; entry: fs.Dirent<Buffer> }[]> {
+  return (await fs.promises.readdir(dir, { withFileTypes: true, encoding: 'buffer' })).map((entry) => {
+    const raw = entry.name;
+    const name = raw.toString('utf8');
+    if (!Buffer.from(name, 'utf8').equals(raw)) {
       const shown = [...raw].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
       throw new DataError(`holds a file name that is not valid UTF-8 ("${shown}"): rename it (e.g. convmv -f latin1 -t utf8) or move it out`, dir);
     }
-  }
-  return fs.promises.readdir(dir, { withFileTypes: true });
+    return { name, entry };
+  });
 }
 
 async function statOrNull(p: string): Promise<fs.Stats | null> {
@@ -96,10 +99,10 @@ async function statOrNull(p: string): Promise<fs.Stats | null> {
 /** The immediate subdirectories of `dir` (not hidden), for a folder-per-label set. */
 export async function subdirectories(dir: string): Promise<string[]> {
   const names: string[] = [];
-  for (const entry of await listDirectory(dir)) {
-    if (entry.name.startsWith('.')) continue;
-    const stat = entry.isSymbolicLink() ? await statOrNull(path.join(dir, entry.name)) : entry;
-    if (stat?.isDirectory()) names.push(entry.name);
+  for (const { name, entry } of await listDirectory(dir)) {
+    if (name.startsWith('.')) continue;
+    const stat = entry.isSymbolicLink() ? await statOrNull(path.join(dir, name)) : entry;
+    if (stat?.isDirectory()) names.push(name);
   }
   return names.sort(byCodeUnit);
 }

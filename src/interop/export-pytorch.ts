@@ -51,9 +51,10 @@ export function exportCheckpoint(options: ExportCheckpointOptions): ExportedChec
   for (const t of saved.weights.values()) {
     const data = t.name.endsWith('.num_batches_tracked') ? BigInt64Array.from(t.data, (v) => BigInt(Math.round(v))) : t.data;
     tensors.push({ name: t.name, shape: t.shape, data });
-    for (const copy of TIED_COPIES[t.name] ?? []) tensors.push({ name: copy, shape: t.shape, data: t.data.slice() });
+    // Each copy is written from the same array: encodeSafetensors lays every entry out in the file on its own.
+    for (const copy of TIED_COPIES[t.name] ?? []) tensors.push({ name: copy, shape: t.shape, data: t.data });
     // The language model's decoder is tied to the embedding too.
-    if (kind === 'awd-lstm-lm' && t.name === '0.encoder.weight') tensors.push({ name: '1.decoder.weight', shape: t.shape, data: t.data.slice() });
+    if (kind === 'awd-lstm-lm' && t.name === '0.encoder.weight') tensors.push({ name: '1.decoder.weight', shape: t.shape, data: t.data });
   }
   // fastai's save_encoder writes the encoder's own state dict: no "0." in front.
   if (kind === 'awd-lstm-encoder') for (const t of tensors) t.name = t.name.replace(/^0\./, '');

@@ -284,18 +284,13 @@ export function interpretPickle(reader: ByteReader, hooks: PickleHooks): unknown
         pushGlobal(module, name);
         break;
       }
-      case OP.REDUCE: {
-        const args = pop();
-        const callable = pop();
-        if (!Array.isArray(args)) reader.fail(`REDUCE needs a tuple of arguments, not ${describe(args)}`, at);
-        stack.push(call(callable, args, reader, at));
-        break;
-      }
+      // Calling a global (REDUCE) and instantiating a class (NEWOBJ) read alike: both go through call()'s allow-list.
+      case OP.REDUCE:
       case OP.NEWOBJ: {
         const args = pop();
-        const cls = pop();
-        if (!Array.isArray(args)) reader.fail(`NEWOBJ needs a tuple of arguments, not ${describe(args)}`, at);
-        stack.push(call(cls, args, reader, at));
+        const callable = pop();
+        if (!Array.isArray(args)) reader.fail(`${op === OP.REDUCE ? 'REDUCE' : 'NEWOBJ'} needs a tuple of arguments, not ${describe(args)}`, at);
+        stack.push(call(callable, args, reader, at));
         break;
       }
       case OP.BUILD: {

@@ -199,8 +199,9 @@ class SentenceEncoder(nn.Module):
         self.module = module
 
 
-def head_block(n_in, n_out, relu):
-    layers = [nn.BatchNorm1d(n_in), nn.Dropout(0.1), nn.Linear(n_in, n_out)]
+def head_block(n_in, n_out, relu, bias=True):
+    """One block of the head: BatchNorm1d, Dropout, Linear (fastai v2's has no bias after the BatchNorm)."""
+    layers = [nn.BatchNorm1d(n_in), nn.Dropout(0.1), nn.Linear(n_in, n_out, bias=bias)]
     return nn.Sequential(*(layers + [nn.ReLU()] if relu else layers))
 
 
@@ -313,15 +314,10 @@ save({"model": {"w": torch.ones(2)}, "opt": CallsSystem()}, "evil_in_opt.pth")
 # ---- for importCheckpoint: fastai v2's real head (Linear without bias after BatchNorm), save_encoder, an itos ----
 
 
-def head_block_v2(n_in, n_out, relu):
-    layers = [nn.BatchNorm1d(n_in), nn.Dropout(0.1), nn.Linear(n_in, n_out, bias=False)]
-    return nn.Sequential(*(layers + [nn.ReLU()] if relu else layers))
-
-
 class PoolingLinearClassifierV2(nn.Module):
     def __init__(self):
         super().__init__()
-        self.layers = nn.Sequential(head_block_v2(3 * EMB, 4, True), head_block_v2(4, 3, False))
+        self.layers = nn.Sequential(head_block(3 * EMB, 4, True, bias=False), head_block(4, 3, False, bias=False))
 
 
 classifier_v2 = nn.Sequential(SentenceEncoder(AWDLSTM(WeightDropoutV2)), PoolingLinearClassifierV2())

@@ -42,6 +42,30 @@ const prelude = `
   const describeError = (e) => ({ name: e?.name, message: String(e?.message ?? e) });
 `;
 
+/**
+ * A snippet that creates 30 models of 19 MB (12,000 x 400 fp32) and drops each at once, never disposed, with a
+ * full collection after each when `collect`, or leaving V8 to decide; prints RSS (start, peak, end) and how
+ * many were finalized. The engine's native finalizer runs after a collection, once the event loop turns.
+ */
+function droppedModels({ collect }: { collect: boolean }): string {
+  return `
+    const make = () => new LanguageModel({ vocabSize: 12000, embSize: 400, hiddenSize: 32, numLayers: 1 });
+    let finalized = 0;
+    const finalizations = new FinalizationRegistry(() => finalized++);
+    make(); // LibTorch loaded, its allocator warmed
+    await settle();
+    const base = rssMB();
+    let peak = base;
+    for (let i = 0; i < 30; i++) {
+      finalizations.register(make(), i);
+      ${collect ? 'global.gc();' : ''}
+      await new Promise((resolve) => setImmediate(resolve));
+      peak = Math.max(peak, rssMB());
+    }
+    ${collect ? 'await settle();' : 'await new Promise((resolve) => setTimeout(resolve, 50));'}
+    console.log(JSON.stringify({ base, peak, after: rssMB(), finalized }));`;
+}
+
 describe('memory under load', () => {
   it('keeps RSS flat over 500 training steps with 50 save/dispose/load cycles', () => {
     // Reference: step 100. By then ten save/load cycles have run (fresh engines, their optimizer state and
@@ -68,23 +92,7 @@ describe('memory under load', () => {
     // (measured: RSS plateaus 60-110 MB above the start though all 30 models were finalized, and up to
     // ~200 MB when the models also trained a step). With the threshold fixed, every block is its own mapping
     // and RSS follows live native memory, so a leak shows as itself.
-    const out = runSnippet(`
-      const make = () => new LanguageModel({ vocabSize: 12000, embSize: 400, hiddenSize: 32, numLayers: 1 }); // 12,000 x 400 fp32: 19 MB
-      let finalized = 0;
-      const finalizations = new FinalizationRegistry(() => finalized++);
-      make(); // LibTorch loaded, its allocator warmed
-      await settle();
-      const base = rssMB();
-      let peak = base;
-      for (let i = 0; i < 30; i++) {
-        finalizations.register(make(), i); // dropped at once, never disposed
-        global.gc();
-        // The engine's native finalizer runs after the collection, once the event loop turns.
-        await new Promise((resolve) => setImmediate(resolve));
-        peak = Math.max(peak, rssMB());
-      }
-      await settle();
-      console.log(JSON.stringify({ base, peak, after: rssMB(), finalized }));`, { MALLOC_MMAP_THRESHOLD_: '131072' });
+    const out = runSnippet(droppedModels({ collect: true }), { MALLOC_MMAP_THRESHOLD_: '131072' });
     // Measured: after - base -7 MB, peak - base 0 MB. One model kept alive per iteration would add 30 x 19 MB;
     // 40 MB is two models' worth; the peak bound (three models) says memory comes back as the loop runs.
     expect(out.finalized, JSON.stringify(out)).toBe(30);
@@ -95,22 +103,8 @@ describe('memory under load', () => {
   it('frees dropped models without an explicit collection: V8 is told what each holds natively', () => {
     // No global.gc() here: V8 decides when to collect. It sees a small JS wrapper per model, so without
     // being told about the native memory (AdjustExternalMemory) it never hurried: measured +697 MB after 30
-    // models of 19 MB, none finalized. The models report their weights, gradients and Adam moments.
-    const out = runSnippet(`
-      const make = () => new LanguageModel({ vocabSize: 12000, embSize: 400, hiddenSize: 32, numLayers: 1 });
-      let finalized = 0;
-      const finalizations = new FinalizationRegistry(() => finalized++);
-      make();
-      await settle();
-      const base = rssMB();
-      let peak = base;
-      for (let i = 0; i < 30; i++) {
-        finalizations.register(make(), i);
-        await new Promise((resolve) => setImmediate(resolve));
-        peak = Math.max(peak, rssMB());
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      console.log(JSON.stringify({ base, peak, after: rssMB(), finalized }));`, { MALLOC_MMAP_THRESHOLD_: '131072' });
+    // models of 19 MB, none finalized (after: peak +47 MB, 28 finalized). The models report their weights, gradients and Adam moments.
+    const out = runSnippet(droppedModels({ collect: false }), { MALLOC_MMAP_THRESHOLD_: '131072' });
     // A bound of 10 models' worth, where all 30 kept would be 570 MB: V8 may let a few pile up before it
     // collects, never the lot.
     expect(out.peak - out.base, JSON.stringify(out)).toBeLessThan(190);
