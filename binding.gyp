@@ -34,7 +34,8 @@
         "native/runtime.cc",
         "native/step_args.cc",
         "native/tensor_js.cc",
-        "native/torch_thread.cc"
+        "native/torch_thread.cc",
+        "native/transfer.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

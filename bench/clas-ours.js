@@ -9,7 +9,7 @@ setNumThreads(cell.threads);
 setSeed(0);
 const model = new Classifier(
   { vocabSize: cell.vocab, numClasses: 2, embSize: cell.emb, hiddenSize: cell.hidden, numLayers: cell.layers, seqLen: cell.seqLen, maxLen: cell.maxLen },
-  { precision: cell.precision },
+  { precision: cell.precision, device: cell.device ?? 'cpu' },
 );
 const total = cell.warmup + cell.steps;
 const random = new Random(1);

@@ -3,7 +3,8 @@
 // classifier (bench/reference/clas_reference.py), on the LM benchmark's harness: a table, or with --json
 // one JSON object per line. The last column compares with the fp32 reference of the same cell (the bf16 target).
 //   npm run bench -- clas [--json] [--mode train,infer] [--docLen 250,2000] [--precision fp32,bf16] [--rounds 1]
-//                         [--warmup 1] [--steps 2] [--bs 32] [--vocab 10000] [--threads N]
+//                         [--warmup 1] [--steps 2] [--bs 32] [--vocab 10000] [--threads N] [--device cpu|cuda]
+//                         [--emb 400] [--hidden 1152] [--layers 3]
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,10 @@ const { values } = parseArgs({
     bs: { type: 'string', default: '32' },
     vocab: { type: 'string', default: '10000' },
     threads: { type: 'string', default: String(os.availableParallelism()) },
+    device: { type: 'string', default: 'cpu' },
+    emb: { type: 'string', default: '400' },
+    hidden: { type: 'string', default: '1152' },
+    layers: { type: 'string', default: '3' },
   },
 });
 
@@ -39,8 +44,9 @@ for (const mode of values.mode.split(',')) {
     let fp32Reference = null;
     for (const precision of values.precision.split(',')) {
       const cell = {
-        mode, docLen, precision, bs: Number(values.bs), vocab: Number(values.vocab), emb: 400, hidden: 1152, layers: 3,
-        seqLen: 72, maxLen: 1440, warmup: Number(values.warmup), steps: Number(values.steps), threads: Number(values.threads),
+        mode, docLen, precision, bs: Number(values.bs), vocab: Number(values.vocab), emb: Number(values.emb), hidden: Number(values.hidden),
+        layers: Number(values.layers), seqLen: 72, maxLen: 1440, warmup: Number(values.warmup), steps: Number(values.steps),
+        threads: Number(values.threads), device: values.device,
       };
       const result = runCell({ cell, ours, reference, env, rounds: Number(values.rounds), metric: 'docsPerSecond' });
       if (precision === 'fp32') fp32Reference = result.reference;
@@ -48,7 +54,7 @@ for (const mode of values.mode.split(',')) {
         bench: 'clas',
         config: { mode, docLen, bs: cell.bs, vocab: cell.vocab, emb: cell.emb, hidden: cell.hidden, layers: cell.layers, seqLen: 72, maxLen: 1440, threads: cell.threads },
         precision,
-        device: 'cpu',
+        device: cell.device,
         unit: 'docs/s',
         ...result,
         vsFp32Reference: fp32Reference ? result.ours / fp32Reference : null,
@@ -60,10 +66,10 @@ for (const mode of values.mode.split(',')) {
 }
 
 if (!values.json) {
-  console.log('bench  mode   docLen  bs  precision  ours docs/s  reference docs/s  ratio  vs fp32 ref  ours RSS MB  ref RSS MB');
+  console.log('bench  device  mode   docLen  bs  precision  ours docs/s  reference docs/s  ratio  vs fp32 ref  ours RSS MB  ref RSS MB');
   for (const r of rows) {
     console.log(
-      [r.bench.padEnd(5), r.config.mode.padEnd(5), String(r.config.docLen).padStart(6), String(r.config.bs).padStart(3), r.precision.padEnd(9),
+      [r.bench.padEnd(5), r.device.padEnd(6), r.config.mode.padEnd(5), String(r.config.docLen).padStart(6), String(r.config.bs).padStart(3), r.precision.padEnd(9),
         fmt(r.ours, 2).padStart(11), fmt(r.reference, 2).padStart(16), fmt(r.ratio, 2).padStart(6), fmt(r.vsFp32Reference, 2).padStart(11),
         fmt(r.peakRssMB.ours).padStart(12), fmt(r.peakRssMB.reference).padStart(11)].join('  '),
     );

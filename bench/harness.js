@@ -45,6 +45,8 @@ export function runCell({ cell, ours, reference, env, rounds, metric }) {
     reference: refValue,
     ratio: refValue ? oursValue / refValue : null,
     peakRssMB: { ours: Math.max(...oursRuns.map((r) => r.peakRssMB)), reference: refRuns.length ? Math.max(...refRuns.map((r) => r.peakRssMB)) : null },
+    // GPU memory the reference's allocator held at its peak (ulmfit's is not measured from JS).
+    peakDeviceMB: { reference: refRuns.length && refRuns[0].peakDeviceMB != null ? Math.max(...refRuns.map((r) => r.peakDeviceMB)) : null },
   };
 }
 

@@ -1,5 +1,5 @@
 // ulmfit's side of the LM training-step benchmark, in its own process (so peak RSS is its own):
-//   node bench/lm-ours.js '{"vocab": 10000, "bs": 64, "seq": 70, "precision": "fp32", ...}'
+//   node bench/lm-ours.js '{"vocab": 10000, "bs": 64, "seq": 70, "precision": "fp32", "device": "cpu", ...}'
 // Prints one JSON line: { tokensPerSecond, stepSeconds, peakRssMB }.
 import { LanguageModel, setNumThreads, setSeed } from '../dist/index.js';
 
@@ -8,7 +8,7 @@ setNumThreads(cell.threads);
 setSeed(0);
 const model = new LanguageModel(
   { vocabSize: cell.vocab, embSize: cell.emb, hiddenSize: cell.hidden, numLayers: cell.layers },
-  { precision: cell.precision },
+  { precision: cell.precision, device: cell.device ?? 'cpu', lossChunkRows: cell.lossChunkRows ?? 0 },
 );
 const { bs, seq } = cell;
 const total = cell.warmup + cell.steps;

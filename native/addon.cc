@@ -30,6 +30,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<SetRngState>(env, exports, "setRngState");
   Export<SetNumThreads>(env, exports, "setNumThreads");
   Export<GetNumThreads>(env, exports, "getNumThreads");
+  Export<SetAllowTf32>(env, exports, "setAllowTf32");
   Export<CheckDevice>(env, exports, "checkDevice");
   Export<Matmul>(env, exports, "matmul");
   Export<Randn>(env, exports, "randn");

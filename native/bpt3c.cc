@@ -17,6 +17,7 @@
 #include <string>
 
 #include "errors.h"
+#include "transfer.h"
 
 namespace ulmfit {
 
@@ -95,7 +96,7 @@ at::Tensor EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokensIn, const std
   const DropoutMasks* masks = masksIn;
   const auto device = tokensIn.device();
   if (reordered) {
-    const at::Tensor orderT = at::tensor(order, at::kLong).to(device);
+    const at::Tensor orderT = Int64OnDevice(order, device);
     tokens = tokensIn.index_select(0, orderT);
     if (masksIn) {
       reorderedMasks = *masksIn;
@@ -117,7 +118,7 @@ at::Tensor EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokensIn, const std
     end[i] = start[i] + n;
     window[i] = std::max(start[i], end[i] - std::min(maxLen, n));
   }
-  const at::Tensor endT = at::tensor(end, at::kLong).to(device), windowT = at::tensor(window, at::kLong).to(device);
+  const at::Tensor endT = Int64OnDevice(end, device), windowT = Int64OnDevice(window, device);
   const at::Tensor count = (endT - windowT).to(at::kFloat).unsqueeze(1);
 
   const int64_t emb = encoder.options().embSize;
@@ -161,7 +162,7 @@ at::Tensor EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokensIn, const std
   if (reordered) {
     std::vector<int64_t> inverse(bs);
     for (int64_t i = 0; i < bs; i++) inverse[order[i]] = i;
-    features = features.index_select(0, at::tensor(inverse, at::kLong).to(device));
+    features = features.index_select(0, Int64OnDevice(inverse, device));
   }
   return features;
 }

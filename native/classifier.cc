@@ -11,6 +11,7 @@
 #include <ATen/ops/stack.h>
 #include <ATen/ops/tensor.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -31,6 +32,7 @@
 #include "precision.h"
 #include "runtime.h"
 #include "step_args.h"
+#include "transfer.h"
 
 namespace ulmfit {
 
@@ -124,12 +126,15 @@ ClassifierOptions ReadOptions(const Napi::Object& o) {
 }
 
 // A batch from JS, arguments (tokens, lengths, [labels,] rows, length): the layout and every id checked on
-// the calling thread, before LibTorch sees them.
+// the calling thread, before LibTorch sees them. Read on the host; OnDevice moves it inside the worker.
 struct Batch {
-  at::Tensor tokens;             // [rows, length] int64 on the model's device
+  at::Tensor tokens;             // [rows, length] int64
   std::vector<int64_t> lengths;  // host
   at::Tensor labels;             // [rows] int64, undefined without labels
   int64_t rows = 0;
+  Batch OnDevice(const c10::Device& device) const {
+    return {ToDevice(tokens, device), lengths, labels.defined() ? ToDevice(labels, device) : labels, rows};
+  }
 };
 
 Batch ReadBatch(const Napi::CallbackInfo& info, const ClassifierSession& s, bool withLabels) {
@@ -152,7 +157,8 @@ Batch ReadBatch(const Napi::CallbackInfo& info, const ClassifierSession& s, bool
                             std::to_string(s.numClasses()) + ")");
       }
     }
-    b.labels = at::tensor(std::vector<int64_t>(labels.Data(), labels.Data() + b.rows), at::kLong).to(device);
+    b.labels = HostTensor({b.rows}, at::kLong, device);
+    std::copy(labels.Data(), labels.Data() + b.rows, b.labels.data_ptr<int64_t>());
   }
   return b;
 }
@@ -220,15 +226,18 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
           if (!(d >= 0.0 && std::isfinite(d))) throw ArgumentError("hyper.classWeights[" + std::to_string(c) + "] must be a finite number >= 0");
           weights.push_back(static_cast<float>(d));
         }
-        classWeights = at::tensor(weights, at::kFloat).to(s.encoder.device());
+        classWeights = HostTensor({s.numClasses()}, at::kFloat, s.encoder.device());
+        std::copy(weights.begin(), weights.end(), classWeights.data_ptr<float>());
       }
       const Fault fault = std::exchange(s.pendingFault, Fault::None);
       auto session = session_;
       session->busy.store(true);
       return Task<TrainResult>::Run(
           info.Env(), "ulmfit.Classifier.trainStep", SettingsOf(info.Env(), /*gradEnabled=*/true),
-          [session, batch, hyper, classWeights, fault]() {
+          [session, host = std::move(batch), hyper, hostWeights = classWeights, fault]() {
             ClassifierSession& s = *session;
+            const Batch batch = host.OnDevice(s.encoder.device());
+            const at::Tensor classWeights = hostWeights.defined() ? ToDevice(hostWeights, s.encoder.device()) : hostWeights;
             const DropoutMasks* fixed = s.fixedMasks ? &*s.fixedMasks : nullptr;
             // One set of masks per batch: each document keeps its masks across its chunks (variational).
             DropoutMasks masks = s.encoder.DrawMasks(batch.rows, fixed);
@@ -280,8 +289,9 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
       session->busy.store(true);
       return Task<EvalResult>::Run(
           info.Env(), "ulmfit.Classifier.evalStep", SettingsOf(info.Env(), /*gradEnabled=*/false),
-          [session, batch]() {
+          [session, host = std::move(batch)]() {
             ClassifierSession& s = *session;
+            const Batch batch = host.OnDevice(s.encoder.device());
             const int64_t classes = s.numClasses();
             const at::Tensor logits = s.head.Forward(s.Features(batch.tokens, batch.lengths, nullptr), /*training=*/false, nullptr);
             const at::Tensor loss = at::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum);
@@ -315,8 +325,9 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
       session->busy.store(true);
       return Task<Probabilities>::Run(
           info.Env(), "ulmfit.Classifier.predict", SettingsOf(info.Env(), /*gradEnabled=*/false),
-          [session, batch]() {
+          [session, host = std::move(batch)]() {
             ClassifierSession& s = *session;
+            const Batch batch = host.OnDevice(s.encoder.device());
             const at::Tensor logits = s.head.Forward(s.Features(batch.tokens, batch.lengths, nullptr), /*training=*/false, nullptr);
             const at::Tensor p = at::softmax(logits, 1).to(at::kCPU, at::kFloat).contiguous();
             const float* data = p.data_ptr<float>();

@@ -26,6 +26,7 @@
 #include "runtime.h"
 #include "step_args.h"
 #include "tensor_js.h"
+#include "transfer.h"
 
 namespace ulmfit {
 
@@ -35,7 +36,7 @@ struct LmSession : ModelSession {
   LmSession(const AwdLstmOptions& options, const c10::Device& device, int64_t lossChunkRows, Precision precision)
       : encoder(options, EncoderLayout{"0.", /*embeddingGroup=*/static_cast<int>(options.numLayers), /*firstRnnGroup=*/0}),
         decoderBias(at::zeros({options.vocabSize}, at::kFloat).requires_grad_(true)),
-        chunkRows(lossChunkRows > 0 ? lossChunkRows : DefaultChunkRows(options.vocabSize)),
+        chunkRows(lossChunkRows > 0 ? lossChunkRows : DefaultChunkRows(options.vocabSize, device)),
         precision(precision) {
     // fastai's LM split: one group per LSTM layer, then embedding + decoder.
     parameters = encoder.parameters();
@@ -66,9 +67,11 @@ struct LmSession : ModelSession {
   }
 };
 
-// The (input, target) pair of a step: arguments 0..3 are input, target, batchSize, seqLen.
+// The (input, target) pair of a step, on the host (arguments 0..3 are input, target, batchSize, seqLen);
+// OnDevice moves it to the model's device inside the worker, without blocking.
 struct Batch {
   at::Tensor input, target;
+  Batch OnDevice(const c10::Device& device) const { return {ToDevice(input, device), ToDevice(target, device)}; }
 };
 
 Batch ReadBatch(const Napi::CallbackInfo& info, const LmSession& s) {
@@ -183,7 +186,7 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
   // hyper: { optimizer, groups: [{ lr, beta1, beta2, weightDecay }], eps, clip, alpha, beta }
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     return Guard(info, [&](LmSession& s) -> Napi::Value {
-      const auto [input, target] = ReadBatch(info, s);
+      const Batch host = ReadBatch(info, s);
       const StepHyper hyper = ReadHyper(info[4], s.optimizer->numGroups());
       const Napi::Object h = info[4].As<Napi::Object>();
       const double alpha = NumberField(h, "alpha", 2.0, "hyper");
@@ -193,8 +196,9 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
       session->busy.store(true);
       return Task<TrainResult>::Run(
           info.Env(), "ulmfit.LanguageModel.trainStep", SettingsOf(info.Env(), /*gradEnabled=*/true),
-          [session, input, target, hyper, alpha, beta, fault]() {
+          [session, host, hyper, alpha, beta, fault]() {
             LmSession& s = *session;
+            const auto [input, target] = host.OnDevice(s.encoder.device());
             AutocastScope autocast(s.precision, s.encoder.device().type());
             DropoutMasks masks = s.encoder.DrawMasks(input.size(0), s.fixedMasks ? &*s.fixedMasks : nullptr);
             if (s.recordMasks) s.lastMasks = masks;
@@ -266,13 +270,14 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
   // evalStep(input, target, batchSize, seqLen) -> Promise<{ loss (summed cross-entropy), tokens, correct }>
   Napi::Value EvalStep(const Napi::CallbackInfo& info) {
     return Guard(info, [&](LmSession& s) -> Napi::Value {
-      const auto [input, target] = ReadBatch(info, s);
+      const Batch host = ReadBatch(info, s);
       auto session = session_;
       session->busy.store(true);
       return Task<EvalResult>::Run(
           info.Env(), "ulmfit.LanguageModel.evalStep", SettingsOf(info.Env(), /*gradEnabled=*/false),
-          [session, input, target]() {
+          [session, host]() {
             LmSession& s = *session;
+            const auto [input, target] = host.OnDevice(s.encoder.device());
             AutocastScope autocast(s.precision, s.encoder.device().type());
             const ForwardOutputs out = s.encoder.Forward(input, s.StateFor(s.evalState, input.size(0)), nullptr);
             at::Tensor hidden = out.droppedLast.reshape({-1, out.droppedLast.size(2)});
@@ -301,13 +306,14 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
     return Guard(info, [&](LmSession& s) -> Napi::Value {
       const int64_t batchSize = ArgInt(info, 1, "batchSize", 1, 1 << 20);
       const int64_t seqLen = ArgInt(info, 2, "seqLen", 1, 1 << 20);
-      const at::Tensor input = TokensFrom(info, 0, "input", {batchSize, seqLen}, s.encoder.options().vocabSize, s.encoder.device());
+      const at::Tensor hostInput = TokensFrom(info, 0, "input", {batchSize, seqLen}, s.encoder.options().vocabSize, s.encoder.device());
       auto session = session_;
       session->busy.store(true);
       return Task<at::Tensor>::Run(
           info.Env(), "ulmfit.LanguageModel.nextTokenLogits", SettingsOf(info.Env(), /*gradEnabled=*/false),
-          [session, input]() {
+          [session, hostInput]() {
             LmSession& s = *session;
+            const at::Tensor input = ToDevice(hostInput, s.encoder.device());
             AutocastScope autocast(s.precision, s.encoder.device().type());
             const ForwardOutputs out = s.encoder.Forward(input, s.StateFor(s.generateState, input.size(0)), nullptr);
             const at::Tensor last = out.droppedLast.select(1, out.droppedLast.size(1) - 1).to(at::kFloat);

@@ -14,7 +14,11 @@
 
 namespace ulmfit {
 
-int64_t DefaultChunkRows(int64_t vocabSize) { return std::max<int64_t>(1, (int64_t{16} << 20) / vocabSize); }
+int64_t DefaultChunkRows(int64_t vocabSize, const c10::Device& device) {
+  // A GPU has the memory for far larger chunks, and each chunk is a dozen kernel launches.
+  const int64_t elements = device.is_cuda() ? int64_t{256} << 20 : int64_t{16} << 20;
+  return std::max<int64_t>(1, elements / vocabSize);
+}
 
 DecoderLoss DecoderCrossEntropy(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
                                 const at::Tensor& target, int64_t chunkRows, bool withGrad, bool countCorrect) {

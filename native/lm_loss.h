@@ -5,6 +5,7 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include <cstdint>
 
@@ -17,8 +18,8 @@ struct DecoderLoss {
   at::Tensor dInput, dWeight, dBias;
 };
 
-// Rows per chunk so that one chunk of logits stays near 64 MB (at least 1 row).
-int64_t DefaultChunkRows(int64_t vocabSize);
+// Rows per chunk so that one chunk of fp32 logits stays near 64 MB on the CPU, 1 GB on a GPU (at least 1 row).
+int64_t DefaultChunkRows(int64_t vocabSize, const c10::Device& device);
 
 // input [N, emb] (no autograd needed), weight [vocab, emb], bias [vocab], target [N] int64.
 DecoderLoss DecoderCrossEntropy(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,

@@ -66,6 +66,10 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
                                             : env.Null());
   c.Set("cudnn", built && cuda.hasCuDNN() ? Napi::Value(Napi::String::New(env, CudnnVersionString(cuda.versionCuDNN())))
                                           : env.Null());
+  Napi::Object tf32 = Napi::Object::New(env);
+  tf32.Set("matmul", at::globalContext().allowTF32CuBLAS());
+  tf32.Set("cudnn", at::globalContext().allowTF32CuDNN());
+  c.Set("tf32", tf32);
   out.Set("cuda", c);
 
   Napi::Object threads = Napi::Object::New(env);
@@ -164,6 +168,14 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   const int n = ArgInt(info, 0, "numThreads", 1, 4096);
   StateOf(info.Env()).numThreads.store(n);
   at::set_num_threads(n);  // this thread too, for synchronous calls
+  return info.Env().Undefined();
+}
+
+Napi::Value SetAllowTf32(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsBoolean()) throw ArgumentError("allow must be a boolean");
+  const bool allow = info[0].As<Napi::Boolean>().Value();
+  at::globalContext().setAllowTF32CuBLAS(allow);
+  at::globalContext().setAllowTF32CuDNN(allow);
   return info.Env().Undefined();
 }
 

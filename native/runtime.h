@@ -27,6 +27,9 @@ Napi::Value SetSeed(const Napi::CallbackInfo& info);
 Napi::Value GetRngState(const Napi::CallbackInfo& info);
 Napi::Value SetRngState(const Napi::CallbackInfo& info);
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info);
+// TF32 on CUDA (cuBLAS matmuls and cuDNN, the LSTM included): faster fp32, with a 10-bit mantissa. LibTorch's
+// defaults: off for matmuls, on for cuDNN. setAllowTf32(allow: boolean) sets both.
+Napi::Value SetAllowTf32(const Napi::CallbackInfo& info);
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info);
 
 }  // namespace ulmfit

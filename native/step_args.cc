@@ -1,11 +1,11 @@
 #include "step_args.h"
 
-#include <ATen/ops/from_blob.h>
 
 #include <cmath>
 
 #include "errors.h"
 #include "tensor_js.h"
+#include "transfer.h"
 
 namespace ulmfit {
 
@@ -92,18 +92,21 @@ Napi::Int32Array ArgInt32Array(const Napi::CallbackInfo& info, size_t index, con
 }
 
 at::Tensor TokensFrom(const Napi::CallbackInfo& info, size_t index, const char* name, at::IntArrayRef shape, int64_t vocabSize,
-                      const c10::Device& device) {
+                      const c10::Device& bound) {
   int64_t count = 1;
   for (int64_t d : shape) count *= d;
   Napi::Int32Array ids = ArgInt32Array(info, index, name, count);
+  // The int64 host copy (pinned when bound for a GPU) is what the worker owns; each id is checked as it is copied.
+  at::Tensor host = HostTensor(shape, at::kLong, bound);
+  int64_t* out = host.data_ptr<int64_t>();
   for (size_t i = 0; i < ids.ElementLength(); i++) {
     if (ids[i] < 0 || ids[i] >= vocabSize) {
       throw ArgumentError(std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(ids[i]) +
                           " is outside the vocabulary [0, " + std::to_string(vocabSize) + ")");
     }
+    out[i] = ids[i];
   }
-  // from_blob views the JS memory; the int64 copy made here is what the worker owns.
-  return at::from_blob(ids.Data(), shape, at::kInt).to(device, at::kLong);
+  return host;
 }
 
 DropoutMasks ReadMasks(const Napi::Object& o) {

@@ -34,9 +34,10 @@ Napi::Array AppliedToJs(Napi::Env env, const std::vector<AppliedGroup>& applied)
 Napi::Int32Array ArgInt32Array(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t length);
 
 // Token ids from an Int32Array of `count` elements, each checked against the vocabulary before LibTorch
-// sees it, as an int64 tensor of `shape` on `device`.
+// sees it, as an int64 host tensor of `shape` bound for `bound` (pinned for a GPU: the worker moves it
+// there with ToDevice, without blocking).
 at::Tensor TokensFrom(const Napi::CallbackInfo& info, size_t index, const char* name, at::IntArrayRef shape, int64_t vocabSize,
-                      const c10::Device& device);
+                      const c10::Device& bound);
 
 // { embed?, input?, weight?: [], hidden?: [], output?, head?: [] }, each { data, shape }.
 DropoutMasks ReadMasks(const Napi::Object& object);

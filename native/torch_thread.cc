@@ -1,14 +1,32 @@
 #include "torch_thread.h"
 
+#include <c10/util/Exception.h>
+
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <future>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 
 namespace ulmfit {
 
 namespace {
+
+// LibTorch's C++ warnings go to stderr on every call (Python shows each once); some fire every step (cuDNN's
+// weight-layout notice when it cannot use our buffer). The LibTorch thread shows each distinct one once.
+class OnceWarningHandler : public c10::WarningHandler {
+ public:
+  void process(const c10::Warning& warning) override {
+    if (!shown_.insert(warning.msg()).second) return;
+    std::fprintf(stderr, "ulmfit: LibTorch warning: %s\n", warning.msg().c_str());
+  }
+
+ private:
+  std::set<std::string> shown_;  // only the LibTorch thread touches it
+};
 
 class TorchThread {
  public:
@@ -27,6 +45,8 @@ class TorchThread {
 
  private:
   void Loop() {
+    static OnceWarningHandler warnings;
+    c10::WarningUtils::set_warning_handler(&warnings);  // per thread: this one
     for (;;) {
       std::packaged_task<void()> task;
       {

@@ -40,7 +40,7 @@ export {
 export { FORMAT_VERSION, MODEL_FORMAT, ModelDirectoryError, type ModelConfigFile, type SavedTrainingState } from './model/directory.js';
 export { SafetensorsError } from './io/safetensors.js';
 export { OptionsError } from './options.js';
-export { getNumThreads, getRngState, info, setNumThreads, setRngState, setSeed, type UlmfitInfo } from './runtime.js';
+export { getNumThreads, getRngState, info, setAllowTf32, setNumThreads, setRngState, setSeed, type UlmfitInfo } from './runtime.js';
 export { DataError } from './data/read-error.js';
 export { createReadSummary, type ReadSummary } from './data/read-summary.js';
 export { CorpusSourceSchema, readCorpus, type CorpusDocument, type CorpusSourceOptions } from './data/corpus-reader.js';

@@ -47,6 +47,15 @@ export function getNumThreads(): number {
   return native().getNumThreads();
 }
 
+/**
+ * Lets fp32 work on CUDA use TF32 (a 10-bit mantissa on the tensor cores): cuBLAS matmuls and cuDNN, the
+ * LSTM included. LibTorch's defaults are off for matmuls and on for cuDNN; `info().cuda.tf32` tells the
+ * current state. Off gives fp32 results to about 1e-6; bf16 training is unaffected.
+ */
+export function setAllowTf32(allow: boolean): void {
+  native().setAllowTf32(validate(z.boolean(), allow, 'allow'));
+}
+
 export interface UlmfitInfo extends NativeInfo {
   ulmfit: string;
   node: string;

@@ -3,7 +3,7 @@ same step as ulmfit's classifier (BPT3C: chunks of seqLen positions, only the ro
 over, the state detached between chunks, no autograd for chunks outside every document's window of the last
 maxLen tokens; concat pooling [last, max, mean]; BatchNorm/Dropout/Linear head), with fastai's classifier
 dropouts times 0.5 and PyTorch's own strongest settings: AdamW(fused=True), the same thread count, autocast
-for bf16.
+for bf16, on the cell's device ("cpu" or "cuda").
 
   train: dropout on, forward, cross-entropy, backward, global-norm clipping, AdamW over 5 layer groups.
   infer: eval mode under torch.inference_mode, softmax probabilities, copied out as float.
@@ -62,7 +62,8 @@ class Encoder(torch.nn.Module):
         starts = [((total - n) // s) * s for n in lengths]
         ends = [f + n for f, n in zip(starts, lengths)]
         windows = [max(f, e - self.max_len) for f, e in zip(starts, ends)]
-        state = [(torch.zeros(1, 0, r.hidden_size), torch.zeros(1, 0, r.hidden_size)) for r in self.rnns]
+        state = [(tokens.new_zeros(1, 0, r.hidden_size, dtype=torch.float), tokens.new_zeros(1, 0, r.hidden_size, dtype=torch.float))
+                 for r in self.rnns]
         outputs, first = [], None
         for i in range(0, total, s):
             stop = min(i + s, total)
@@ -77,10 +78,11 @@ class Encoder(torch.nn.Module):
             if first is not None:  # from the first chunk any window needs on, padded to every row
                 outputs.append(F.pad(out, (0, 0, 0, 0, 0, bs - k)))
         out = torch.cat(outputs, dim=1)
-        pos = torch.arange(first, total)
-        w_t, e_t = torch.tensor(windows), torch.tensor(ends)
+        dev = tokens.device
+        pos = torch.arange(first, total, device=dev)
+        w_t, e_t = torch.tensor(windows, device=dev), torch.tensor(ends, device=dev)
         keep = ((pos[None] >= w_t[:, None]) & (pos[None] < e_t[:, None])).unsqueeze(2)
-        last = out[torch.arange(bs), e_t - 1 - first]
+        last = out[torch.arange(bs, device=dev), e_t - 1 - first]
         biggest = out.masked_fill(~keep, float("-inf")).max(dim=1).values
         mean = (out.masked_fill(~keep, 0.0).sum(dim=1) / (e_t - w_t).unsqueeze(1).float()).to(out.dtype)
         return torch.cat([last, biggest, mean], dim=1)
@@ -118,11 +120,13 @@ def make_batch(gen, cell):
 def main(cell):
     torch.set_num_threads(cell["threads"])
     torch.manual_seed(0)
+    device = torch.device(cell.get("device", "cpu"))
     model = Classifier(cell["vocab"], cell["emb"], cell["hidden"], cell["layers"], (0.025, 0.2, 0.25, 0.15),
-                       cell["seqLen"], cell["maxLen"], [50], [0.2, 0.1], 2)
+                       cell["seqLen"], cell["maxLen"], [50], [0.2, 0.1], 2).to(device)
     bf16 = cell["precision"] == "bf16"
     gen = torch.Generator().manual_seed(1)
     batches = [make_batch(gen, cell) for _ in range(cell["warmup"] + cell["steps"])]
+    # Batches arrive on the device as ulmfit's do: copied from host memory inside the timed step.
     train = cell["mode"] == "train"
     if train:
         model.train()
@@ -136,10 +140,11 @@ def main(cell):
     else:
         model.eval()
     times = []
-    for step, (tokens, lengths, labels) in enumerate(batches):
+    for step, (host_tokens, lengths, host_labels) in enumerate(batches):
         start = time.perf_counter()
+        tokens, labels = host_tokens.to(device), host_labels.to(device)
         if train:
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 logits = model(tokens, lengths)
                 loss = F.cross_entropy(logits.float(), labels)
             opt.zero_grad(set_to_none=True)
@@ -148,7 +153,7 @@ def main(cell):
             opt.step()
             loss.item()
         else:
-            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 probs = F.softmax(model(tokens, lengths).float(), dim=1).float()
                 probs.sum().item()
         if step >= cell["warmup"]:
@@ -156,7 +161,8 @@ def main(cell):
     times.sort()
     median = times[len(times) // 2]
     print(json.dumps(dict(docsPerSecond=cell["bs"] / median, stepSeconds=times,
-                          peakRssMB=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+                          peakRssMB=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                          peakDeviceMB=torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None)))
 
 
 if __name__ == "__main__":

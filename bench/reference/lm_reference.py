@@ -1,7 +1,8 @@
 """Plain PyTorch (eager) reference for the LM training-step benchmark: the same AWD-LSTM and the same step
 as ulmfit's trainStep (embedding dropout, DropConnect on weight_hh, variational dropout, tied decoder,
 cross-entropy + AR/TAR, backward, global-norm clipping, AdamW over 4 layer groups), with PyTorch's own
-strongest settings: AdamW(fused=True), the same thread count, autocast for bf16.
+strongest settings: AdamW(fused=True), the same thread count, autocast for bf16, on the cell's device
+("cpu" or "cuda"; `loss.item()` ends each timed step, as ulmfit's step ends with its numbers on the host).
 
     python3 bench/reference/lm_reference.py '{"vocab": 10000, "bs": 64, "seq": 70, "precision": "fp32", ...}'
 
@@ -53,21 +54,24 @@ class AwdLstm(torch.nn.Module):
 def main(cell):
     torch.set_num_threads(cell["threads"])
     torch.manual_seed(0)
+    device = torch.device(cell.get("device", "cpu"))
     vocab, bs, seq = cell["vocab"], cell["bs"], cell["seq"]
-    model = AwdLstm(vocab, cell["emb"], cell["hidden"], cell["layers"], 1, (0.02, 0.25, 0.2, 0.15, 0.1))
+    model = AwdLstm(vocab, cell["emb"], cell["hidden"], cell["layers"], 1, (0.02, 0.25, 0.2, 0.15, 0.1)).to(device)
     groups = [list(r.parameters()) for r in model.rnns] + [[model.encoder], [model.decoder_bias]]
     lrs = [1e-3 / 2.6 ** (3 - g) for g in range(4)] + [1e-3]
     opt = torch.optim.AdamW([dict(params=p, lr=lr, weight_decay=0.0 if g == 4 else 0.01) for g, (p, lr) in enumerate(zip(groups, lrs))],
                             betas=(0.7, 0.99), eps=1e-5, fused=True)
-    state = [(torch.zeros(1, bs, r.hidden_size), torch.zeros(1, bs, r.hidden_size)) for r in model.rnns]
+    state = [(torch.zeros(1, bs, r.hidden_size, device=device), torch.zeros(1, bs, r.hidden_size, device=device)) for r in model.rnns]
     gen = torch.Generator().manual_seed(1)
     stream = torch.randint(0, vocab, (bs, seq * (cell["warmup"] + cell["steps"]) + 1), generator=gen)
     times = []
     for step in range(cell["warmup"] + cell["steps"]):
-        x = stream[:, step * seq:(step + 1) * seq]
-        y = stream[:, step * seq + 1:(step + 1) * seq + 1]
+        x = stream[:, step * seq:(step + 1) * seq].contiguous()
+        y = stream[:, step * seq + 1:(step + 1) * seq + 1].contiguous()
         start = time.perf_counter()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cell["precision"] == "bf16"):
+        # Batches arrive on the device as ulmfit's do: copied from host memory inside the timed step.
+        x, y = x.to(device), y.to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cell["precision"] == "bf16"):
             logits, raw, dropped, state = model(x, state)
             ce = F.cross_entropy(logits.float().reshape(-1, vocab), y.reshape(-1))
             loss = ce + 2.0 * dropped.float().pow(2).mean() + 1.0 * (raw[:, 1:] - raw[:, :-1]).float().pow(2).mean()
@@ -81,7 +85,8 @@ def main(cell):
     times.sort()
     median = times[len(times) // 2]
     print(json.dumps(dict(tokensPerSecond=bs * seq / median, stepSeconds=times,
-                          peakRssMB=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+                          peakRssMB=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                          peakDeviceMB=torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None)))
 
 
 if __name__ == "__main__":

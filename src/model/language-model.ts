@@ -102,7 +102,7 @@ export type StateName = z.output<typeof StateNameSchema>;
 
 /** How the engine runs (not part of the model: a saved model loads with any of these). */
 export const EngineOptionsSchema = RunOptionsSchema.extend({
-  /** Rows of vocabulary logits decoded at a time (bounds peak memory); 0: about 64 MB of logits. */
+  /** Rows of vocabulary logits decoded at a time (bounds peak memory); 0: about 64 MB of fp32 logits on the CPU, 1 GB on a GPU. */
   lossChunkRows: z.number().int().nonnegative().default(0),
 });
 

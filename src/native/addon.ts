@@ -8,7 +8,15 @@ export interface NativeTensor {
 
 export interface NativeInfo {
   torch: { builtWith: string; cxx11Abi: number; parallel: string };
-  cuda: { built: boolean; available: boolean; deviceCount: number; runtime: string | null; cudnn: string | null };
+  cuda: {
+    built: boolean;
+    available: boolean;
+    deviceCount: number;
+    runtime: string | null;
+    cudnn: string | null;
+    /** Whether fp32 cuBLAS matmuls and cuDNN (the LSTM) may use TF32 (setAllowTf32). */
+    tf32: { matmul: boolean; cudnn: boolean };
+  };
   threads: { intraOp: number; interOp: number };
   backends: { openmp: boolean; mkl: boolean; mkldnn: boolean; lapack: boolean };
 }
@@ -28,6 +36,7 @@ export interface NativeAddon {
   setRngState(state: Uint8Array[]): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  setAllowTf32(allow: boolean): void;
   checkDevice(device: string): string;
   matmul(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], device: string): Promise<NativeTensor>;
   randn(shape: number[], device: string): Promise<NativeTensor>;

@@ -42,7 +42,7 @@ const LmFields = {
   seqLen: z.number().int().min(1).default(72).describe('Tokens per batch row (fastai v2: 72).'),
   variableBptt: z.boolean().default(false).describe('The AWD-LSTM paper\'s variable BPTT (70, or 35 with p 0.05, +- N(0, 5)) instead of a fixed seqLen.'),
   plan: z.array(UnfreezeStageSchema).min(1).optional().describe('A whole plan of stages instead of the default one.'),
-  lossChunkRows: z.number().int().nonnegative().default(0).describe('Rows of logits decoded at a time (0: about 64 MB).'),
+  lossChunkRows: z.number().int().nonnegative().default(0).describe('Rows of logits decoded at a time (0: about 64 MB of them on the CPU, 1 GB on a GPU).'),
 };
 
 export const PretrainOptionsSchema = z
