@@ -104,7 +104,12 @@ step clas-bench 150 bash -c "node bench/clas.js --json --device $device --mode t
 # 6. End to end: the demo's three stages at the paper's size, cut to minutes.
 step demo 240 bash -c "node bin/ulmfit.js demo --size $demo_size --device $device --out '$scratch/demo' > '$out/demo.log' 2>&1; status=\$?; tail -40 '$out/demo.log'; exit \$status"
 
-# 7. The table.
+# 7. The decoder chunk: the CPU's 64 MB of logits (279 rows at vocab 60,000) against the GPU default's 1 GB.
+if [ "$quick" = 0 ]; then
+  step lm-chunk 60 bash -c "node bench/lm.js --json --device $device --precision bf16 --rounds 1 --chunk 279 ${lm_sizes[*]/64,256/64} | tee -a '$out/results.jsonl'"
+fi
+
+# 8. The table.
 node bench/gpu-summary.js "$out" | tee "$out/summary.txt" | tee -a "$log"
 if [ ${#failed[@]} -gt 0 ]; then
   say "not all steps passed: ${failed[*]}"
