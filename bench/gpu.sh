@@ -9,19 +9,21 @@
 #   bash bench/gpu.sh --device cpu --quick     # the dry run: the same steps at tiny sizes on the CPU
 #
 # Options: --device cuda|cpu, --quick (tiny sizes), --out DIR (default $OUT, else bench-out/gpu),
-# --budget SECONDS (default 470). Needs node, npm's node_modules, python3 with the torch whose LibTorch
+# --budget SECONDS (default 470), --only STEP,... (build, info, cuda-tests, lm-bench, profile, clas-bench,
+# demo, lm-chunk; default all). Needs node, npm's node_modules, python3 with the torch whose LibTorch
 # the addon is built against. Files in the output folder (8 at most): gpu.log, build.log, info.json,
 # cuda-report.json, results.jsonl, profile.json, demo.log, summary.txt.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-device=cuda quick=0 budget=470 out=${OUT:-bench-out/gpu}
+device=cuda quick=0 budget=470 out=${OUT:-bench-out/gpu} only=
 while [ $# -gt 0 ]; do
   case "$1" in
     --device) device=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     --out) out=$2; shift 2 ;;
     --budget) budget=$2; shift 2 ;;
+    --only) only=",$2,"; shift 2 ;;
     *) echo "gpu.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -43,6 +45,10 @@ left() { echo $(( budget - ($(date +%s) - t0) )); }
 step() {
   local name=$1 box=$2
   shift 2
+  if [ -n "$only" ] && [[ "$only" != *",$name,"* ]]; then
+    say "$name: not asked for (--only)"
+    return 0
+  fi
   local remaining
   remaining=$(left)
   if [ "$remaining" -lt $(( box / 4 )) ]; then

@@ -1,22 +1,17 @@
 #include "awd_lstm.h"
 
 #include <ATen/TensorOperators.h>
-#include <ATen/autocast_mode.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/cat.h>
-#include <ATen/ops/cudnn_is_acceptable.h>
 #include <ATen/ops/embedding.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/lstm.h>
 #include <ATen/ops/zeros.h>
 
 #include <c10/core/impl/LocalDispatchKeySet.h>
-#include <c10/util/Exception.h>
 #include <c10/util/StringUtil.h>
 
-#include <atomic>
 #include <cmath>
-#include <cstdio>
 #include <tuple>
 
 #include "errors.h"
@@ -32,53 +27,27 @@ at::Tensor Uniform(at::IntArrayRef shape, double bound) {
 
 at::Tensor Apply(const at::Tensor& x, const at::Tensor& mask) { return mask.defined() ? x * mask : x; }
 
-// The dtype a CUDA LSTM layer runs in. LibTorch's autocast sends cuDNN RNNs to fp16 whatever the autocast
-// dtype (its _cudnn_rnn wrapper hard-codes half), and fp16 gradients without loss scaling underflow; under
-// bf16 autocast the layer runs in bf16 where cuDNN takes bf16 (LibTorch and cuDNN releases differ), else
-// in fp32. Outside autocast: fp32, the weights' own dtype.
-std::atomic<bool> cudnnRefusedBf16{false};
-
-at::ScalarType CudaLstmDtype(const at::Tensor& x) {
-  if (!at::autocast::is_autocast_enabled(at::kCUDA) || at::autocast::get_autocast_dtype(at::kCUDA) != at::kBFloat16) {
-    return at::kFloat;
-  }
-  static const bool cudnnTakesBf16 = at::cudnn_is_acceptable(at::empty({1}, x.options().dtype(at::kBFloat16)));
-  return cudnnTakesBf16 && !cudnnRefusedBf16.load() ? at::kBFloat16 : at::kFloat;
-}
-
-// One CUDA LSTM layer in `dtype`. cuDNN wants a layer's weights as one buffer in its own layout (w_ih, w_hh,
-// b_ih, b_hh back to back); handed separate tensors it warns and re-flattens them on every call. DropConnect
-// gives w_hh new values each step anyway, so the four are concatenated once here, in the layer's dtype (one
-// differentiable copy), and cuDNN gets views of that buffer. Autocast is kept out: it would cast them to fp16.
-std::tuple<at::Tensor, at::Tensor, at::Tensor> CudaLstm(const at::Tensor& x, const std::pair<at::Tensor, at::Tensor>& state,
-                                                        const std::vector<at::Tensor>& weights, bool training, at::ScalarType dtype) {
+// One CUDA LSTM layer, in fp32 whatever the autocast state: LibTorch's autocast would send cuDNN's RNN to
+// fp16 (its _cudnn_rnn wrapper hard-codes half, also under bf16 autocast), whose gradients underflow without
+// loss scaling, and cuDNN's bf16 LSTM is slower than its TF32 one on an H200 (bench/RESULTS.md). Under bf16
+// precision the step allows TF32 (CudnnTf32Scope). cuDNN wants a layer's weights as one buffer in its own
+// layout (w_ih, w_hh, b_ih, b_hh back to back); handed separate tensors it warns and re-flattens them on
+// every call. DropConnect gives w_hh new values each step anyway, so the four are concatenated once here
+// (one differentiable copy) and cuDNN gets views of that buffer.
+std::tuple<at::Tensor, at::Tensor, at::Tensor> CudaLstmLayer(const at::Tensor& x, const std::pair<at::Tensor, at::Tensor>& state,
+                                                             const std::vector<at::Tensor>& weights, bool training) {
   c10::impl::ExcludeDispatchKeyGuard noAutocast(c10::autocast_dispatch_keyset);
   std::vector<at::Tensor> pieces;
   for (const at::Tensor& w : weights) pieces.push_back(w.reshape({-1}));
-  const at::Tensor buffer = at::cat(pieces).to(dtype);
+  const at::Tensor buffer = at::cat(pieces);
   std::vector<at::Tensor> views;
   int64_t offset = 0;
   for (const at::Tensor& w : weights) {
     views.push_back(buffer.narrow(0, offset, w.numel()).view(w.sizes()));
     offset += w.numel();
   }
-  return at::lstm(x.to(dtype), {state.first.to(dtype), state.second.to(dtype)}, views, /*has_biases=*/true, /*num_layers=*/1,
-                  /*dropout=*/0.0, training, /*bidirectional=*/false, /*batch_first=*/true);
-}
-
-std::tuple<at::Tensor, at::Tensor, at::Tensor> CudaLstmLayer(const at::Tensor& x, const std::pair<at::Tensor, at::Tensor>& state,
-                                                             const std::vector<at::Tensor>& weights, bool training) {
-  const at::ScalarType dtype = CudaLstmDtype(x);
-  if (dtype != at::kBFloat16) return CudaLstm(x, state, weights, training, dtype);
-  try {
-    return CudaLstm(x, state, weights, training, dtype);
-  } catch (const c10::Error& e) {
-    // A cuDNN that accepts bf16 tensors but has no bf16 RNN for this GPU: fp32 from now on, said once.
-    if (!cudnnRefusedBf16.exchange(true)) {
-      std::fprintf(stderr, "ulmfit: cuDNN refused a bf16 LSTM (%s); the LSTM runs in fp32 on this GPU\n", e.what_without_backtrace());
-    }
-    return CudaLstm(x, state, weights, training, at::kFloat);
-  }
+  return at::lstm(x.to(at::kFloat), {state.first.to(at::kFloat), state.second.to(at::kFloat)}, views, /*has_biases=*/true,
+                  /*num_layers=*/1, /*dropout=*/0.0, training, /*bidirectional=*/false, /*batch_first=*/true);
 }
 
 }  // namespace

@@ -236,6 +236,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
           info.Env(), "ulmfit.Classifier.trainStep", SettingsOf(info.Env(), /*gradEnabled=*/true),
           [session, host = std::move(batch), hyper, hostWeights = classWeights, fault]() {
             ClassifierSession& s = *session;
+            const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());  // forward and backward
             const Batch batch = host.OnDevice(s.encoder.device());
             const at::Tensor classWeights = hostWeights.defined() ? ToDevice(hostWeights, s.encoder.device()) : hostWeights;
             const DropoutMasks* fixed = s.fixedMasks ? &*s.fixedMasks : nullptr;
@@ -291,6 +292,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
           info.Env(), "ulmfit.Classifier.evalStep", SettingsOf(info.Env(), /*gradEnabled=*/false),
           [session, host = std::move(batch)]() {
             ClassifierSession& s = *session;
+            const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());  // forward and backward
             const Batch batch = host.OnDevice(s.encoder.device());
             const int64_t classes = s.numClasses();
             const at::Tensor logits = s.head.Forward(s.Features(batch.tokens, batch.lengths, nullptr), /*training=*/false, nullptr);
@@ -327,6 +329,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
           info.Env(), "ulmfit.Classifier.predict", SettingsOf(info.Env(), /*gradEnabled=*/false),
           [session, host = std::move(batch)]() {
             ClassifierSession& s = *session;
+            const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());  // forward and backward
             const Batch batch = host.OnDevice(s.encoder.device());
             const at::Tensor logits = s.head.Forward(s.Features(batch.tokens, batch.lengths, nullptr), /*training=*/false, nullptr);
             const at::Tensor p = at::softmax(logits, 1).to(at::kCPU, at::kFloat).contiguous();

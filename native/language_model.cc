@@ -199,6 +199,7 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
           [session, host, hyper, alpha, beta, fault]() {
             LmSession& s = *session;
             const auto [input, target] = host.OnDevice(s.encoder.device());
+            const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             AutocastScope autocast(s.precision, s.encoder.device().type());
             DropoutMasks masks = s.encoder.DrawMasks(input.size(0), s.fixedMasks ? &*s.fixedMasks : nullptr);
             if (s.recordMasks) s.lastMasks = masks;
@@ -278,6 +279,7 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
           [session, host]() {
             LmSession& s = *session;
             const auto [input, target] = host.OnDevice(s.encoder.device());
+            const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             AutocastScope autocast(s.precision, s.encoder.device().type());
             const ForwardOutputs out = s.encoder.Forward(input, s.StateFor(s.evalState, input.size(0)), nullptr);
             at::Tensor hidden = out.droppedLast.reshape({-1, out.droppedLast.size(2)});
@@ -314,6 +316,7 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
           [session, hostInput]() {
             LmSession& s = *session;
             const at::Tensor input = ToDevice(hostInput, s.encoder.device());
+            const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             AutocastScope autocast(s.precision, s.encoder.device().type());
             const ForwardOutputs out = s.encoder.Forward(input, s.StateFor(s.generateState, input.size(0)), nullptr);
             const at::Tensor last = out.droppedLast.select(1, out.droppedLast.size(1) - 1).to(at::kFloat);

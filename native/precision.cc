@@ -1,5 +1,6 @@
 #include "precision.h"
 
+#include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
 
 #include "errors.h"
@@ -26,6 +27,17 @@ AutocastScope::~AutocastScope() {
   if (!active_) return;
   at::autocast::set_autocast_enabled(device_, false);
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+}
+
+CudnnTf32Scope::CudnnTf32Scope(Precision precision, c10::DeviceType device)
+    : active_(precision == Precision::Bf16 && device == c10::DeviceType::CUDA) {
+  if (!active_) return;
+  previous_ = at::globalContext().allowTF32CuDNN();
+  at::globalContext().setAllowTF32CuDNN(true);
+}
+
+CudnnTf32Scope::~CudnnTf32Scope() {
+  if (active_) at::globalContext().setAllowTF32CuDNN(previous_);
 }
 
 }  // namespace ulmfit

@@ -27,4 +27,19 @@ class AutocastScope {
   c10::DeviceType device_;
 };
 
+// Under bf16 on a CUDA device, cuDNN may use TF32 for the scope (the LSTM runs in fp32 there: awd_lstm.cc);
+// the previous setting comes back when it closes. It must span the backward pass too, which builds its own
+// cuDNN descriptors. Steps run one at a time on the LibTorch thread, so the process-wide flag is theirs.
+class CudnnTf32Scope {
+ public:
+  CudnnTf32Scope(Precision precision, c10::DeviceType device);
+  ~CudnnTf32Scope();
+  CudnnTf32Scope(const CudnnTf32Scope&) = delete;
+  CudnnTf32Scope& operator=(const CudnnTf32Scope&) = delete;
+
+ private:
+  bool active_;
+  bool previous_ = false;
+};
+
 }  // namespace ulmfit
