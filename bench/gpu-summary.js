@@ -70,7 +70,8 @@ if (results.length) {
 const profile = json('profile.json');
 if (profile?.step) {
   say();
-  say(`reference step under torch.profiler (${profile.gpu}, torch ${profile.torch}): ${fmt(profile.step.deviceMsPerStep, 1)} ms of device time per step`);
+  const wall = profile.step.wallMsPerStep ? `${fmt(profile.step.wallMsPerStep, 1)} ms wall, ` : '';
+  say(`reference step (${profile.gpu}, torch ${profile.torch}): ${wall}${fmt(profile.step.deviceMsPerStep, 1)} ms of kernel time (torch.profiler)`);
   for (const k of profile.step.top.slice(0, 8)) say(`  ${fmt(k.ms, 2).padStart(7)} ms  x${String(k.calls).padEnd(4)} ${k.name.slice(0, 90)}`);
   if (profile.lstmForwardBackwardMs) {
     say(`3-layer LSTM forward+backward (ms): ${Object.entries(profile.lstmForwardBackwardMs).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}; ` +

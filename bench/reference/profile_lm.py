@@ -1,7 +1,7 @@
 """Where the time of one LM training step goes on a GPU, and what cuDNN's LSTM costs in each dtype.
 
-1. The reference step of bench/reference/lm_reference.py (the same model and step as ulmfit's) under
-   torch.profiler: device time per kernel, largest first.
+1. The reference step of bench/reference/lm_reference.py (the same model and step as ulmfit's): its wall
+   time, then under torch.profiler the device time of its kernels, largest first.
 2. One paper-size LSTM layer stack (400 -> 1152 -> 1152 -> 400, bs x seq), forward and backward, in fp32
    (TF32 off and on), fp16 and bf16, each through the path LibTorch picks for it (cuDNN or not), timed
    with CUDA events.
@@ -12,9 +12,11 @@ Prints the tables, then one JSON line with the figures.
 """
 import json
 import sys
+import time
 
 import torch
 import torch.nn.functional as F
+from torch.autograd import DeviceType
 from torch.profiler import ProfilerActivity, profile
 
 from lm_reference import AwdLstm
@@ -44,6 +46,12 @@ def profile_step(cell, steps=5):
 
     for _ in range(3):
         step()
+    # Wall time per step without the profiler: against the device time below, how much of the step the GPU
+    # is busy (the rest is the host launching work).
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    wall_ms = (time.perf_counter() - start) / steps * 1000.0
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
     with profile(activities=activities) as prof:
         for _ in range(steps):
@@ -55,17 +63,18 @@ def profile_step(cell, steps=5):
             break
         except (AttributeError, KeyError, ValueError):
             continue
+    # Kernels only: an operator's row repeats the time of the kernels it launched, so summing every row
+    # would count it twice. On the CPU, operators' own time.
     kernels = []
     for e in averages:
-        device_us = getattr(e, "self_device_time_total", None)
-        if device_us is None:
-            device_us = getattr(e, "self_cuda_time_total", 0)
-        if device.type == "cpu":
-            device_us = e.self_cpu_time_total
-        if device_us > 0:
-            kernels.append((e.key, device_us / steps / 1000.0, e.count // steps))
+        on_device = device.type == "cuda" and e.device_type == DeviceType.CUDA
+        if device.type == "cuda" and not on_device:
+            continue
+        us = (getattr(e, "self_device_time_total", None) or getattr(e, "self_cuda_time_total", 0)) if on_device else e.self_cpu_time_total
+        if us > 0:
+            kernels.append((e.key, us / steps / 1000.0, e.count // steps))
     kernels.sort(key=lambda k: -k[1])
-    return dict(deviceMsPerStep=sum(k[1] for k in kernels), top=[dict(name=n[:120], ms=ms, calls=c) for n, ms, c in kernels[:20]])
+    return dict(wallMsPerStep=wall_ms, deviceMsPerStep=sum(k[1] for k in kernels), top=[dict(name=n[:120], ms=ms, calls=c) for n, ms, c in kernels[:20]])
 
 
 def time_lstm(dtype, tf32, bs, seq, device, repeats=10):
