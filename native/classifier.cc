@@ -292,7 +292,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
           info.Env(), "ulmfit.Classifier.evalStep", SettingsOf(info.Env(), /*gradEnabled=*/false),
           [session, host = std::move(batch)]() {
             ClassifierSession& s = *session;
-            const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());  // forward and backward
+            const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             const Batch batch = host.OnDevice(s.encoder.device());
             const int64_t classes = s.numClasses();
             const at::Tensor logits = s.head.Forward(s.Features(batch.tokens, batch.lengths, nullptr), /*training=*/false, nullptr);
@@ -329,7 +329,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
           info.Env(), "ulmfit.Classifier.predict", SettingsOf(info.Env(), /*gradEnabled=*/false),
           [session, host = std::move(batch)]() {
             ClassifierSession& s = *session;
-            const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());  // forward and backward
+            const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             const Batch batch = host.OnDevice(s.encoder.device());
             const at::Tensor logits = s.head.Forward(s.Features(batch.tokens, batch.lengths, nullptr), /*training=*/false, nullptr);
             const at::Tensor p = at::softmax(logits, 1).to(at::kCPU, at::kFloat).contiguous();

@@ -1,7 +1,8 @@
-// Mixed precision: bf16 autocast around a step, with fp32 master weights and an fp32 loss. Autocast state
-// is per thread, so the scope is opened inside the worker that runs the step. C++ has no context manager
-// to clear autocast's weight-cast cache (Python's does it on exit): the scope clears it when it closes,
-// so the next step casts the weights the optimizer has just written.
+// Mixed precision: bf16 autocast around a step, with fp32 master weights and an fp32 loss; on a GPU the LSTM
+// stays fp32, with TF32 (CudnnTf32Scope). Autocast state is per thread, so the scope is opened inside the
+// worker that runs the step. C++ has no context manager to clear autocast's weight-cast cache (Python's
+// does it on exit): the scope clears it when it closes, so the next step casts the weights the optimizer
+// has just written.
 #pragma once
 
 #include <c10/core/DeviceType.h>
