@@ -78,8 +78,8 @@ void CheckLayout(const int32_t* tokens, int64_t rows, int64_t length, const int3
   }
 }
 
-at::Tensor EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokensIn, const std::vector<int64_t>& lengths, const Bpt3cOptions& options,
-                         const DropoutMasks* masksIn) {
+Encoded EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokensIn, const std::vector<int64_t>& lengths, const Bpt3cOptions& options,
+                      const DropoutMasks* masksIn, bool regularise) {
   const int64_t bs = tokensIn.size(0), length = tokensIn.size(1), seqLen = options.seqLen;
   const int64_t maxLen = options.maxLen > 0 ? options.maxLen : std::numeric_limits<int64_t>::max();
 
@@ -112,11 +112,14 @@ at::Tensor EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokensIn, const std
 
   // Per row (join order): text [start, end), pooled window [window, end).
   std::vector<int64_t> start(bs), end(bs), window(bs);
+  Encoded encoded;
   for (int64_t i = 0; i < bs; i++) {
     const int64_t n = lengths[order[i]];
     start[i] = TextStart(length, n, seqLen);
     end[i] = start[i] + n;
     window[i] = std::max(start[i], end[i] - std::min(maxLen, n));
+    encoded.positions += end[i] - window[i];
+    encoded.pairs += end[i] - window[i] - 1;
   }
   const at::Tensor endT = Int64OnDevice(end, device), windowT = Int64OnDevice(window, device);
   const at::Tensor count = (endT - windowT).to(at::kFloat).unsqueeze(1);
@@ -126,6 +129,11 @@ at::Tensor EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokensIn, const std
   at::Tensor maxPool = at::full({bs, emb}, -std::numeric_limits<float>::infinity(), floatOptions);
   at::Tensor sumPool = at::zeros({bs, emb}, floatOptions);
   at::Tensor lastOut = at::zeros({bs, emb}, floatOptions);
+  if (regularise) {
+    encoded.activationSquares = at::zeros({}, floatOptions);
+    encoded.changeSquares = at::zeros({}, floatOptions);
+  }
+  at::Tensor previousLast;  // [rows, emb]: the last position's output of the chunk before, while it is pooled
 
   LstmState state;
   int64_t k = 0;  // rows that have joined
@@ -144,7 +152,10 @@ at::Tensor EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokensIn, const std
     std::optional<DropoutMasks> chunkMasks;
     if (masks) chunkMasks = FirstRows(*masks, k);
     const at::Tensor out = encoder.Forward(tokens.narrow(0, 0, k).narrow(1, i, c), state, chunkMasks ? &*chunkMasks : nullptr).rawLast;
-    if (!inWindow) continue;
+    if (!inWindow) {
+      previousLast = at::Tensor();
+      continue;
+    }
 
     const at::Tensor raw = out.to(at::kFloat);  // pooled in fp32 whatever the precision
     const at::Tensor pos = at::arange(i, i + c, endT.options()).unsqueeze(0);
@@ -157,14 +168,31 @@ at::Tensor EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokensIn, const std
       const at::Tensor isLast = (pos == endT.narrow(0, 0, k).unsqueeze(1) - 1).unsqueeze(2);
       lastOut = lastOut + PadRows((raw * isLast).sum(1), bs, 0.0);
     }
+    if (regularise) {
+      encoded.activationSquares = encoded.activationSquares + (raw * raw * keptF).sum();
+      if (c > 1) {
+        const at::Tensor pair = (kept.narrow(1, 1, c - 1) & kept.narrow(1, 0, c - 1)).unsqueeze(2);
+        const at::Tensor change = raw.narrow(1, 1, c - 1) - raw.narrow(1, 0, c - 1);
+        encoded.changeSquares = encoded.changeSquares + (change * change * pair).sum();
+      }
+      if (previousLast.defined()) {
+        // The pair (i - 1, i) across the chunk boundary, for the rows of the chunk before (a row that joins
+        // now starts its text at i, so none of its windows holds i - 1).
+        const int64_t before = previousLast.size(0);
+        const at::Tensor pair = ((windowT.narrow(0, 0, before) <= i - 1) & (endT.narrow(0, 0, before) > i)).unsqueeze(1);
+        const at::Tensor change = raw.narrow(0, 0, before).select(1, 0) - previousLast;
+        encoded.changeSquares = encoded.changeSquares + (change * change * pair).sum();
+      }
+      previousLast = raw.select(1, c - 1);
+    }
   }
-  at::Tensor features = at::cat({lastOut, maxPool, sumPool / count}, 1);
+  encoded.features = at::cat({lastOut, maxPool, sumPool / count}, 1);
   if (reordered) {
     std::vector<int64_t> inverse(bs);
     for (int64_t i = 0; i < bs; i++) inverse[order[i]] = i;
-    features = features.index_select(0, Int64OnDevice(inverse, device));
+    encoded.features = encoded.features.index_select(0, Int64OnDevice(inverse, device));
   }
-  return features;
+  return encoded;
 }
 
 }  // namespace ulmfit

@@ -25,9 +25,21 @@ struct Bpt3cOptions {
 // every length is in [1, length]; throws an ArgumentError naming the row and position.
 void CheckLayout(const int32_t* tokens, int64_t rows, int64_t length, const int32_t* lengths, int64_t seqLen, int64_t padId);
 
+// What a batch's encoding gives the classifier: the pooled features and, when asked, the sums AR and TAR
+// (the activation regularisers of the language model, on the classifier's encoder) are means of: over
+// every position of every document's window, its last-layer output squared; over every pair of
+// consecutive positions in a window (across chunk boundaries too), the square of their difference.
+struct Encoded {
+  at::Tensor features;            // [bs, 3 x emb] float32
+  at::Tensor activationSquares;   // 0-dim float32, sum of out^2 over window positions (when asked)
+  at::Tensor changeSquares;       // 0-dim float32, sum of (out[p] - out[p-1])^2 over window pairs (when asked)
+  int64_t positions = 0;          // window positions in the batch (each of emb values)
+  int64_t pairs = 0;              // consecutive window pairs in the batch
+};
+
 // tokens [bs, L] int64 on the encoder's device, lengths (host) per row; masks (training) come from
-// AwdLstm::DrawMasks for bs rows, in the same row order as tokens. Returns [bs, 3 x emb] float32 features.
-at::Tensor EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokens, const std::vector<int64_t>& lengths, const Bpt3cOptions& options,
-                         const DropoutMasks* masks);
+// AwdLstm::DrawMasks for bs rows, in the same row order as tokens. `regularise` adds the AR/TAR sums.
+Encoded EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokens, const std::vector<int64_t>& lengths, const Bpt3cOptions& options,
+                      const DropoutMasks* masks, bool regularise);
 
 }  // namespace ulmfit

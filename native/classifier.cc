@@ -74,10 +74,11 @@ struct ClassifierSession : ModelSession {
 
   int64_t numClasses() const { return head.options().numClasses; }
 
-  // Pooled features [bs, 3 x emb] in fp32; the encoder under autocast when bf16 (the head stays fp32).
-  at::Tensor Features(const at::Tensor& tokens, const std::vector<int64_t>& lengths, const DropoutMasks* masks) {
+  // Pooled features [bs, 3 x emb] in fp32 (and the AR/TAR sums when asked); the encoder under autocast
+  // when bf16 (the head stays fp32).
+  Encoded Encode(const at::Tensor& tokens, const std::vector<int64_t>& lengths, const DropoutMasks* masks, bool regularise) {
     AutocastScope autocast(precision, encoder.device().type());
-    return EncodeAndPool(encoder, tokens, lengths, bpt3c, masks);
+    return EncodeAndPool(encoder, tokens, lengths, bpt3c, masks, regularise);
   }
 };
 
@@ -164,7 +165,7 @@ Batch ReadBatch(const Napi::CallbackInfo& info, const ClassifierSession& s, bool
 }
 
 struct TrainResult {
-  double loss, gradNorm;
+  double crossEntropy, loss, gradNorm;
   int64_t correct;
   bool skipped;
   std::vector<AppliedGroup> applied;
@@ -204,8 +205,9 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
   }
 
  private:
-  // trainStep(tokens, lengths, labels, rows, length, hyper) -> Promise<{ loss, gradNorm, correct, skipped }>
-  // hyper: { optimizer, groups: [{ lr, beta1, beta2, weightDecay }] (5), eps, clip, classWeights? }
+  // trainStep(tokens, lengths, labels, rows, length, hyper)
+  //   -> Promise<{ crossEntropy, loss (with AR/TAR), gradNorm, correct, skipped, applied }>
+  // hyper: { optimizer, groups: [{ lr, beta1, beta2, weightDecay }] (5), eps, clip, alpha, beta, classWeights? }
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     return Guard(info, [&](ClassifierSession& s) -> Napi::Value {
       Batch batch = ReadBatch(info, s, /*withLabels=*/true);
@@ -213,6 +215,11 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
         throw ArgumentError("trainStep needs at least 2 documents: BatchNorm cannot train on one (drop a last batch of 1)");
       }
       const StepHyper hyper = ReadHyper(info[5], s.optimizer->numGroups());
+      const double alpha = NumberField(info[5].As<Napi::Object>(), "alpha", 0.0, "hyper");
+      const double beta = NumberField(info[5].As<Napi::Object>(), "beta", 0.0, "hyper");
+      if (!(alpha >= 0.0 && std::isfinite(alpha)) || !(beta >= 0.0 && std::isfinite(beta))) {
+        throw ArgumentError("hyper.alpha and hyper.beta must be finite numbers >= 0");
+      }
       at::Tensor classWeights;
       const Napi::Value w = info[5].As<Napi::Object>().Get("classWeights");
       if (!w.IsUndefined() && !w.IsNull()) {
@@ -234,7 +241,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
       session->busy.store(true);
       return Task<TrainResult>::Run(
           info.Env(), "ulmfit.Classifier.trainStep", SettingsOf(info.Env(), /*gradEnabled=*/true),
-          [session, host = std::move(batch), hyper, hostWeights = classWeights, fault]() {
+          [session, host = std::move(batch), hyper, alpha, beta, hostWeights = classWeights, fault]() {
             ClassifierSession& s = *session;
             const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());  // forward and backward
             const Batch batch = host.OnDevice(s.encoder.device());
@@ -249,9 +256,14 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
               const at::Tensor real = batch.tokens[0].masked_select(batch.tokens[0] != s.encoder.options().padId);
               PoisonEmbeddingRow(masks, real[0].item<int64_t>(), s.encoder.options().vocabSize, s.encoder.embedding().options().requires_grad(false));
             }
-            const at::Tensor features = s.Features(batch.tokens, batch.lengths, &masks);
-            const at::Tensor logits = s.head.Forward(features, /*training=*/true, &masks.head);
-            at::Tensor loss = at::cross_entropy_loss(logits, batch.labels, classWeights);
+            const Encoded encoded = s.Encode(batch.tokens, batch.lengths, &masks, /*regularise=*/alpha != 0.0 || beta != 0.0);
+            const at::Tensor logits = s.head.Forward(encoded.features, /*training=*/true, &masks.head);
+            const at::Tensor crossEntropy = at::cross_entropy_loss(logits, batch.labels, classWeights);
+            // AR and TAR as in the language model, on the classifier's encoder outputs over the pooled windows.
+            const double values = static_cast<double>(s.encoder.options().embSize);
+            at::Tensor loss = crossEntropy;
+            if (alpha != 0.0) loss = loss + alpha * encoded.activationSquares / (values * static_cast<double>(encoded.positions));
+            if (beta != 0.0 && encoded.pairs > 0) loss = loss + beta * encoded.changeSquares / (values * static_cast<double>(encoded.pairs));
             if (fault == Fault::Loss) loss = loss + kNaN;
             s.optimizer->ZeroGrad();
             loss.backward();
@@ -265,12 +277,13 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
             s.head.CommitStatistics(skip);
             const at::Tensor correct = (logits.argmax(1) == batch.labels).sum().to(at::kFloat);
             // The step's only host transfer: the numbers the caller gets.
-            const at::Tensor numbers = at::stack({loss.detach(), norm, correct, skip}).to(at::kCPU, at::kDouble);
+            const at::Tensor numbers = at::stack({crossEntropy.detach(), loss.detach(), norm, correct, skip}).to(at::kCPU, at::kDouble);
             const double* n = numbers.data_ptr<double>();
-            return TrainResult{n[0], n[1], static_cast<int64_t>(n[2]), n[3] != 0.0, std::move(applied)};
+            return TrainResult{n[0], n[1], n[2], static_cast<int64_t>(n[3]), n[4] != 0.0, std::move(applied)};
           },
           [](Napi::Env env, TrainResult& r) -> Napi::Value {
             Napi::Object o = Napi::Object::New(env);
+            o.Set("crossEntropy", r.crossEntropy);
             o.Set("loss", r.loss);
             o.Set("gradNorm", r.gradNorm);
             o.Set("correct", static_cast<double>(r.correct));
@@ -295,7 +308,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
             const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             const Batch batch = host.OnDevice(s.encoder.device());
             const int64_t classes = s.numClasses();
-            const at::Tensor logits = s.head.Forward(s.Features(batch.tokens, batch.lengths, nullptr), /*training=*/false, nullptr);
+            const at::Tensor logits = s.head.Forward(s.Encode(batch.tokens, batch.lengths, nullptr, /*regularise=*/false).features, /*training=*/false, nullptr);
             const at::Tensor loss = at::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum);
             const at::Tensor predicted = logits.argmax(1);
             const at::Tensor confusion = at::bincount(batch.labels * classes + predicted, {}, classes * classes).to(at::kDouble);
@@ -331,7 +344,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
             ClassifierSession& s = *session;
             const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             const Batch batch = host.OnDevice(s.encoder.device());
-            const at::Tensor logits = s.head.Forward(s.Features(batch.tokens, batch.lengths, nullptr), /*training=*/false, nullptr);
+            const at::Tensor logits = s.head.Forward(s.Encode(batch.tokens, batch.lengths, nullptr, /*regularise=*/false).features, /*training=*/false, nullptr);
             const at::Tensor p = at::softmax(logits, 1).to(at::kCPU, at::kFloat).contiguous();
             const float* data = p.data_ptr<float>();
             return Probabilities{std::vector<float>(data, data + p.numel()), p.size(0), p.size(1)};

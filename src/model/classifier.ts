@@ -54,6 +54,13 @@ interface NativeEvalResult {
 export const ClassifierStepHyperSchema = OptimizerHyperSchema.extend({
   /** Cross-entropy weight per class (for unbalanced classes); equal weights when absent. */
   classWeights: z.array(z.number().nonnegative()).optional(),
+  /**
+   * AR and TAR on the encoder's last-layer outputs over each document's pooled window, as the language model
+   * has them (fastai and the paper's classifier script: 2 and 1). Off in a bare step; the Learner passes
+   * FitOptions' alpha and beta.
+   */
+  alpha: z.number().nonnegative().default(0),
+  beta: z.number().nonnegative().default(0),
 });
 
 export type ClassifierStepHyperInput = z.input<typeof ClassifierStepHyperSchema>;
@@ -61,6 +68,8 @@ export type ClassifierStepHyper = z.output<typeof ClassifierStepHyperSchema>;
 
 export interface ClassifierTrainResult {
   /** Mean (class-weighted) cross-entropy of the batch. */
+  crossEntropy: number;
+  /** What was minimised: the cross-entropy plus AR and TAR. */
   loss: number;
   /** Global gradient norm before clipping. */
   gradNorm: number;

@@ -45,8 +45,8 @@ export const FitOptionsSchema = z.object({
   weightDecay: z.number().nonnegative().default(0.01).describe('decoupled weight decay (a stage may set its own)'),
   clip: z.number().nonnegative().default(0.1).describe("global gradient-norm limit (fastai's text recipes: 0.1); 0 turns it off; a stage may set its own"),
   moms: z.tuple([z.number(), z.number(), z.number()]).default([0.8, 0.7, 0.8]).describe("beta1 over a one-cycle stage (fastai's text recipes: 0.8 -> 0.7 -> 0.8)"),
-  alpha: z.number().nonnegative().default(2).describe('language model: activation regularisation (AR); 0 turns it off'),
-  beta: z.number().nonnegative().default(1).describe('language model: temporal activation regularisation (TAR); 0 turns it off'),
+  alpha: z.number().nonnegative().default(2).describe("activation regularisation (AR) on the last LSTM layer's outputs, language model and classifier (fastai, the paper: 2); 0 turns it off"),
+  beta: z.number().nonnegative().default(1).describe("temporal activation regularisation (TAR) on the same outputs (fastai, the paper: 1); 0 turns it off"),
   classWeights: z.array(z.number().nonnegative()).optional().describe('classifier: cross-entropy weight per class'),
   maxSkippedSteps: z
     .union([z.number().int().nonnegative(), z.literal(Infinity)])
@@ -184,7 +184,10 @@ export class Learner<B, M> {
         startEpoch: () => undefined,
         tokensIn: (batch) => batch.lengths.reduce((a, b) => a + b, 0),
         step: (batch, h) =>
-          model.trainStep(batch, { optimizer: h.optimizer, groups: h.groups, eps: h.eps, clip: h.clip, ...(h.classWeights ? { classWeights: h.classWeights } : {}) }),
+          model.trainStep(batch, {
+            optimizer: h.optimizer, groups: h.groups, eps: h.eps, clip: h.clip, alpha: h.alpha, beta: h.beta,
+            ...(h.classWeights ? { classWeights: h.classWeights } : {}),
+          }),
         evaluate: async (batches) => {
           const results = [];
           for (const b of batches) results.push(await model.evalStep(b));
@@ -261,6 +264,8 @@ export class Learner<B, M> {
     const t = this.#trainee;
     const stages = validatePlan(plan, t.numGroups);
     const o = validate(FitOptionsSchema, options, 'fit options');
+    // An option that means nothing for this kind of model is a mistake, never silently ignored.
+    if (o.classWeights && t.kind !== 'classifier') throw new TypeError('fit options: classWeights applies to classifiers only');
     const everySteps = hooks.checkpoint?.everySteps ?? 0;
     if (!Number.isInteger(everySteps) || everySteps < 0) throw new RangeError(`fit: checkpoint.everySteps must be a non-negative integer, got ${everySteps}`);
     if ((hooks.checkpoint || hooks.best) && !t.save) {

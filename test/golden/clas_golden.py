@@ -5,7 +5,7 @@ Builds the classifier the C++ engine implements in plain PyTorch (fastai's class
 with fixed weights and fixed batches laid out as fastai does (rows sorted by length, front padding in whole
 chunks), and writes: logits, loss, every gradient and the BatchNorm buffers after one training-mode
 forward/backward without dropout; the same with fixed dropout masks; the loss and gradients with class
-weights; eval-mode logits, probabilities, summed loss and accuracy on two batches; eval logits with no
+weights; the loss and gradients with AR and TAR (over each document's window, as the engine applies them); eval-mode logits, probabilities, summed loss and accuracy on two batches; eval logits with no
 window limit; then the parameters and buffers after two AdamW steps (torch.optim.AdamW as the oracle) with
 per-group hyperparameters, no weight decay on BatchNorm, gradient clipping, and the first two groups frozen.
 
@@ -38,6 +38,9 @@ CONFIG = dict(vocabSize=40, embSize=6, hiddenSize=10, numLayers=3, padId=1, nCla
 SEED = 148
 BATCH_LENGTHS = [[23, 17, 9, 3], [14, 13, 12, 12, 11], [19, 15, 10], [11, 9, 9, 6]]
 CLASS_WEIGHTS = [0.5, 2.0, 1.0]
+# AR and TAR: fastai's alpha; beta far above its 1, since this small model's outputs change little from one
+# position to the next (TAR is 100 times smaller than AR here) and the check must see TAR's share too.
+ALPHA, BETA = 2.0, 200.0
 CLIP = 0.5
 # One entry per layer group (embedding, rnn0, rnn1, rnn2, head): each group gets its own numbers. The
 # learning rates are small because Adam turns a small gradient's rounding error into lr * error / eps: larger
@@ -144,8 +147,10 @@ def make_masks(gen, bs):
     )
 
 
-def encode(w, tokens, lengths, masks=None, max_len=CONFIG["maxLen"]):
-    """BPT3C encoder with concat pooling: returns [bs, 3E] features (last, max, mean over each window)."""
+def encode(w, tokens, lengths, masks=None, max_len=CONFIG["maxLen"], regularisers=False):
+    """BPT3C encoder with concat pooling: returns [bs, 3E] features (last, max, mean over each window), and with
+    `regularisers` also AR's and TAR's means: of the last layer's outputs squared over every window position,
+    and of the squared difference over every pair of consecutive positions inside a window."""
     c = CONFIG
     bs, total = tokens.shape
     s, n_layers = c["seqLen"], c["numLayers"]
@@ -190,7 +195,15 @@ def encode(w, tokens, lengths, masks=None, max_len=CONFIG["maxLen"]):
     last = out[torch.arange(bs), end_t - 1]
     biggest = out.masked_fill(~in_window, float("-inf")).max(dim=1).values
     mean = out.masked_fill(~in_window, 0.0).sum(dim=1) / (end_t - start_t)[:, None].to(out.dtype)
-    return torch.cat([last, biggest, mean], dim=1)
+    features = torch.cat([last, biggest, mean], dim=1)
+    if not regularisers:
+        return features
+    width = out.shape[2]
+    activation = (out * out * in_window).sum() / (in_window.sum() * width)
+    pairs = in_window[:, 1:] & in_window[:, :-1]
+    change = out[:, 1:] - out[:, :-1]
+    temporal = (change * change * pairs).sum() / (pairs.sum() * width)
+    return features, activation, temporal
 
 
 def head(w, features, train, masks=None):
@@ -215,6 +228,12 @@ def head(w, features, train, masks=None):
 
 def forward(w, batch, train, masks=None, max_len=CONFIG["maxLen"]):
     return head(w, encode(w, batch["tokens"], batch["lengths"], masks, max_len), train, masks)
+
+
+def forward_regularised(w, batch):
+    """Training mode without dropout; returns the logits, AR's mean and TAR's mean."""
+    features, activation, temporal = encode(w, batch["tokens"], batch["lengths"], regularisers=True)
+    return head(w, features, True), activation, temporal
 
 
 def flat(t):
@@ -293,6 +312,15 @@ def compute(weights, batches, masks, dtype):
     weighted = dict(classWeights=CLASS_WEIGHTS, loss=num(loss_w),
                     grads={k: flat(v.grad) for k, v in params_of(w_w).items()})
 
+    # Regularised: the plain case with AR and TAR added to the cross-entropy.
+    w_r = fresh()
+    logits_r, activation, temporal = forward_regularised(w_r, b0)
+    cross_entropy = F.cross_entropy(logits_r, b0["labels"])
+    loss_r = cross_entropy + ALPHA * activation + BETA * temporal
+    loss_r.backward()
+    regularised = dict(alpha=ALPHA, beta=BETA, crossEntropy=num(cross_entropy), loss=num(loss_r),
+                       grads={k: flat(v.grad) for k, v in params_of(w_r).items()})
+
     # Eval: no dropout, BN on the initial running statistics, no gradient.
     evals = []
     with torch.no_grad():
@@ -332,7 +360,8 @@ def compute(weights, batches, masks, dtype):
         steps.append(dict(loss=num(loss2), gradNorm=num(norm)))
     optimizer = dict(groups=GROUP_HYPER, eps=EPS, clip=CLIP, frozenBefore=FROZEN_BEFORE, batches=OPT_BATCHES,
                      steps=steps, after={k: flat(v) for k, v in w2.items()})
-    return dict(plain=plain, masked=masked, weighted=weighted, eval=evals, infinite=infinite, optimizer=optimizer)
+    return dict(plain=plain, masked=masked, weighted=weighted, regularised=regularised, eval=evals, infinite=infinite,
+                optimizer=optimizer)
 
 
 def worst_error(ours, golden):

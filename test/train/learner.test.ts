@@ -55,6 +55,31 @@ describe('Learner', () => {
     model.dispose();
   });
 
+  it("passes AR and TAR to a classifier's steps, and refuses an option that means nothing for a language model", async () => {
+    const losses = async (fit: { alpha?: number; beta?: number }) => {
+      setSeed(5);
+      const model = new Classifier(config);
+      const steps: number[] = [];
+      await Learner.classifier(model, sources().train).fit([{ frozenBefore: 0, epochs: 1, lrs: { lrs: [0, 0, 0, 0, 0] } }], fit, {
+        onStep: (e) => steps.push(e.loss),
+      });
+      model.dispose();
+      return steps;
+    };
+    // Rates of 0: the same weights and masks each run, so the losses differ by the regularisers alone.
+    const plain = await losses({ alpha: 0, beta: 0 });
+    const regularised = await losses({});
+    expect(regularised).toHaveLength(plain.length);
+    regularised.forEach((loss, i) => expect(loss).toBeGreaterThan(plain[i]!));
+
+    const lm = new LanguageModel({ vocabSize: 40, embSize: 8, hiddenSize: 10, numLayers: 2 });
+    const stream = new LmBatches(TokenStore.fromDocuments([Int32Array.from({ length: 400 }, (_, i) => 2 + (i % 30))]), { batchSize: 4, seqLen: 8 });
+    await expect(Learner.languageModel(lm, stream).fit([{ frozenBefore: 0, epochs: 1, lrs: { lrs: [1e-3, 1e-3, 1e-3] } }], { classWeights: [1, 2] })).rejects.toThrow(
+      'classWeights applies to classifiers only',
+    );
+    lm.dispose();
+  });
+
   it('stops after the step in flight when its signal aborts, and names a source that breaks its promise', async () => {
     const model = new Classifier(config);
     const { train } = sources();
