@@ -74,7 +74,8 @@ describe('Learner', () => {
 
     const lm = new LanguageModel({ vocabSize: 40, embSize: 8, hiddenSize: 10, numLayers: 2 });
     const stream = new LmBatches(TokenStore.fromDocuments([Int32Array.from({ length: 400 }, (_, i) => 2 + (i % 30))]), { batchSize: 4, seqLen: 8 });
-    await expect(Learner.languageModel(lm, stream).fit([{ frozenBefore: 0, epochs: 1, lrs: { lrs: [1e-3, 1e-3, 1e-3] } }], { classWeights: [1, 2] })).rejects.toThrow(
+    const source = { stepsPerEpoch: stream.batchesPerEpoch, epoch: (e: number) => stream.epoch(e) };
+    await expect(Learner.languageModel(lm, source).fit([{ frozenBefore: 0, epochs: 1, lrs: { lrs: [1e-3, 1e-3, 1e-3] } }], { classWeights: [1, 2] })).rejects.toThrow(
       'classWeights applies to classifiers only',
     );
     lm.dispose();
