@@ -114,7 +114,10 @@ export async function trainClassifier(encoder: EncoderSource, labelled: Labelled
           Learner.classifier(m, source, () => classifierBatches(valid.store, valid.labels, batchOptions), save ? { vocab, classes, direction, rulesVersion } : undefined),
         plan: (m) => {
           const n = m.groups().length;
-          if (o.plan === 'paper') return paperPlan(n, { lrs: o.lr, finalEpochs: o.epochs });
+          if (o.plan === 'paper') {
+            const floor = Math.ceil(o.minStepsPerStage / stepsPerEpoch);
+            return paperPlan(n, { lrs: o.lr, finalEpochs: Math.max(o.epochs, floor), stageEpochs: Math.max(1, floor) });
+          }
           if (o.plan === 'fastai') return fastaiPlan(n);
           return o.plan;
         },

@@ -1,0 +1,146 @@
+// The ablation study (hours on a CPU, never part of CI): ULMFiT's classifier on both tasks of
+// replicate/tasks.js, with each questioned training choice flipped one at a time away from what
+// `trainClassifier` (and `ulmfit train`) does with no options, at 100 / 500 / all labels, seeds 1-3.
+// Every finished run is a JSON file under OUT/results (a stopped study continues where it was; language
+// models are trained once per task and variant and resumed from their directories); docs/ABLATION.md is
+// rewritten from those files after each run, never by hand.
+//   node replicate/ablate.js [--out ablate-out] [--size cpu] [--tasks spam,party] [--only name,...]
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { cpuFeatures, encodeTexts, evaluate, fineTuneLanguageModel, LanguageModel, pretrainLanguageModel, trainClassifier } from '../dist/index.js';
+import { DEMO_SIZES } from '../dist/cli/demo.js';
+import { writeAblation } from './ablation-report.js';
+import { mobyDickChapters } from './general-text.js';
+import { labelledSubset, LABEL_COUNTS, SEEDS, TASKS } from './tasks.js';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const out = path.resolve(flag('out', path.join(root, 'ablate-out')));
+const sizeName = flag('size', 'cpu');
+const size = DEMO_SIZES[sizeName];
+if (!size) throw new Error(`--size must be one of ${Object.keys(DEMO_SIZES).join(', ')}, got ${sizeName}`);
+
+/**
+ * The settings, each a change to trainClassifier's options (and `lm`: which language model the classifier
+ * starts from). 'defaults' is trainClassifier with no options but the data's; the rest flip one choice.
+ */
+export const SETTINGS = {
+  defaults: { why: 'trainClassifier with no options (the paper\'s plan, lr 0.01, 2 final epochs, batch 64, clip 0.1, AR/TAR 2/1, dropMult 0.5)' },
+  'clip 0': { why: 'no gradient clipping (fastai\'s classifier recipe; the paper\'s script clipped at 25)', options: { fit: { clip: 0 } } },
+  'clip 25': { why: 'the paper\'s classifier script', options: { fit: { clip: 25 } } },
+  'no AR/TAR': { why: 'alpha 0, beta 0 in the classifier', options: { fit: { alpha: 0, beta: 0 } } },
+  'dropMult 1': { why: 'the classifier\'s dropouts at fastai\'s full values (the paper\'s script default)', options: { config: { dropMult: 1 } } },
+  'lr 0.03': { why: 'three times the paper\'s classifier rate', options: { lr: 0.03 } },
+  'lr 0.003': { why: 'a third of it', options: { lr: 0.003 } },
+  'epochs 10': { why: '10 final epochs with every group training', options: { epochs: 10 } },
+  'batch 16': { why: 'more steps for small label counts', options: { batchSize: 16 } },
+  'min 50 steps': { why: 'every stage of the plan runs whole epochs until it has at least 50 steps', options: { minStepsPerStage: 50 } },
+  'fastai plan': { why: 'fastai\'s four one-cycle stages at its own rates instead of the paper\'s plan', options: { plan: 'fastai' } },
+  'LM rates paper': { why: 'the LM fine-tuned at the 0.7 scripts\' [lr/6, lr/3, lr, lr/2] (top LSTM at the full rate)', lm: 'target-paper-rates' },
+  'LM rates uniform': { why: 'the LM fine-tuned at one rate for every group (fastai)', lm: 'target-uniform-rates' },
+  'no LM fine-tuning': { why: 'variant (c): the general-domain LM straight to the classifier', lm: 'general' },
+  'from scratch': { why: 'variant (d): an untrained encoder with the target vocabulary', lm: 'untrained' },
+};
+
+const only = flag('only', Object.keys(SETTINGS).join(',')).split(',');
+const tasks = flag('tasks', 'spam,party').split(',');
+for (const name of only) if (!SETTINGS[name]) throw new Error(`--only: unknown setting "${name}" (${Object.keys(SETTINGS).join(', ')})`);
+for (const name of tasks) if (!TASKS[name]) throw new Error(`--tasks: unknown task "${name}" (${Object.keys(TASKS).join(', ')})`);
+
+const log = (text) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+const precision = cpuFeatures().bf16 ? 'bf16' : 'fp32';
+const lmOptions = { batchSize: size.batchSize, seqLen: size.seqLen, seed: 0, precision, resume: true };
+const vocabularyOptions = { encode: { vocabularyOptions: { maxVocab: 30_000 } } };
+const cut = (texts, chars) => texts.map((t) => (Number.isFinite(chars) && t.length > chars ? t.slice(0, chars) : t));
+
+// The general-domain text of each task: never the task's own text, and for the party task never a State of
+// the Union address (its held-out addresses must stay out of every language model).
+async function generalTexts(task) {
+  if (task === 'spam') {
+    const { demoCorpora } = await import('../dist/cli/demo-data.js');
+    return cut(demoCorpora().speeches, size.speechChars);
+  }
+  return [...mobyDickChapters(), ...cut(TASKS.spam().unlabelled, size.messageChars)];
+}
+
+// The fine-tuning plan of an LM variant over n groups [rnn0, ..., embedding+decoder]: a frozen epoch on the
+// embedding and decoder, then every group at the variant's rates.
+function fineTunePlan(variant, n) {
+  const lr = size.finetune.lr;
+  const frozen = { frozenBefore: n - 1, epochs: 1, lrs: lr, schedule: 'stlr' };
+  if (variant === 'target-uniform-rates') return [frozen, { frozenBefore: 0, epochs: size.finetune.epochs, lrs: { lrs: Array(n).fill(lr) }, schedule: 'stlr' }];
+  // The 0.7 scripts' [lr/6, lr/3, lr, lr/2] for 3 layers: the top LSTM at lr, each layer below it a step down that ladder.
+  const ladder = [lr, lr / 3, lr / 6];
+  const rnn = Array.from({ length: n - 1 }, (_, l) => ladder[Math.min(n - 2 - l, ladder.length - 1)]);
+  return [frozen, { frozenBefore: 0, epochs: size.finetune.epochs, lrs: { lrs: [...rnn, lr / 2] }, schedule: 'stlr' }];
+}
+
+const languageModels = new Map();
+async function languageModel(task, variant) {
+  const key = `${task.name}/${variant}`;
+  if (languageModels.has(key)) return languageModels.get(key);
+  const dir = path.join(out, task.name, `lm-${variant}`);
+  const started = performance.now();
+  const unlabelled = cut(task.unlabelled, size.messageChars);
+  let lm;
+  if (variant === 'general') {
+    lm = await pretrainLanguageModel(await generalTexts(task.name), { ...lmOptions, config: size.config, ...size.pretrain, dir, ...vocabularyOptions });
+  } else if (variant === 'untrained') {
+    const { vocabulary } = await encodeTexts(unlabelled, vocabularyOptions);
+    const model = new LanguageModel({ ...size.config, vocabSize: vocabulary.size });
+    lm = { kind: 'language-model', model, vocab: vocabulary.tokens, direction: 'forward', rulesVersion: null, history: [], initialValid: null, lrFinder: null };
+  } else {
+    const general = await languageModel(task, 'general');
+    const plan = variant === 'target' ? undefined : fineTunePlan(variant, general.model.groups().length);
+    lm = await fineTuneLanguageModel(general, unlabelled, { ...lmOptions, ...size.finetune, ...(plan ? { plan } : {}), dir, ...vocabularyOptions });
+  }
+  log(`${key}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  languageModels.set(key, lm);
+  return lm;
+}
+
+const resultsDir = path.join(out, 'results');
+fs.mkdirSync(resultsDir, { recursive: true });
+const report = () => writeAblation(resultsDir, path.join(root, 'docs', 'ABLATION.md'), { size: sizeName, settings: SETTINGS });
+
+for (const taskName of tasks) {
+  const task = TASKS[taskName]();
+  const valid = task.valid.map(({ text, label }) => ({ text, label }));
+  for (const labels of LABEL_COUNTS) {
+    for (const seed of labels === 'all' ? [1] : SEEDS) {
+      for (const name of only) {
+        const setting = SETTINGS[name];
+        const file = path.join(resultsDir, `${taskName}-${name.replace(/[^a-z0-9]+/gi, '_')}-${labels}-${seed}.json`);
+        if (fs.existsSync(file)) continue;
+        const lm = await languageModel(task, setting.lm ?? 'target');
+        const train = labelledSubset(task.train.length, labels, seed).map((i) => ({ text: task.train[i].text, label: task.train[i].label }));
+        const started = performance.now();
+        const epochs = [];
+        const classifier = await trainClassifier(lm, train, {
+          valid, classes: task.classes, seed, precision, maxTokens: size.maxTokens, config: { seqLen: size.seqLen },
+          ...setting.options,
+          onEpoch: (e) => void epochs.push({ stage: e.stage, epoch: e.epoch, trainLoss: e.trainLoss, validLoss: e.valid?.loss ?? null, validError: e.valid ? 1 - e.valid.accuracy : null }),
+        });
+        const metrics = await evaluate(classifier, valid, { maxTokens: size.maxTokens });
+        const steps = classifier.history.length;
+        classifier.model.dispose();
+        const result = {
+          task: taskName, setting: name, labels, seed, errorRate: metrics.errorRate, count: metrics.count,
+          seconds: (performance.now() - started) / 1000, size: sizeName, epochs, epochCount: steps,
+        };
+        fs.writeFileSync(file, JSON.stringify(result, null, 1) + '\n');
+        log(`${taskName} ${name} ${labels} labels seed ${seed}: ${(metrics.errorRate * 100).toFixed(2)}% error (${result.seconds.toFixed(0)} s)`);
+        report();
+      }
+    }
+  }
+}
+for (const lm of languageModels.values()) lm.model.dispose();
+report();
+log(`done: ${path.join(root, 'docs', 'ABLATION.md')}`);
