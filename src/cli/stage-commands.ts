@@ -3,7 +3,7 @@
 // a flag made from the stage's zod schema (or comes from --config file.json); the model directory --out
 // receives checkpoints, the model and report.html. Ctrl-C stops after the step in flight with the training
 // state saved; the same command with --resume continues.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { z } from 'zod';
 
 import { CorpusSourceSchema } from '../data/corpus-reader.js';
@@ -18,11 +18,10 @@ import { FitOptionsSchema } from '../train/learner.js';
 import { Progress } from './progress.js';
 import { Interrupted, interruptSignal, readConfigFile, reportFor } from './run-context.js';
 import { addSchemaFlags, applyFlags, type FlagTarget } from './schema-flags.js';
+import { defaultSize, presetOptions, SIZE_NAMES, withPreset, type SizeName, type StageName } from './size-presets.js';
 
 // Stage fields that are not simple flags (data, hooks, nested objects) or have their own.
 const NOT_FLAGS = ['dir', 'valid', 'plan', 'config', 'fit', 'encode', 'onStep', 'onEpoch', 'signal', 'lrFindOnly'];
-
-type StageName = 'pretrain' | 'finetune' | 'train';
 
 interface StageSpec {
   description: string;
@@ -77,6 +76,9 @@ function defineStage(parent: Command, name: StageName, lrFindOnly: boolean): Com
   cmd
     .option('--valid <paths...>', 'a validation set in the same format (default: validFraction of the data, seeded)')
     .option('--config <file>', 'a JSON file of options (any field of the stage\'s options); flags override it')
+    .addOption(
+      new Option('--size <size>', "the demo's sizes and schedule as the starting options: cpu (a 96/256/2 model, minutes on 2 cores) or paper (the paper's AWD-LSTM); flags override them (default: paper with --device cuda, else cpu)").choices(SIZE_NAMES),
+    )
     .option('--threads <n>', 'tokenizer threads (default: auto)', (v) => Number(v))
     .option('--json', 'machine-readable progress: JSON lines on stdout');
   const targets: FlagTarget[] = [
@@ -88,7 +90,9 @@ function defineStage(parent: Command, name: StageName, lrFindOnly: boolean): Com
     ...(name === 'train' ? [] : addSchemaFlags(cmd, VocabularyOptionsSchema, ['encode', 'vocabularyOptions'], ['specialTokens'])),
   ];
   cmd.action(async (data: string[], flags: Record<string, unknown>, command: Command) => {
-    await runStageCommand(name, data, flags, applyFlags(command, targets, readConfigFile(flags.config as string | undefined)), lrFindOnly);
+    const options = applyFlags(command, targets, readConfigFile(flags.config as string | undefined));
+    const size = (flags.size as SizeName | undefined) ?? defaultSize(options.device);
+    await runStageCommand(name, data, flags, withPreset(presetOptions(name, size), options), lrFindOnly);
   });
   return cmd;
 }
