@@ -1,9 +1,10 @@
 // The ablation study (hours on a CPU, never part of CI): ULMFiT's classifier on both tasks of
 // replicate/tasks.js, with each questioned training choice flipped one at a time away from what
 // `trainClassifier` (and `ulmfit train`) does with no options, at 100 / 500 / all labels, seeds 1-3.
-// Every finished run is a JSON file under OUT/results (a stopped study continues where it was; language
-// models are trained once per task and variant and resumed from their directories); docs/ABLATION.md is
-// rewritten from those files after each run, never by hand.
+// Every finished run is a JSON file in replicate/ablation-results/ (committed: a stopped study continues
+// where it was, on this machine or another); the language models live under OUT (trained once per task and
+// variant, resumed from their directories); docs/ABLATION.md is rewritten from the result files after each
+// run, never by hand.
 //   node replicate/ablate.js [--out ablate-out] [--size cpu] [--tasks spam,party] [--only name,...]
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,10 +32,10 @@ if (!size) throw new Error(`--size must be one of ${Object.keys(DEMO_SIZES).join
  * starts from). 'defaults' is trainClassifier with no options but the data's; the rest flip one choice.
  */
 export const SETTINGS = {
-  defaults: { why: 'trainClassifier with no options (the paper\'s plan, lr 0.01, 2 final epochs, batch 64, clip 0.1, AR/TAR 2/1, dropMult 0.5)' },
+  defaults: { why: 'trainClassifier with no options (the paper\'s plan, lr 0.01, 2 final epochs, batch 64, clip 0.1, no AR/TAR, dropMult 0.5)' },
   'clip 0': { why: 'no gradient clipping (fastai\'s classifier recipe; the paper\'s script clipped at 25)', options: { fit: { clip: 0 } } },
   'clip 25': { why: 'the paper\'s classifier script', options: { fit: { clip: 25 } } },
-  'no AR/TAR': { why: 'alpha 0, beta 0 in the classifier', options: { fit: { alpha: 0, beta: 0 } } },
+  'AR/TAR': { why: 'alpha 2, beta 1 in the classifier (fastai, the paper)', options: { fit: { alpha: 2, beta: 1 } } },
   'dropMult 1': { why: 'the classifier\'s dropouts at fastai\'s full values (the paper\'s script default)', options: { config: { dropMult: 1 } } },
   'lr 0.03': { why: 'three times the paper\'s classifier rate', options: { lr: 0.03 } },
   'lr 0.003': { why: 'a third of it', options: { lr: 0.003 } },
@@ -105,7 +106,7 @@ async function languageModel(task, variant) {
   return lm;
 }
 
-const resultsDir = path.join(out, 'results');
+const resultsDir = path.join(root, 'replicate', 'ablation-results');
 fs.mkdirSync(resultsDir, { recursive: true });
 const report = () => writeAblation(resultsDir, path.join(root, 'docs', 'ABLATION.md'), { size: sizeName, settings: SETTINGS });
 

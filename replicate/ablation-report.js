@@ -1,6 +1,7 @@
-// docs/ABLATION.md from the ablation's result files (replicate/ablate.js) and the TF-IDF baseline's
-// (replicate/tfidf_baseline.py, in the sibling folder baseline/ when it ran): per task, validation error for
-// each setting and label count, mean ± standard deviation over seeds. Written by the study, never by hand.
+// docs/ABLATION.md from the ablation's result files (replicate/ablate.js, in replicate/ablation-results/)
+// and the TF-IDF baseline's (replicate/tfidf_baseline.py, in replicate/baseline-results/): per task,
+// validation error for each setting and label count, mean ± standard deviation over seeds. Written by the
+// study, never by hand.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -36,7 +37,7 @@ const TASK_TEXT = {
 
 export function writeAblation(resultsDir, target, { size, settings }) {
   const results = readAll(resultsDir);
-  const baseline = readAll(path.join(path.dirname(resultsDir), 'baseline'));
+  const baseline = readAll(path.join(path.dirname(resultsDir), 'baseline-results'));
   const header = `| setting | ${LABEL_COUNTS.map((c) => `${c} labels`).join(' | ')} |\n|---|${LABEL_COUNTS.map(() => '---').join('|')}|`;
   const sections = Object.keys(TASK_TEXT).map((task) => {
     const rows = Object.keys(settings).map((name) => {

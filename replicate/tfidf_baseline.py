@@ -3,10 +3,11 @@ ULMFiT (replicate/tasks.js writes them): word 1-2 grams and character 2-5 grams 
 sublinear term frequencies, and an L2-regularised logistic regression whose C is chosen by 3-fold
 cross-validation on the run's own training labels. Error rate on the held-out examples.
 
-    node replicate/tasks.js replicate-out/tasks
-    python3 replicate/tfidf_baseline.py replicate-out/tasks replicate-out/baseline   # needs scikit-learn
+    node replicate/tasks.js ablate-out/tasks
+    python3 replicate/tfidf_baseline.py ablate-out/tasks replicate/baseline-results   # needs scikit-learn
 
-Writes one JSON file per task, label count and seed (an existing one is kept: the script resumes).
+Writes one JSON file per task, label count and seed (an existing one is kept: the script resumes);
+replicate/ablation-report.js puts them beside the ablation's rows.
 """
 import json
 import os

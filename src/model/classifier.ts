@@ -56,8 +56,7 @@ export const ClassifierStepHyperSchema = OptimizerHyperSchema.extend({
   classWeights: z.array(z.number().nonnegative()).optional(),
   /**
    * AR and TAR on the encoder's last-layer outputs over each document's pooled window, as the language model
-   * has them (fastai and the paper's classifier script: 2 and 1). Off in a bare step; the Learner passes
-   * FitOptions' alpha and beta.
+   * has them (fastai and the paper's classifier script: 2 and 1). Off unless asked (REGULARISATION_DEFAULTS).
    */
   alpha: z.number().nonnegative().default(0),
   beta: z.number().nonnegative().default(0),

@@ -66,11 +66,13 @@ describe('Learner', () => {
       model.dispose();
       return steps;
     };
-    // Rates of 0: the same weights and masks each run, so the losses differ by the regularisers alone.
+    // Rates of 0: the same weights and masks each run, so the losses differ by the regularisers alone. A
+    // classifier's default is off (REGULARISATION_DEFAULTS).
     const plain = await losses({ alpha: 0, beta: 0 });
-    const regularised = await losses({});
+    const regularised = await losses({ alpha: 2, beta: 1 });
     expect(regularised).toHaveLength(plain.length);
     regularised.forEach((loss, i) => expect(loss).toBeGreaterThan(plain[i]!));
+    expect(await losses({})).toEqual(plain);
 
     const lm = new LanguageModel({ vocabSize: 40, embSize: 8, hiddenSize: 10, numLayers: 2 });
     const stream = new LmBatches(TokenStore.fromDocuments([Int32Array.from({ length: 400 }, (_, i) => 2 + (i % 30))]), { batchSize: 4, seqLen: 8 });
