@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { cpuFeatures, encodeTexts, evaluate, fineTuneLanguageModel, LanguageModel, pretrainLanguageModel, trainClassifier } from '../dist/index.js';
 import { DEMO_SIZES } from '../dist/cli/demo.js';
 import { writeAblation } from './ablation-report.js';
+import { SETTINGS } from './ablation-settings.js';
 import { mobyDickChapters } from './general-text.js';
 import { labelledSubset, LABEL_COUNTS, SEEDS, TASKS } from './tasks.js';
 
@@ -26,28 +27,6 @@ const out = path.resolve(flag('out', path.join(root, 'ablate-out')));
 const sizeName = flag('size', 'cpu');
 const size = DEMO_SIZES[sizeName];
 if (!size) throw new Error(`--size must be one of ${Object.keys(DEMO_SIZES).join(', ')}, got ${sizeName}`);
-
-/**
- * The settings, each a change to trainClassifier's options (and `lm`: which language model the classifier
- * starts from). 'defaults' is trainClassifier with no options but the data's; the rest flip one choice.
- */
-export const SETTINGS = {
-  defaults: { why: 'trainClassifier with no options (the paper\'s plan, lr 0.01, 2 final epochs, batch 64, clip 0.1, no AR/TAR, dropMult 0.5)' },
-  'clip 0': { why: 'no gradient clipping (fastai\'s classifier recipe; the paper\'s script clipped at 25)', options: { fit: { clip: 0 } } },
-  'clip 25': { why: 'the paper\'s classifier script', options: { fit: { clip: 25 } } },
-  'AR/TAR': { why: 'alpha 2, beta 1 in the classifier (fastai, the paper)', options: { fit: { alpha: 2, beta: 1 } } },
-  'dropMult 1': { why: 'the classifier\'s dropouts at fastai\'s full values (the paper\'s script default)', options: { config: { dropMult: 1 } } },
-  'lr 0.03': { why: 'three times the paper\'s classifier rate', options: { lr: 0.03 } },
-  'lr 0.003': { why: 'a third of it', options: { lr: 0.003 } },
-  'epochs 10': { why: '10 final epochs with every group training', options: { epochs: 10 } },
-  'batch 16': { why: 'more steps for small label counts', options: { batchSize: 16 } },
-  'min 50 steps': { why: 'every stage of the plan runs whole epochs until it has at least 50 steps', options: { minStepsPerStage: 50 } },
-  'fastai plan': { why: 'fastai\'s four one-cycle stages at its own rates instead of the paper\'s plan', options: { plan: 'fastai' } },
-  'LM rates paper': { why: 'the LM fine-tuned at the 0.7 scripts\' [lr/6, lr/3, lr, lr/2] (top LSTM at the full rate)', lm: 'target-paper-rates' },
-  'LM rates uniform': { why: 'the LM fine-tuned at one rate for every group (fastai)', lm: 'target-uniform-rates' },
-  'no LM fine-tuning': { why: 'variant (c): the general-domain LM straight to the classifier', lm: 'general' },
-  'from scratch': { why: 'variant (d): an untrained encoder with the target vocabulary', lm: 'untrained' },
-};
 
 const only = flag('only', Object.keys(SETTINGS).join(',')).split(',');
 const tasks = flag('tasks', 'spam,party').split(',');

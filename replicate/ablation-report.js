@@ -2,9 +2,12 @@
 // and the TF-IDF baseline's (replicate/tfidf_baseline.py, in replicate/baseline-results/): per task,
 // validation error for each setting and label count, mean ± standard deviation over seeds. Written by the
 // study, never by hand.
+//   node replicate/ablation-report.js      rewrites docs/ABLATION.md from the committed result files
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+import { SETTINGS } from './ablation-settings.js';
 import { LABEL_COUNTS, SEEDS } from './tasks.js';
 
 function readAll(dir) {
@@ -66,4 +69,9 @@ Classifier training time, all runs together: ${minutes.toFixed(1)} minutes.
 `;
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.writeFileSync(target, text);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+  writeAblation(path.join(root, 'replicate', 'ablation-results'), path.join(root, 'docs', 'ABLATION.md'), { size: process.argv[2] ?? 'cpu', settings: SETTINGS });
 }

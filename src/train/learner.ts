@@ -43,7 +43,7 @@ export const FitOptionsSchema = z.object({
   beta2: z.number().min(0).lt(1).default(0.99).describe("Adam's beta2"),
   eps: z.number().positive().default(1e-5).describe("Adam's eps (fastai: 1e-5)"),
   weightDecay: z.number().nonnegative().default(0.01).describe('decoupled weight decay (a stage may set its own)'),
-  clip: z.number().nonnegative().default(0.1).describe("global gradient-norm limit (fastai's text recipes: 0.1); 0 turns it off; a stage may set its own"),
+  clip: z.number().nonnegative().default(0.1).describe("global gradient-norm limit (fastai's LM recipe: 0.1; its classifier recipe does not clip, the paper's classifier script clipped at 25: docs/fidelity.md); 0 turns it off; a stage may set its own"),
   moms: z.tuple([z.number(), z.number(), z.number()]).default([0.8, 0.7, 0.8]).describe("beta1 over a one-cycle stage (fastai's text recipes: 0.8 -> 0.7 -> 0.8)"),
   alpha: z.number().nonnegative().optional().describe("activation regularisation (AR) on the last LSTM layer's outputs; default 2 for a language model (fastai, the paper), 0 for a classifier (measured: docs/fidelity.md)"),
   beta: z.number().nonnegative().optional().describe('temporal activation regularisation (TAR) on the same outputs; default 1 for a language model, 0 for a classifier'),
