@@ -177,9 +177,9 @@ struct EvalResult {
   std::vector<double> confusion;  // true x predicted, row-major
 };
 
-struct Probabilities {
+struct Matrix {
   std::vector<float> data;
-  int64_t rows, classes;
+  int64_t rows, columns;
 };
 
 class Classifier : public ModelWrap<Classifier, ClassifierSession> {
@@ -201,6 +201,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
     methods.push_back(InstanceMethod<&Classifier::TrainStep>("trainStep"));
     methods.push_back(InstanceMethod<&Classifier::EvalStep>("evalStep"));
     methods.push_back(InstanceMethod<&Classifier::Predict>("predict"));
+    methods.push_back(InstanceMethod<&Classifier::Features>("features"));
     return DefineClass(env, "Classifier", methods);
   }
 
@@ -334,27 +335,41 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
 
   // predict(tokens, lengths, rows, length) -> Promise<{ data: Float32Array (rows x classes), shape }>
   Napi::Value Predict(const Napi::CallbackInfo& info) {
+    return EvalRows(info, "ulmfit.Classifier.predict", [](ClassifierSession& s, const at::Tensor& features) {
+      return at::softmax(s.head.Forward(features, /*training=*/false, nullptr), 1);
+    });
+  }
+
+  // features(tokens, lengths, rows, length) -> Promise<{ data: Float32Array (rows x 3 emb), shape }>: the
+  // pooled [last, max, mean] the head reads, in evaluation mode.
+  Napi::Value Features(const Napi::CallbackInfo& info) {
+    return EvalRows(info, "ulmfit.Classifier.features", [](ClassifierSession&, const at::Tensor& features) { return features; });
+  }
+
+  // An evaluation-mode pass over a batch without labels: `rows` turns its pooled features into the
+  // [rows, n] matrix the Promise resolves with.
+  template <typename RowsOf>
+  Napi::Value EvalRows(const Napi::CallbackInfo& info, const char* name, RowsOf rows) {
     return Guard(info, [&](ClassifierSession& s) -> Napi::Value {
       Batch batch = ReadBatch(info, s, /*withLabels=*/false);
       auto session = session_;
       session->busy.store(true);
-      return Task<Probabilities>::Run(
-          info.Env(), "ulmfit.Classifier.predict", SettingsOf(info.Env(), /*gradEnabled=*/false),
-          [session, host = std::move(batch)]() {
+      return Task<Matrix>::Run(
+          info.Env(), name, SettingsOf(info.Env(), /*gradEnabled=*/false),
+          [session, host = std::move(batch), rows]() {
             ClassifierSession& s = *session;
             const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             const Batch batch = host.OnDevice(s.encoder.device());
-            const at::Tensor logits = s.head.Forward(s.Encode(batch.tokens, batch.lengths, nullptr, /*regularise=*/false).features, /*training=*/false, nullptr);
-            const at::Tensor p = at::softmax(logits, 1).to(at::kCPU, at::kFloat).contiguous();
-            const float* data = p.data_ptr<float>();
-            return Probabilities{std::vector<float>(data, data + p.numel()), p.size(0), p.size(1)};
+            const at::Tensor out = rows(s, s.Encode(batch.tokens, batch.lengths, nullptr, /*regularise=*/false).features).to(at::kCPU, at::kFloat).contiguous();
+            const float* data = out.data_ptr<float>();
+            return Matrix{std::vector<float>(data, data + out.numel()), out.size(0), out.size(1)};
           },
-          [](Napi::Env env, Probabilities& p) -> Napi::Value {
-            Napi::Float32Array data = Napi::Float32Array::New(env, p.data.size());
-            if (!p.data.empty()) std::memcpy(data.Data(), p.data.data(), sizeof(float) * p.data.size());
+          [](Napi::Env env, Matrix& m) -> Napi::Value {
+            Napi::Float32Array data = Napi::Float32Array::New(env, m.data.size());
+            if (!m.data.empty()) std::memcpy(data.Data(), m.data.data(), sizeof(float) * m.data.size());
             Napi::Array shape = Napi::Array::New(env, 2);
-            shape.Set(0u, static_cast<double>(p.rows));
-            shape.Set(1u, static_cast<double>(p.classes));
+            shape.Set(0u, static_cast<double>(m.rows));
+            shape.Set(1u, static_cast<double>(m.columns));
             Napi::Object o = Napi::Object::New(env);
             o.Set("data", data);
             o.Set("shape", shape);

@@ -31,6 +31,7 @@ export {
   type ClassifierBatchInput,
   type ClassifierDropoutMasks,
   type ClassifierEvalResult,
+  type ClassifierFeatures,
   type ClassifierPrediction,
   type ClassifierSaveOptions,
   type ClassifierStepHyperInput,

@@ -40,6 +40,7 @@ interface NativeClassifier extends NativeEngine {
   trainStep(tokens: Int32Array, lengths: Int32Array, labels: Int32Array, rows: number, length: number, hyper: object): Promise<ClassifierTrainResult>;
   evalStep(tokens: Int32Array, lengths: Int32Array, labels: Int32Array, rows: number, length: number): Promise<NativeEvalResult>;
   predict(tokens: Int32Array, lengths: Int32Array, rows: number, length: number): Promise<NativeTensor>;
+  features(tokens: Int32Array, lengths: Int32Array, rows: number, length: number): Promise<NativeTensor>;
   setDropoutMasks(masks: ClassifierDropoutMasks | null): void;
   lastDropoutMasks(): Record<'embed' | 'input', NativeTensor | null> & Record<'weight' | 'hidden' | 'head', (NativeTensor | null)[]>;
 }
@@ -94,6 +95,13 @@ export interface ClassifierPrediction {
   probabilities: Float32Array;
   rows: number;
   classes: number;
+}
+
+export interface ClassifierFeatures {
+  /** rows x (3 x embSize), row-major: each row's pooled [last, max, mean] encoder outputs; rows in the batch's order. */
+  features: Float32Array;
+  rows: number;
+  width: number;
 }
 
 const int32 = z.custom<Int32Array>((v) => v instanceof Int32Array, { message: 'must be an Int32Array' });
@@ -196,6 +204,16 @@ export class Classifier extends EngineModel<NativeClassifier> {
     const b = validate(ClassifierBatchSchema, batch, 'predict batch');
     const p = await this.engine.predict(b.tokens, b.lengths, b.rows, b.length);
     return { probabilities: p.data, rows: p.shape[0]!, classes: p.shape[1]! };
+  }
+
+  /**
+   * The pooled features the head reads (evaluation mode: no dropout): for inspecting an encoder, a linear
+   * probe on a frozen one, or text embeddings.
+   */
+  async features(batch: ClassifierBatchInput): Promise<ClassifierFeatures> {
+    const b = validate(ClassifierBatchSchema, batch, 'features batch');
+    const f = await this.engine.features(b.tokens, b.lengths, b.rows, b.length);
+    return { features: f.data, rows: f.shape[0]!, width: f.shape[1]! };
   }
 
   /** Fixes the dropout masks of every following training step (null: random again); for tests and parity checks. */

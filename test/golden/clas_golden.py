@@ -5,7 +5,8 @@ Builds the classifier the C++ engine implements in plain PyTorch (fastai's class
 with fixed weights and fixed batches laid out as fastai does (rows sorted by length, front padding in whole
 chunks), and writes: logits, loss, every gradient and the BatchNorm buffers after one training-mode
 forward/backward without dropout; the same with fixed dropout masks; the loss and gradients with class
-weights; the loss and gradients with AR and TAR (over each document's window, as the engine applies them); eval-mode logits, probabilities, summed loss and accuracy on two batches; eval logits with no
+weights; the loss and gradients with AR and TAR (over each document's window, as the engine applies them);
+eval-mode pooled features, logits, probabilities, summed loss and accuracy on two batches; eval logits with no
 window limit; then the parameters and buffers after two AdamW steps (torch.optim.AdamW as the oracle) with
 per-group hyperparameters, no weight decay on BatchNorm, gradient clipping, and the first two groups frozen.
 
@@ -326,9 +327,11 @@ def compute(weights, batches, masks, dtype):
     with torch.no_grad():
         for index in (0, 1):
             batch = batches[index]
-            logits_e = forward(fresh(), batch, False)
+            w_e = fresh()
+            features_e = encode(w_e, batch["tokens"], batch["lengths"])
+            logits_e = head(w_e, features_e, False)
             evals.append(dict(
-                batch=index, logits=flat(logits_e), probabilities=flat(F.softmax(logits_e, dim=1)),
+                batch=index, features=flat(features_e), logits=flat(logits_e), probabilities=flat(F.softmax(logits_e, dim=1)),
                 lossSum=num(F.cross_entropy(logits_e, batch["labels"], reduction="sum")),
                 correct=int((logits_e.argmax(dim=1) == batch["labels"]).sum())))
         infinite = dict(logits=flat(forward(fresh(), b0, False, max_len=None)))

@@ -17,7 +17,7 @@ interface Golden {
   masked: { masks: Record<'embed' | 'input', Tensor> & Record<'weight' | 'hidden' | 'head', Tensor[]>; loss: number; grads: Record<string, number[]> };
   weighted: { classWeights: number[]; loss: number; grads: Record<string, number[]> };
   regularised: { alpha: number; beta: number; crossEntropy: number; loss: number; grads: Record<string, number[]> };
-  eval: { batch: number; probabilities: number[]; lossSum: number; correct: number }[];
+  eval: { batch: number; features: number[]; probabilities: number[]; lossSum: number; correct: number }[];
   infinite: { logits: number[] };
   optimizer: {
     groups: { lr: number; beta1: number; beta2: number; weightDecay: number }[];
@@ -115,9 +115,12 @@ describe('classifier golden parity with PyTorch (fp32, CPU)', () => {
     model.dispose();
   });
 
-  it('matches evaluation: probabilities, summed loss and correct count with the running statistics', async () => {
+  it('matches evaluation: pooled features, probabilities, summed loss and correct count with the running statistics', async () => {
     const model = goldenModel();
     for (const e of golden.eval) {
+      const f = await model.features({ ...batch(e.batch), labels: null });
+      expect([f.rows, f.width]).toEqual([golden.batches[e.batch]!.rows, 3 * golden.config.embSize]);
+      expectClose(f.features, e.features, `batch ${e.batch} pooled features`);
       const p = await model.predict({ ...batch(e.batch), labels: null });
       expectClose(p.probabilities, e.probabilities, `batch ${e.batch} probabilities`);
       const r = await model.evalStep(batch(e.batch));
