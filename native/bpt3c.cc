@@ -150,7 +150,7 @@ Encoded EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokensIn, const std::v
     std::optional<at::NoGradGuard> noGrad;
     if (!inWindow) noGrad.emplace();  // only carries the state forward
     std::optional<DropoutMasks> chunkMasks;
-    if (masks) chunkMasks = FirstRows(*masks, k);
+    if (masks) chunkMasks = options.masksPerChunk && i > 0 ? encoder.DrawMasks(k, nullptr) : FirstRows(*masks, k);
     const at::Tensor out = encoder.Forward(tokens.narrow(0, 0, k).narrow(1, i, c), state, chunkMasks ? &*chunkMasks : nullptr).rawLast;
     if (!inWindow) {
       previousLast = at::Tensor();

@@ -19,6 +19,9 @@ namespace ulmfit {
 struct Bpt3cOptions {
   int64_t seqLen = 72;
   int64_t maxLen = 1440;  // 0: the whole document
+  // Training: new dropout masks for every chunk after the first (fastai's: each chunk is its own forward),
+  // instead of one set per document for all its chunks.
+  bool masksPerChunk = false;
 };
 
 // Checks that host token ids are laid out as the engine expects (pads where the layout puts them) and that

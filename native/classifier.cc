@@ -123,6 +123,10 @@ ClassifierOptions ReadOptions(const Napi::Object& o) {
   h.linearBias = bias.IsBoolean() && bias.As<Napi::Boolean>().Value();
   options.bpt3c.seqLen = IntegerField(o, "seqLen", options.bpt3c.seqLen, 1, "options");
   options.bpt3c.maxLen = IntegerField(o, "maxLen", options.bpt3c.maxLen, 0, "options");  // 0: whole documents
+  const Napi::Value masks = o.Get("dropoutMasks");
+  const std::string masksBy = masks.IsString() ? masks.As<Napi::String>().Utf8Value() : "";
+  if (masksBy != "document" && masksBy != "chunk") throw ArgumentError("options.dropoutMasks must be \"document\" or \"chunk\"");
+  options.bpt3c.masksPerChunk = masksBy == "chunk";
   return options;
 }
 

@@ -103,8 +103,9 @@ for (const taskName of tasks) {
         const started = performance.now();
         const epochs = [];
         const classifier = await trainClassifier(lm, train, {
-          valid, classes: task.classes, seed, precision, maxTokens: size.maxTokens, config: { seqLen: size.seqLen },
+          valid, classes: task.classes, seed, precision, maxTokens: size.maxTokens,
           ...setting.options,
+          config: { seqLen: size.seqLen, ...setting.options?.config },
           onEpoch: (e) => void epochs.push({ stage: e.stage, epoch: e.epoch, trainLoss: e.trainLoss, validLoss: e.valid?.loss ?? null, validError: e.valid ? 1 - e.valid.accuracy : null }),
         });
         const metrics = await evaluate(classifier, valid, { maxTokens: size.maxTokens });

@@ -8,6 +8,7 @@ export const SETTINGS = {
   'clip 0': { why: 'no gradient clipping (fastai\'s classifier recipe; the paper\'s script clipped at 25)', options: { fit: { clip: 0 } } },
   'clip 25': { why: 'the paper\'s classifier script', options: { fit: { clip: 25 } } },
   'AR/TAR': { why: 'alpha 2, beta 1 in the classifier (fastai, the paper)', options: { fit: { alpha: 2, beta: 1 } } },
+  'masks per chunk': { why: 'new dropout masks for every BPT3C chunk (fastai) instead of one set per document', options: { config: { dropoutMasks: 'chunk' } } },
   'dropMult 1': { why: 'the classifier\'s dropouts at fastai\'s full values (the paper\'s script default)', options: { config: { dropMult: 1 } } },
   'lr 0.03': { why: 'three times the paper\'s classifier rate', options: { lr: 0.03 } },
   'lr 0.003': { why: 'a third of it', options: { lr: 0.003 } },

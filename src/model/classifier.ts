@@ -171,6 +171,7 @@ export class Classifier extends EngineModel<NativeClassifier> {
         headBias: c.headBias,
         seqLen: c.seqLen,
         maxLen: Number.isFinite(c.maxLen) ? c.maxLen : 0,
+        dropoutMasks: c.dropoutMasks,
         precision: run.precision,
       },
       run.device,

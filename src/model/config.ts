@@ -68,6 +68,10 @@ export const ClassifierConfigSchema = z
     headBias: z.boolean().default(false).describe('Linear layers of the head with biases (fastai v1\'s head; fastai v2 has none after its BatchNorm).'),
     seqLen: z.number().int().min(1).default(72).describe('BPT3C chunk length: documents go through the encoder seqLen tokens at a time.'),
     maxLen: MaxLen.default(1440).describe('Each document pools over (and back-propagates through) its last maxLen tokens; Infinity: all of them.'),
+    dropoutMasks: z
+      .enum(['document', 'chunk'])
+      .default('document')
+      .describe("Training: one set of dropout masks per document for all its BPT3C chunks (variational, as AWD-LSTM means it), or new masks for every chunk (fastai's, where each chunk is its own forward)"),
   })
   .strict()
   .refine((c) => c.padId < c.vocabSize, { message: 'padId must be below vocabSize', path: ['padId'] })

@@ -341,3 +341,24 @@ describe('classifier model directory', () => {
     lm.dispose();
   });
 });
+
+describe('dropout masks across BPT3C chunks', () => {
+  // One training step with rates 0 from the same seed and weights: the loss differs by the masks alone.
+  async function lossWith(dropoutMasks: 'document' | 'chunk', lengths: number[]): Promise<number> {
+    setSeed(3);
+    const model = new Classifier({ ...small, dropoutMasks });
+    const [batch] = batchesOf(documents(lengths), lengths.map((_, i) => i % 3), lengths.length);
+    setSeed(4);
+    const r = await model.trainStep(batch!, { groups: groups(0) });
+    model.dispose();
+    return r.loss;
+  }
+
+  it("keeps one set per document (the default), or draws new ones for every chunk after the first (fastai's)", async () => {
+    // Documents of one chunk (seqLen 4): the first chunk's masks are the same either way.
+    expect(await lossWith('chunk', [4, 3, 4])).toBe(await lossWith('document', [4, 3, 4]));
+    // Documents of several chunks: later chunks get other masks.
+    expect(await lossWith('chunk', [12, 9, 10])).not.toBe(await lossWith('document', [12, 9, 10]));
+    expect(() => new Classifier({ ...small, dropoutMasks: 'batch' as 'chunk' })).toThrow(/dropoutMasks/);
+  });
+});
