@@ -14,7 +14,7 @@ export const SETTINGS = {
   'lr 0.003': { why: 'a third of it', options: { lr: 0.003 } },
   'epochs 10': { why: '10 final epochs with every group training', options: { epochs: 10 } },
   'batch 16': { why: 'more steps for small label counts', options: { batchSize: 16 } },
-  'min 50 steps': { why: 'every stage of the plan runs whole epochs until it has at least 50 steps', options: { minStepsPerStage: 50 } },
+  'min 50 steps': { why: 'an epoch of a small set passes over it until it has at least 50 steps (minStepsPerEpoch)', options: { minStepsPerEpoch: 50 } },
   'fastai plan': { why: 'fastai\'s four one-cycle stages at its own rates instead of the paper\'s plan', options: { plan: 'fastai' } },
   'LM rates paper': { why: 'the LM fine-tuned at the 0.7 scripts\' [lr/6, lr/3, lr, lr/2] (top LSTM at the full rate)', lm: 'target-paper-rates' },
   'LM rates uniform': { why: 'the LM fine-tuned at one rate for every group (fastai)', lm: 'target-uniform-rates' },

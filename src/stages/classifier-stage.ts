@@ -94,11 +94,19 @@ export async function trainClassifier(encoder: EncoderSource, labelled: Labelled
       const batchOptions = { batchSize: o.batchSize, seqLen, direction, ...(o.maxTokens ? { maxTokens: o.maxTokens } : {}) };
       const trainOptions = { ...batchOptions, order: 'sortish' as const, seed: o.seed, dropLast: true };
       const lengths = train.store.lengths();
-      const stepsPerEpoch = batchIndices(lengths, validate(ClassifierBatchesOptionsSchema, trainOptions, 'batches')).length;
-      if (stepsPerEpoch === 0) {
+      const stepsPerPass = batchIndices(lengths, validate(ClassifierBatchesOptionsSchema, trainOptions, 'batches')).length;
+      if (stepsPerPass === 0) {
         throw new DataError(`trainClassifier: ${train.store.documentCount} training documents make no full batch of ${o.batchSize}; lower batchSize`);
       }
-      const source = { stepsPerEpoch, epoch: (e: number) => classifierBatches(train.store, train.labels, trainOptions, e) };
+      // A small set's epoch is several passes over it (each its own shuffle), so that every epoch, and so every
+      // stage of the plan, has at least minStepsPerEpoch steps; validation comes once per epoch.
+      const passes = Math.max(1, Math.ceil(o.minStepsPerEpoch / stepsPerPass));
+      const source = {
+        stepsPerEpoch: passes * stepsPerPass,
+        epoch: function* (e: number) {
+          for (let p = 0; p < passes; p++) yield* classifierBatches(train.store, train.labels, trainOptions, e * passes + p);
+        },
+      };
       const { model, history, initialValid, lrFinder } = await runStage({
         ...runFields(o, { direction, dir }, vocab),
         create: () => enc.make(classes.length, o.config, { device: o.device, precision: o.precision }),
@@ -114,10 +122,7 @@ export async function trainClassifier(encoder: EncoderSource, labelled: Labelled
           Learner.classifier(m, source, () => classifierBatches(valid.store, valid.labels, batchOptions), save ? { vocab, classes, direction, rulesVersion } : undefined),
         plan: (m) => {
           const n = m.groups().length;
-          if (o.plan === 'paper') {
-            const floor = Math.ceil(o.minStepsPerStage / stepsPerEpoch);
-            return paperPlan(n, { lrs: o.lr, finalEpochs: Math.max(o.epochs, floor), stageEpochs: Math.max(1, floor) });
-          }
+          if (o.plan === 'paper') return paperPlan(n, { lrs: o.lr, finalEpochs: o.epochs });
           if (o.plan === 'fastai') return fastaiPlan(n);
           return o.plan;
         },

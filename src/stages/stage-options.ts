@@ -82,12 +82,12 @@ export const TrainClassifierOptionsSchema = z
       .describe("'paper': gradual unfreezing (the last group one epoch, then one more group per epoch) with STLR and discriminative rates from lr; 'fastai': fastai's four one-cycle stages; or a plan of stages"),
     lr: z.number().positive().default(0.01).describe("the last group's peak rate under the paper's plan (the paper: 0.01)"),
     epochs: z.number().int().min(1).default(2).describe('Epochs with every group training at the end of the paper\'s plan.'),
-    minStepsPerStage: z
+    minStepsPerEpoch: z
       .number()
       .int()
       .nonnegative()
       .default(0)
-      .describe("Under the paper's plan, each stage runs whole epochs until it has at least this many steps (a small labelled set gets more epochs); 0: one epoch per unfreezing stage, as the paper"),
+      .describe('An epoch of a small labelled set passes over it as many times as it takes to make at least this many steps (validated once): every stage of a plan gets enough steps; 0: one pass'),
     maxTokens: z.number().int().min(1).optional().describe('Keep at most this many tokens of each document (its first).'),
   })
   .strict();

@@ -38,23 +38,21 @@ export function validatePlan(plan: readonly UnfreezeStageInput[], numGroups: num
 export const PaperPlanOptionsSchema = z.object({
   /** The peak learning rates of every stage (the paper: discriminative, 2.6 per group). */
   lrs: GroupLrsSchema,
-  /** Epochs with every group training, after the unfreezing stages ("until convergence"). */
+  /** Epochs with every group training, after one epoch per unfrozen group ("until convergence"). */
   finalEpochs: z.number().int().min(1).default(1),
-  /** Epochs of each unfreezing stage before the last (the paper: 1). */
-  stageEpochs: z.number().int().min(1).default(1),
   schedule: UnfreezeStageSchema.shape.schedule,
   clearOptimizerState: z.boolean().default(false),
 });
 
 /**
  * The paper's gradual unfreezing: the last group for one epoch, then the last two for one epoch, and so on,
- * then all groups for finalEpochs (stageEpochs lengthens the unfreezing stages). The optimizer state is kept between stages unless asked.
+ * then all groups for finalEpochs. The optimizer state is kept between stages unless asked.
  */
 export function paperPlan(numGroups: number, options: z.input<typeof PaperPlanOptionsSchema>): UnfreezeStage[] {
   const o = validate(PaperPlanOptionsSchema, options, 'paper plan options');
   const stages: UnfreezeStageInput[] = [];
   for (let frozen = numGroups - 1; frozen >= 0; frozen--) {
-    stages.push({ frozenBefore: frozen, epochs: frozen === 0 ? o.finalEpochs : o.stageEpochs, lrs: o.lrs, schedule: o.schedule, clearOptimizerState: o.clearOptimizerState });
+    stages.push({ frozenBefore: frozen, epochs: frozen === 0 ? o.finalEpochs : 1, lrs: o.lrs, schedule: o.schedule, clearOptimizerState: o.clearOptimizerState });
   }
   return validatePlan(stages, numGroups);
 }
