@@ -1,6 +1,6 @@
 // The ablation study (hours on a CPU, never part of CI): ULMFiT's classifier on both tasks of
-// replicate/tasks.js, with each questioned training choice flipped one at a time away from what
-// `trainClassifier` (and `ulmfit train`) does with no options, at 100 / 500 / all labels, seeds 1-3.
+// replicate/tasks.js, with each questioned training choice flipped one at a time away from the baseline
+// (trainClassifier's defaults when the study began), at 100 / 500 / all labels, seeds 1-3.
 // Every finished run is a JSON file in replicate/ablation-results/ (committed: a stopped study continues
 // where it was, on this machine or another); the language models live under OUT (trained once per task and
 // variant, resumed from their directories); docs/ABLATION.md is rewritten from the result files after each
@@ -103,7 +103,7 @@ for (const taskName of tasks) {
         const started = performance.now();
         const epochs = [];
         const classifier = await trainClassifier(lm, train, {
-          valid, classes: task.classes, seed, precision, maxTokens: size.maxTokens,
+          valid, classes: task.classes, seed, precision, maxTokens: size.maxTokens, minStepsPerEpoch: 0,
           ...setting.options,
           config: { seqLen: size.seqLen, ...setting.options?.config },
           onEpoch: (e) => void epochs.push({ stage: e.stage, epoch: e.epoch, trainLoss: e.trainLoss, validLoss: e.valid?.loss ?? null, validError: e.valid ? 1 - e.valid.accuracy : null }),

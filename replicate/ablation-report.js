@@ -57,7 +57,7 @@ Written by \`node replicate/ablate.js\` from its own result files; do not edit b
 
 Validation error (%), mean ± standard deviation over seeds (100 and 500 labels: labels drawn with seeds
 ${SEEDS.join(', ')}); size \`${size}\` (the demo's CPU model), bf16 where the CPU has it. Each setting changes one choice
-away from \`trainClassifier\` with no options; the language models read the task's unlabelled training text
+away from the baseline (see Settings); the language models read the task's unlabelled training text
 (never a held-out document). TF-IDF: word 1-2 grams and character 2-5 grams, logistic regression with C
 chosen by 3-fold cross-validation on the same labels (\`replicate/tfidf_baseline.py\`).
 

@@ -23,8 +23,10 @@ describe("the classifier's epochs on a small labelled set", () => {
       return { steps, epochs };
     };
     // 12 training documents at batch 8, the last partial batch dropped: one step a pass.
-    expect(await run({})).toEqual({ steps: [1, 1, 1, 2], epochs: [0, 1, 2, 3, 3] });
+    expect(await run({ minStepsPerEpoch: 0 })).toEqual({ steps: [1, 1, 1, 2], epochs: [0, 1, 2, 3, 3] });
     expect(await run({ minStepsPerEpoch: 3 })).toEqual({ steps: [3, 3, 3, 6], epochs: [0, 1, 2, 3, 3] });
+    // The default: 50.
+    expect(await run({})).toEqual({ steps: [50, 50, 50, 100], epochs: [0, 1, 2, 3, 3] });
     lm.model.dispose();
   });
 });
