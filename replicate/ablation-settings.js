@@ -21,6 +21,6 @@ export const SETTINGS = {
   'LM rates uniform': { why: 'the LM fine-tuned at one rate for every group (fastai)', lm: 'target-uniform-rates' },
   'no LM fine-tuning': { why: 'variant (c): the general-domain LM straight to the classifier', lm: 'general' },
   'from scratch': { why: 'variant (d): an untrained encoder with the target vocabulary', lm: 'untrained' },
-  'min 50 steps, no LM fine-tuning': { why: 'variant (c) with the new default', lm: 'general', options: { minStepsPerEpoch: 50 } },
-  'min 50 steps, from scratch': { why: 'variant (d) with the new default', lm: 'untrained', options: { minStepsPerEpoch: 50 } },
+  'no LM fine-tuning + min 50 steps': { why: 'variant (c) with the new default', lm: 'general', options: { minStepsPerEpoch: 50 } },
+  'from scratch + min 50 steps': { why: 'variant (d) with the new default', lm: 'untrained', options: { minStepsPerEpoch: 50 } },
 };
