@@ -4,7 +4,7 @@
 //   party: State of the Union passages -> the speaker's party, Democratic or Republican. An address is cut
 //          into passages of whole sentences, each at least 40 words (the addresses carry no paragraph
 //          breaks); the split is by address (sorted by file name, every fifth held out), and held-out
-//          addresses never enter any language-model stage (`unlabelled` is the training addresses' text).
+//          addresses never enter any language-model stage (`unlabelled`: the other addresses' passages).
 //   node replicate/tasks.js OUT_DIR     writes OUT_DIR/<task>.json for replicate/tfidf_baseline.py
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -80,8 +80,9 @@ export function partyTask() {
     classes: ['Democratic', 'Republican'],
     train: examples(party.filter((a) => !heldOut.has(a.file))),
     valid: examples(party.filter((a) => heldOut.has(a.file))),
-    // Every address that is not held out, of any party: the task's unlabelled text for the language model.
-    unlabelled: addresses.filter((a) => !heldOut.has(a.file)).map((a) => a.text),
+    // The passages of every address that is not held out, of any party: the task's unlabelled text for the
+    // language model (as short as the documents it will classify).
+    unlabelled: addresses.filter((a) => !heldOut.has(a.file)).flatMap((a) => passages(a.text)),
     heldOutAddresses: [...heldOut],
   };
 }
