@@ -38,6 +38,23 @@ const TASK_TEXT = {
   party: 'State of the Union passages of at least 40 words -> Democratic or Republican, split by address (every fifth held out)',
 };
 
+// The last epoch's training and validation loss at the smallest label count, mean over seeds: underfitting
+// (both near ln 2 for two classes) against fitting (training far below validation).
+function curves(results, task, settings) {
+  const labels = LABEL_COUNTS[0];
+  const rows = Object.keys(settings).flatMap((name) => {
+    const runs = results.filter((r) => r.task === task && r.setting === name && r.labels === labels && r.epochs?.length);
+    if (!runs.length) return [];
+    const last = runs.map((r) => r.epochs.at(-1));
+    const mean = (key) => (last.reduce((a, e) => a + e[key], 0) / last.length).toFixed(3);
+    const best = runs.map((r) => Math.min(...r.epochs.map((e) => e.validError)));
+    return [`| ${name} | ${mean('trainLoss')} | ${mean('validLoss')} | ${pct(best.reduce((a, b) => a + b, 0) / best.length)} | ${runs[0].epochs.length} |`];
+  });
+  if (!rows.length) return '';
+  return `At ${labels} labels, the last epoch's mean training and validation loss, and the best validation error of any epoch:\n\n` +
+    `| setting | training loss | validation loss | best epoch's error | epochs |\n|---|---|---|---|---|\n${rows.join('\n')}\n`;
+}
+
 export function writeAblation(resultsDir, target, { size, settings }) {
   const results = readAll(resultsDir);
   const baseline = readAll(path.join(path.dirname(resultsDir), 'baseline-results'));
@@ -48,7 +65,7 @@ export function writeAblation(resultsDir, target, { size, settings }) {
       return `| ${name} | ${cells.join(' | ')} |`;
     });
     const tfidf = LABEL_COUNTS.map((c) => cellText(baseline.filter((r) => r.task === task && String(r.labels) === String(c)), c));
-    return `## ${task}: ${TASK_TEXT[task]}\n\n${header}\n${rows.join('\n')}\n| TF-IDF + logistic regression | ${tfidf.join(' | ')} |\n`;
+    return `## ${task}: ${TASK_TEXT[task]}\n\n${header}\n${rows.join('\n')}\n| TF-IDF + logistic regression | ${tfidf.join(' | ')} |\n\n${curves(results, task, settings)}`;
   });
   const minutes = results.reduce((a, r) => a + r.seconds, 0) / 60;
   const text = `# Ablation: what the classifier's training choices do
