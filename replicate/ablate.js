@@ -5,7 +5,7 @@
 // where it was, on this machine or another); the language models live under OUT (trained once per task and
 // variant, resumed from their directories); docs/ABLATION.md is rewritten from the result files after each
 // run, never by hand.
-//   node replicate/ablate.js [--out ablate-out] [--size cpu] [--tasks spam,party] [--only name,...]
+//   node replicate/ablate.js [--out ablate-out] [--size cpu] [--tasks spam,party] [--only name,...] [--labels 100,500,all]
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,8 @@ if (!size) throw new Error(`--size must be one of ${Object.keys(DEMO_SIZES).join
 
 const only = flag('only', Object.keys(SETTINGS).join(',')).split(',');
 const tasks = flag('tasks', 'spam,party').split(',');
+const labelCounts = flag('labels', LABEL_COUNTS.join(',')).split(',').map((n) => (n === 'all' ? n : Number(n)));
+for (const n of labelCounts) if (!LABEL_COUNTS.includes(n)) throw new Error(`--labels: "${n}" is not one of ${LABEL_COUNTS.join(', ')}`);
 for (const name of only) if (!SETTINGS[name]) throw new Error(`--only: unknown setting "${name}" (${Object.keys(SETTINGS).join(', ')})`);
 for (const name of tasks) if (!TASKS[name]) throw new Error(`--tasks: unknown task "${name}" (${Object.keys(TASKS).join(', ')})`);
 
@@ -92,7 +94,7 @@ const report = () => writeAblation(resultsDir, path.join(root, 'docs', 'ABLATION
 for (const taskName of tasks) {
   const task = TASKS[taskName]();
   const valid = task.valid.map(({ text, label }) => ({ text, label }));
-  for (const labels of LABEL_COUNTS) {
+  for (const labels of labelCounts) {
     for (const seed of labels === 'all' ? [1] : SEEDS) {
       for (const name of only) {
         const setting = SETTINGS[name];

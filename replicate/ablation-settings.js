@@ -23,4 +23,11 @@ export const SETTINGS = {
   'from scratch': { why: 'variant (d): an untrained encoder with the target vocabulary', lm: 'untrained' },
   'no LM fine-tuning + min 50 steps': { why: 'variant (c) with the new default', lm: 'general', options: { minStepsPerEpoch: 50 } },
   'from scratch + min 50 steps': { why: 'variant (d) with the new default', lm: 'untrained', options: { minStepsPerEpoch: 50 } },
+  // The second round: each choice flipped again, now on top of the new default (a baseline that fits its labels).
+  'min 50 steps + AR/TAR': { why: 'the new default with alpha 2, beta 1', options: { minStepsPerEpoch: 50, fit: { alpha: 2, beta: 1 } } },
+  'min 50 steps + clip 0': { why: 'the new default without clipping', options: { minStepsPerEpoch: 50, fit: { clip: 0 } } },
+  'min 50 steps + dropMult 1': { why: 'the new default with the dropouts at full value', options: { minStepsPerEpoch: 50, config: { dropMult: 1 } } },
+  'min 50 steps + masks per chunk': { why: 'the new default with new masks per chunk', options: { minStepsPerEpoch: 50, config: { dropoutMasks: 'chunk' } } },
+  'min 50 steps + batch 16': { why: 'the new default at batch 16', options: { minStepsPerEpoch: 50, batchSize: 16 } },
+  'min 50 steps + LM rates paper': { why: 'the new default from the LM fine-tuned at the 0.7 scripts\' rates', lm: 'target-paper-rates', options: { minStepsPerEpoch: 50 } },
 };
