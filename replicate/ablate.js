@@ -3,17 +3,17 @@
 // (trainClassifier's defaults when the study began), at 100 / 500 / all labels, seeds 1-3.
 // Every finished run is a JSON file in replicate/ablation-results/ (committed: a stopped study continues
 // where it was, on this machine or another); the language models live under OUT (trained once per task and
-// variant, resumed from their directories); docs/ABLATION.md is rewritten from the result files after each
+// variant, resumed from their directories); docs/RESULTS.md is rewritten from the result files after each
 // run, never by hand.
-//   node replicate/ablate.js [--out ablate-out] [--size cpu] [--tasks spam,party] [--only name,...] [--labels 100,500,all]
+//   node replicate/ablate.js [--out ablate-out] [--size cpu] [--tasks spam,party] [--only name,... | --variants] [--labels 100,500,all]
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { cpuFeatures, encodeTexts, evaluate, fineTuneLanguageModel, LanguageModel, pretrainLanguageModel, trainClassifier } from '../dist/index.js';
 import { DEMO_SIZES } from '../dist/cli/demo.js';
-import { writeAblation } from './ablation-report.js';
-import { SETTINGS } from './ablation-settings.js';
+import { writeResults } from './report.js';
+import { SETTINGS, VARIANTS } from './ablation-settings.js';
 import { mobyDickChapters } from './general-text.js';
 import { labelledSubset, LABEL_COUNTS, SEEDS, TASKS } from './tasks.js';
 
@@ -28,7 +28,8 @@ const sizeName = flag('size', 'cpu');
 const size = DEMO_SIZES[sizeName];
 if (!size) throw new Error(`--size must be one of ${Object.keys(DEMO_SIZES).join(', ')}, got ${sizeName}`);
 
-const only = flag('only', Object.keys(SETTINGS).join(',')).split(',');
+// --variants: the replication study's four variants only (npm run replicate).
+const only = args.includes('--variants') ? Object.values(VARIANTS) : flag('only', Object.keys(SETTINGS).join(',')).split(',');
 const tasks = flag('tasks', 'spam,party').split(',');
 const labelCounts = flag('labels', LABEL_COUNTS.join(',')).split(',').map((n) => (n === 'all' ? n : Number(n)));
 for (const n of labelCounts) if (!LABEL_COUNTS.includes(n)) throw new Error(`--labels: "${n}" is not one of ${LABEL_COUNTS.join(', ')}`);
@@ -73,6 +74,9 @@ async function languageModel(task, variant) {
   let lm;
   if (variant === 'general') {
     lm = await pretrainLanguageModel(await generalTexts(task.name), { ...lmOptions, config: size.config, ...size.pretrain, dir, ...vocabularyOptions });
+  } else if (variant === 'target-only') {
+    // As much training on the task's text as the general LM's fine-tuning: its frozen epoch and its own.
+    lm = await pretrainLanguageModel(unlabelled, { ...lmOptions, config: size.config, epochs: size.finetune.epochs + 1, lr: size.pretrain.lr, dir, ...vocabularyOptions });
   } else if (variant === 'untrained') {
     const { vocabulary } = await encodeTexts(unlabelled, vocabularyOptions);
     const model = new LanguageModel({ ...size.config, vocabSize: vocabulary.size });
@@ -89,7 +93,7 @@ async function languageModel(task, variant) {
 
 const resultsDir = path.join(root, 'replicate', 'ablation-results');
 fs.mkdirSync(resultsDir, { recursive: true });
-const report = () => writeAblation(resultsDir, path.join(root, 'docs', 'ABLATION.md'), { size: sizeName, settings: SETTINGS });
+const report = () => writeResults(resultsDir, path.join(root, 'docs', 'RESULTS.md'), { size: sizeName, settings: SETTINGS });
 
 for (const taskName of tasks) {
   const task = TASKS[taskName]();
@@ -126,4 +130,4 @@ for (const taskName of tasks) {
 }
 for (const lm of languageModels.values()) lm.model.dispose();
 report();
-log(`done: ${path.join(root, 'docs', 'ABLATION.md')}`);
+log(`done: ${path.join(root, 'docs', 'RESULTS.md')}`);

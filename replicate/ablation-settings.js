@@ -1,4 +1,4 @@
-// The ablation's settings (replicate/ablate.js runs them, replicate/ablation-report.js lists them).
+// The ablation's settings (replicate/ablate.js runs them, replicate/report.js lists them).
 /**
  * The settings, each a change to trainClassifier's options (and `lm`: which language model the classifier
  * starts from) away from 'baseline': trainClassifier's defaults when the study began (one pass over the
@@ -23,6 +23,7 @@ export const SETTINGS = {
   'from scratch': { why: 'variant (d): an untrained encoder with the target vocabulary', lm: 'untrained' },
   'no LM fine-tuning + min 50 steps': { why: 'variant (c) with the new default', lm: 'general', options: { minStepsPerEpoch: 50 } },
   'from scratch + min 50 steps': { why: 'variant (d) with the new default', lm: 'untrained', options: { minStepsPerEpoch: 50 } },
+  'no pretraining + min 50 steps': { why: 'variant (b) with the new default: an LM trained on the task\'s unlabelled text alone, as many epochs as (a)\'s two LM stages together', lm: 'target-only', options: { minStepsPerEpoch: 50 } },
   // The second round: each choice flipped again, now on top of the new default (a baseline that fits its labels).
   'min 50 steps + AR/TAR': { why: 'the new default with alpha 2, beta 1', options: { minStepsPerEpoch: 50, fit: { alpha: 2, beta: 1 } } },
   'min 50 steps + clip 0': { why: 'the new default without clipping', options: { minStepsPerEpoch: 50, fit: { clip: 0 } } },
@@ -30,4 +31,12 @@ export const SETTINGS = {
   'min 50 steps + masks per chunk': { why: 'the new default with new masks per chunk', options: { minStepsPerEpoch: 50, config: { dropoutMasks: 'chunk' } } },
   'min 50 steps + batch 16': { why: 'the new default at batch 16', options: { minStepsPerEpoch: 50, batchSize: 16 } },
   'min 50 steps + LM rates paper': { why: 'the new default from the LM fine-tuned at the 0.7 scripts\' rates', lm: 'target-paper-rates', options: { minStepsPerEpoch: 50 } },
+};
+
+/** The replication study's variants (the paper's Table 6 style), each a setting above at today's defaults. */
+export const VARIANTS = {
+  '(a) full ULMFiT': 'min 50 steps',
+  '(b) no general-domain pretraining': 'no pretraining + min 50 steps',
+  '(c) no target LM fine-tuning': 'no LM fine-tuning + min 50 steps',
+  '(d) classifier from scratch': 'from scratch + min 50 steps',
 };

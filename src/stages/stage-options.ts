@@ -87,7 +87,7 @@ export const TrainClassifierOptionsSchema = z
       .int()
       .nonnegative()
       .default(50)
-      .describe('An epoch of a small labelled set passes over it as many times as it takes to make at least this many steps (validated once): every stage of a plan gets enough steps; 0: one pass (docs/ABLATION.md: 100 labels on SpamAssassin, 9.2% error against 26.5% with one pass)'),
+      .describe('An epoch of a small labelled set passes over it as many times as it takes to make at least this many steps (validated once): every stage of a plan gets enough steps; 0: one pass (docs/RESULTS.md: 100 labels on SpamAssassin, 9.2% error against 26.5% with one pass)'),
     maxTokens: z.number().int().min(1).optional().describe('Keep at most this many tokens of each document (its first).'),
   })
   .strict();
