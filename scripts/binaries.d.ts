@@ -8,6 +8,8 @@ export interface BuildManifest extends BuildTarget {
   napiVersion: number;
   platform: string;
   builder: 'node-gyp' | 'cmake-js';
+  /** The LibTorch directory a local build was compiled against (absent in prebuilds). */
+  libtorchRoot?: string;
 }
 
 export interface Binary {

@@ -41,6 +41,8 @@ export function manifestFor(libtorch, builder) {
     napiVersion: NAPI_VERSION,
     platform: platformTag(),
     builder,
+    // Where that LibTorch lay: the loader tries it first, with no python3 process (a prebuild drops it).
+    libtorchRoot: libtorch.root,
   };
 }
 

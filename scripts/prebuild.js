@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { ADDON, LOADER_ADDON, LOCAL_BUILDS, MANIFEST, PACKAGE_ROOT, prebuildName, prebuildsDir, readBinary } from './binaries.js';
+import { ADDON, LOADER_ADDON, LOCAL_BUILDS, MANIFEST, PACKAGE_ROOT, prebuildName, prebuildsDir, readBinary, writeManifest } from './binaries.js';
 
 function option(name, fallback) {
   const at = process.argv.indexOf(name);
@@ -22,7 +22,10 @@ const dest = path.join(prebuildsDir(to), prebuildName(binary.manifest));
 // Written beside the destination and renamed into place, manifest last: a reader never sees half a prebuild.
 const staging = `${dest}.partial-${process.pid}`;
 fs.mkdirSync(staging, { recursive: true });
-for (const file of [ADDON, LOADER_ADDON, MANIFEST]) fs.copyFileSync(path.join(from, file), path.join(staging, file));
+for (const file of [ADDON, LOADER_ADDON]) fs.copyFileSync(path.join(from, file), path.join(staging, file));
+// This machine's LibTorch path means nothing where the package is installed.
+const { libtorchRoot, ...manifest } = binary.manifest;
+writeManifest(staging, manifest);
 fs.rmSync(dest, { recursive: true, force: true });
 fs.renameSync(staging, dest);
 console.error(`ulmfit: wrote ${path.relative(to, dest)} (${binary.manifest.torchVersion}, ${binary.manifest.builder})`);

@@ -1,10 +1,11 @@
 // Loads the native addon without any path baked in at build time: pick a binary (a prebuild, else a local
-// build) whose LibTorch release and variant discovery can find on this machine, preload that LibTorch's
-// libraries through the small preloader addon, then open the addon itself.
+// build) whose LibTorch release and variant its build record or discovery finds on this machine, preload
+// that LibTorch's libraries through the small preloader addon, then open the addon itself.
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 
 import { listBinaries, prebuildsDir, type Binary } from '../../scripts/binaries.js';
-import { describe, findCandidates, select, setupCommand, type LibTorchInfo } from '../../scripts/libtorch.js';
+import { describe, findCandidates, fits, inspectLibTorch, select, setupCommand, type LibTorchInfo } from '../../scripts/libtorch.js';
 import { assertSupportedPlatform, platformTag } from '../../scripts/platform.js';
 import type { LoaderAddon, NativeAddon } from './addon.js';
 
@@ -38,16 +39,30 @@ export function resolveNative(env: Record<string, string | undefined> = process.
         '  or `npx ulmfit setup --rebuild` to compile against the LibTorch already found.',
     );
   }
-  const looked = findCandidates(env);
+  let looked: ReturnType<typeof findCandidates> | null = null;
   let firstError: unknown = null;
   for (const binary of binaries) {
+    const recorded = recordedLibTorch(binary, env);
+    if (recorded) return { binary, libtorch: recorded };
     try {
+      looked ??= findCandidates(env);
       return { binary, libtorch: select(looked, { want: binary.manifest, env }) };
     } catch (err) {
       firstError ??= err;
     }
   }
   throw firstError;
+}
+
+/**
+ * The LibTorch a local build was compiled against, as its manifest recorded it, when it is still there and
+ * still fits: the first load then starts no python3 process. LIBTORCH, when set, always decides instead.
+ */
+function recordedLibTorch(binary: Binary, env: Record<string, string | undefined>): LibTorchInfo | null {
+  const root = binary.manifest.libtorchRoot;
+  if (env.LIBTORCH || !root || !fs.existsSync(root)) return null;
+  const info = inspectLibTorch(root, 'build record');
+  return info.problems.length === 0 && fits(info, binary.manifest) ? info : null;
 }
 
 /** The addon, loaded once per thread (the addon is context-aware, so each Worker loads its own instance). */

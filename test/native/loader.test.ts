@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { LOCAL_BUILDS, listBinaries } from '../../scripts/binaries.js';
+import { ADDON, LOADER_ADDON, LOCAL_BUILDS, MANIFEST, listBinaries } from '../../scripts/binaries.js';
 import { platformProblem } from '../../scripts/platform.js';
 import { DIST_INDEX, runNode } from '../helpers/child.js';
 import { isolatedEnv, linkedLibTorch, realLibTorch, rewrite, scratchDir } from '../helpers/libtorch.js';
@@ -68,6 +68,31 @@ describe('relocatable loader', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('no LibTorch found fits it');
     expect(run.stderr).toContain(`- cache: LibTorch 2.12.0+cpu, CPU, cxx11 ABI 1 at ${other} (cache): usable`);
+  });
+
+  it('takes the LibTorch its build recorded, without a python3 process; LIBTORCH still decides when set', () => {
+    const recorded = linkedLibTorch(path.join(scratch, 'recorded', 'libtorch'));
+    const build = LOCAL_BUILDS.map((b) => b.dir).find((dir) => fs.existsSync(path.join(dir, MANIFEST)))!;
+    const addonDir = path.join(scratch, 'recorded-build');
+    fs.mkdirSync(addonDir, { recursive: true });
+    for (const file of [ADDON, LOADER_ADDON]) fs.copyFileSync(path.join(build, file), path.join(addonDir, file));
+    const manifest = JSON.parse(fs.readFileSync(path.join(build, MANIFEST), 'utf8'));
+    fs.writeFileSync(path.join(addonDir, MANIFEST), JSON.stringify({ ...manifest, libtorchRoot: recorded }));
+    // A python3 that fails the test if anything starts it.
+    const python = path.join(scratch, 'python-never');
+    fs.writeFileSync(python, `#!/bin/sh\necho started >> ${path.join(scratch, 'python-started')}\nexit 1\n`, { mode: 0o755 });
+    const run = runNode(probe, isolatedEnv(scratch, { ULMFIT_ADDON_DIR: addonDir, ULMFIT_PYTHON: python }));
+    expect(run.stderr).toBe('');
+    const out = JSON.parse(run.stdout);
+    expect(out.value).toBe(11);
+    expect(out.source).toBe('build record');
+    expect(out.mapped).toEqual([path.join(recorded, 'lib', 'libtorch_cpu.so')]);
+    expect(fs.existsSync(path.join(scratch, 'python-started'))).toBe(false);
+
+    const other = linkedLibTorch(path.join(scratch, 'recorded-explicit', 'libtorch'));
+    const explicit = JSON.parse(runNode(probe, isolatedEnv(scratch, { ULMFIT_ADDON_DIR: addonDir, ULMFIT_PYTHON: python, LIBTORCH: other })).stdout);
+    expect(explicit.source).toBe('LIBTORCH');
+    expect(explicit.mapped).toEqual([path.join(other, 'lib', 'libtorch_cpu.so')]);
   });
 
   it('says what to run when there is no binary at all', () => {
