@@ -12,18 +12,19 @@
 
 namespace ulmfit {
 
+// Every value comes from the caller (ReadEncoderOptions): the defaults live in the TypeScript schemas alone.
 struct AwdLstmOptions {
   int64_t vocabSize = 0;
-  int64_t embSize = 400;
-  int64_t hiddenSize = 1152;
-  int64_t numLayers = 3;
-  int64_t padId = 1;
-  // fastai's language-model defaults (dropMult is applied by the caller).
-  double embedP = 0.02;   // whole embedding rows
-  double inputP = 0.25;   // after the embedding
-  double weightP = 0.2;   // DropConnect on weight_hh
-  double hiddenP = 0.15;  // between LSTM layers
-  double outputP = 0.1;   // after the last layer (the classifier's encoder has none: its head drops instead)
+  int64_t embSize = 0;
+  int64_t hiddenSize = 0;
+  int64_t numLayers = 0;
+  int64_t padId = 0;
+  // Dropout probabilities (dropMult already applied by the caller).
+  double embedP = 0;   // whole embedding rows
+  double inputP = 0;   // after the embedding
+  double weightP = 0;  // DropConnect on weight_hh
+  double hiddenP = 0;  // between LSTM layers
+  double outputP = 0;  // after the last layer (the classifier's encoder has none: its head drops instead)
 };
 
 // Where the encoder's parameters go in its model: their key prefix and layer groups.

@@ -17,8 +17,9 @@
 namespace ulmfit {
 
 struct Bpt3cOptions {
-  int64_t seqLen = 72;
-  int64_t maxLen = 1440;  // 0: the whole document
+  // From the caller (ReadOptions in classifier.cc): the defaults live in the TypeScript schemas alone.
+  int64_t seqLen = 0;
+  int64_t maxLen = 0;  // 0: the whole document
   // Training: new dropout masks for every chunk after the first (fastai's: each chunk is its own forward),
   // instead of one set per document for all its chunks.
   bool masksPerChunk = false;

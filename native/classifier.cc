@@ -82,9 +82,8 @@ struct ClassifierSession : ModelSession {
   }
 };
 
-std::vector<int64_t> Int64Vector(const Napi::Object& o, const char* field, const std::vector<int64_t>& fallback, int64_t min) {
+std::vector<int64_t> Int64Vector(const Napi::Object& o, const char* field, int64_t min) {
   const Napi::Value v = o.Get(field);
-  if (v.IsUndefined()) return fallback;
   if (!v.IsArray()) throw ArgumentError(std::string("options.") + field + " must be an array of integers");
   std::vector<int64_t> out;
   const Napi::Array a = v.As<Napi::Array>();
@@ -101,12 +100,11 @@ std::vector<int64_t> Int64Vector(const Napi::Object& o, const char* field, const
 
 ClassifierOptions ReadOptions(const Napi::Object& o) {
   ClassifierOptions options;
-  options.encoder = ReadEncoderOptions(o);
-  options.encoder.outputP = 0.0;  // the head's first dropout takes its place
+  options.encoder = ReadEncoderOptions(o, /*withOutputP=*/false);
   HeadOptions& h = options.head;
   h.inFeatures = 3 * options.encoder.embSize;
-  h.numClasses = IntegerField(o, "numClasses", 0, 2, "options");
-  h.hidden = Int64Vector(o, "headHidden", h.hidden, 1);
+  h.numClasses = IntegerField(o, "numClasses", 2, "options");
+  h.hidden = Int64Vector(o, "headHidden", 1);
   const Napi::Value ps = o.Get("headDropouts");
   if (!ps.IsArray() || ps.As<Napi::Array>().Length() != h.hidden.size() + 1) {
     throw ArgumentError("options.headDropouts must be an array with one probability per head block (" + std::to_string(h.hidden.size() + 1) + ")");
@@ -118,11 +116,9 @@ ClassifierOptions ReadOptions(const Napi::Object& o) {
     if (!(d >= 0.0 && d < 1.0)) throw ArgumentError("options.headDropouts[" + std::to_string(k) + "] must be in [0, 1)");
     h.dropouts.push_back(d);
   }
-  const Napi::Value bias = o.Get("headBias");
-  if (!bias.IsUndefined() && !bias.IsBoolean()) throw ArgumentError("options.headBias must be a boolean");
-  h.linearBias = bias.IsBoolean() && bias.As<Napi::Boolean>().Value();
-  options.bpt3c.seqLen = IntegerField(o, "seqLen", options.bpt3c.seqLen, 1, "options");
-  options.bpt3c.maxLen = IntegerField(o, "maxLen", options.bpt3c.maxLen, 0, "options");  // 0: whole documents
+  h.linearBias = BooleanField(o, "headBias", "options");
+  options.bpt3c.seqLen = IntegerField(o, "seqLen", 1, "options");
+  options.bpt3c.maxLen = IntegerField(o, "maxLen", 0, "options");  // 0: whole documents
   const Napi::Value masks = o.Get("dropoutMasks");
   const std::string masksBy = masks.IsString() ? masks.As<Napi::String>().Utf8Value() : "";
   if (masksBy != "document" && masksBy != "chunk") throw ArgumentError("options.dropoutMasks must be \"document\" or \"chunk\"");
@@ -194,8 +190,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
       const Napi::Object o = info[0].As<Napi::Object>();
       const ClassifierOptions options = ReadOptions(o);
       const c10::Device device = ParseDevice(ArgString(info, 1, "device"));
-      const Napi::Value precision = o.Get("precision");
-      const Precision p = precision.IsString() ? ParsePrecision(precision.As<Napi::String>().Utf8Value()) : Precision::Fp32;
+      const Precision p = ParsePrecision(StringField(o, "precision", "options"));
       return std::make_shared<ClassifierSession>(options, device, p);
     });
   }
@@ -220,8 +215,8 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
         throw ArgumentError("trainStep needs at least 2 documents: BatchNorm cannot train on one (drop a last batch of 1)");
       }
       const StepHyper hyper = ReadHyper(info[5], s.optimizer->numGroups());
-      const double alpha = NumberField(info[5].As<Napi::Object>(), "alpha", 0.0, "hyper");
-      const double beta = NumberField(info[5].As<Napi::Object>(), "beta", 0.0, "hyper");
+      const double alpha = NumberField(info[5].As<Napi::Object>(), "alpha", "hyper");
+      const double beta = NumberField(info[5].As<Napi::Object>(), "beta", "hyper");
       if (!(alpha >= 0.0 && std::isfinite(alpha)) || !(beta >= 0.0 && std::isfinite(beta))) {
         throw ArgumentError("hyper.alpha and hyper.beta must be finite numbers >= 0");
       }

@@ -14,10 +14,12 @@
 namespace ulmfit {
 
 struct HeadOptions {
-  int64_t inFeatures = 1200;      // 3 x emb: [last, max, mean]
-  std::vector<int64_t> hidden{50};
-  int64_t numClasses = 2;
-  std::vector<double> dropouts{0.2, 0.1};  // one per block, before its Linear
+  // From the caller (ReadOptions in classifier.cc): the defaults live in the TypeScript schemas alone.
+  int64_t inFeatures = 0;  // 3 x emb: [last, max, mean]
+  std::vector<int64_t> hidden;
+  int64_t numClasses = 0;
+  std::vector<double> dropouts;  // one per block, before its Linear
+  // PyTorch's BatchNorm1d constants (fastai's head uses them as they are): not options.
   double bnEps = 1e-5;
   double bnMomentum = 0.1;
   bool linearBias = false;  // fastai v1's head: Linear layers with biases

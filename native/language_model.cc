@@ -99,12 +99,11 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
   explicit LanguageModel(const Napi::CallbackInfo& info) : ModelWrap(info) {
     Construct(info, [&] {
       if (info.Length() < 1 || !info[0].IsObject()) throw ArgumentError("options must be an object");
-      const AwdLstmOptions options = ReadEncoderOptions(info[0].As<Napi::Object>());
+      const AwdLstmOptions options = ReadEncoderOptions(info[0].As<Napi::Object>(), /*withOutputP=*/true);
       const c10::Device device = ParseDevice(ArgString(info, 1, "device"));
-      const double chunk = NumberField(info[0].As<Napi::Object>(), "lossChunkRows", 0, "options");
+      const double chunk = NumberField(info[0].As<Napi::Object>(), "lossChunkRows", "options");
       if (!(chunk >= 0 && chunk <= 1e9)) throw ArgumentError("options.lossChunkRows must be a non-negative integer");
-      const Napi::Value precision = info[0].As<Napi::Object>().Get("precision");
-      const Precision p = precision.IsString() ? ParsePrecision(precision.As<Napi::String>().Utf8Value()) : Precision::Fp32;
+      const Precision p = ParsePrecision(StringField(info[0].As<Napi::Object>(), "precision", "options"));
       return std::make_shared<LmSession>(options, device, static_cast<int64_t>(chunk), p);
     });
   }
@@ -189,8 +188,8 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
       const Batch host = ReadBatch(info, s);
       const StepHyper hyper = ReadHyper(info[4], s.optimizer->numGroups());
       const Napi::Object h = info[4].As<Napi::Object>();
-      const double alpha = NumberField(h, "alpha", 2.0, "hyper");
-      const double beta = NumberField(h, "beta", 1.0, "hyper");
+      const double alpha = NumberField(h, "alpha", "hyper");
+      const double beta = NumberField(h, "beta", "hyper");
       const Fault fault = std::exchange(s.pendingFault, Fault::None);
       auto session = session_;
       session->busy.store(true);

@@ -13,11 +13,12 @@
 
 namespace ulmfit {
 
+// Every value comes from the caller (ReadHyper): the defaults live in the TypeScript schemas alone.
 struct GroupHyper {
-  double lr = 1e-3;
-  double beta1 = 0.9;  // Adam's beta1, or SGD's momentum
-  double beta2 = 0.99;
-  double weightDecay = 0.01;
+  double lr = 0;
+  double beta1 = 0;  // Adam's beta1, or SGD's momentum
+  double beta2 = 0;
+  double weightDecay = 0;
 };
 
 enum class OptimizerKind { AdamW, Sgd };
@@ -31,8 +32,8 @@ struct AppliedGroup {
 struct StepHyper {
   OptimizerKind kind = OptimizerKind::AdamW;
   std::vector<GroupHyper> groups;  // one per layer group
-  double eps = 1e-5;
-  double clip = 0.0;  // global gradient-norm limit; 0: no clipping
+  double eps = 0;
+  double clip = 0;  // global gradient-norm limit; 0: no clipping
 };
 
 class GroupOptimizer {

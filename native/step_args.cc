@@ -9,40 +9,52 @@
 
 namespace ulmfit {
 
-double NumberField(const Napi::Object& object, const char* field, double fallback, const std::string& where) {
+double NumberField(const Napi::Object& object, const char* field, const std::string& where) {
   Napi::Value v = object.Get(field);
-  if (v.IsUndefined()) return fallback;
+  if (v.IsUndefined()) throw ArgumentError(where + "." + field + " is required (a number)");
   if (!v.IsNumber()) throw ArgumentError(where + "." + field + " must be a number");
   return v.As<Napi::Number>().DoubleValue();
 }
 
-int64_t IntegerField(const Napi::Object& object, const char* field, int64_t fallback, int64_t min, const std::string& where) {
-  const double d = NumberField(object, field, static_cast<double>(fallback), where);
+std::string StringField(const Napi::Object& object, const char* field, const std::string& where) {
+  Napi::Value v = object.Get(field);
+  if (!v.IsString()) throw ArgumentError(where + "." + field + (v.IsUndefined() ? " is required (a string)" : " must be a string"));
+  return v.As<Napi::String>().Utf8Value();
+}
+
+bool BooleanField(const Napi::Object& object, const char* field, const std::string& where) {
+  Napi::Value v = object.Get(field);
+  if (!v.IsBoolean()) throw ArgumentError(where + "." + field + (v.IsUndefined() ? " is required (a boolean)" : " must be a boolean"));
+  return v.As<Napi::Boolean>().Value();
+}
+
+int64_t IntegerField(const Napi::Object& object, const char* field, int64_t min, const std::string& where) {
+  const double d = NumberField(object, field, where);
   if (!std::isfinite(d) || std::floor(d) != d || d < static_cast<double>(min) || d > 9007199254740991.0) {
     throw ArgumentError(where + "." + field + " must be an integer >= " + std::to_string(min));
   }
   return static_cast<int64_t>(d);
 }
 
-double ProbabilityField(const Napi::Object& object, const char* field, double fallback, const std::string& where) {
-  const double p = NumberField(object, field, fallback, where);
+double ProbabilityField(const Napi::Object& object, const char* field, const std::string& where) {
+  const double p = NumberField(object, field, where);
   if (!(p >= 0.0 && p < 1.0)) throw ArgumentError(where + "." + field + " must be in [0, 1)");
   return p;
 }
 
-AwdLstmOptions ReadEncoderOptions(const Napi::Object& o) {
+AwdLstmOptions ReadEncoderOptions(const Napi::Object& o, bool withOutputP) {
   AwdLstmOptions options;
-  options.vocabSize = IntegerField(o, "vocabSize", 0, 2, "options");
-  options.embSize = IntegerField(o, "embSize", options.embSize, 1, "options");
-  options.hiddenSize = IntegerField(o, "hiddenSize", options.hiddenSize, 1, "options");
-  options.numLayers = IntegerField(o, "numLayers", options.numLayers, 1, "options");
-  options.padId = IntegerField(o, "padId", options.padId, 0, "options");
+  options.vocabSize = IntegerField(o, "vocabSize", 2, "options");
+  options.embSize = IntegerField(o, "embSize", 1, "options");
+  options.hiddenSize = IntegerField(o, "hiddenSize", 1, "options");
+  options.numLayers = IntegerField(o, "numLayers", 1, "options");
+  options.padId = IntegerField(o, "padId", 0, "options");
   if (options.padId >= options.vocabSize) throw ArgumentError("options.padId must be below options.vocabSize");
-  options.embedP = ProbabilityField(o, "embedP", options.embedP, "options");
-  options.inputP = ProbabilityField(o, "inputP", options.inputP, "options");
-  options.weightP = ProbabilityField(o, "weightP", options.weightP, "options");
-  options.hiddenP = ProbabilityField(o, "hiddenP", options.hiddenP, "options");
-  options.outputP = ProbabilityField(o, "outputP", options.outputP, "options");
+  options.embedP = ProbabilityField(o, "embedP", "options");
+  options.inputP = ProbabilityField(o, "inputP", "options");
+  options.weightP = ProbabilityField(o, "weightP", "options");
+  options.hiddenP = ProbabilityField(o, "hiddenP", "options");
+  options.outputP = withOutputP ? ProbabilityField(o, "outputP", "options") : 0.0;
   return options;
 }
 
@@ -50,15 +62,12 @@ StepHyper ReadHyper(const Napi::Value& value, int numGroups) {
   if (!value.IsObject()) throw ArgumentError("hyper must be an object");
   const Napi::Object o = value.As<Napi::Object>();
   StepHyper hyper;
-  Napi::Value kind = o.Get("optimizer");
-  if (!kind.IsUndefined()) {
-    const std::string k = kind.IsString() ? kind.As<Napi::String>().Utf8Value() : "";
-    if (k == "adamw") hyper.kind = OptimizerKind::AdamW;
-    else if (k == "sgd") hyper.kind = OptimizerKind::Sgd;
-    else throw ArgumentError("hyper.optimizer must be \"adamw\" or \"sgd\"");
-  }
-  hyper.eps = NumberField(o, "eps", hyper.eps, "hyper");
-  hyper.clip = NumberField(o, "clip", hyper.clip, "hyper");
+  const std::string kind = StringField(o, "optimizer", "hyper");
+  if (kind == "adamw") hyper.kind = OptimizerKind::AdamW;
+  else if (kind == "sgd") hyper.kind = OptimizerKind::Sgd;
+  else throw ArgumentError("hyper.optimizer must be \"adamw\" or \"sgd\"");
+  hyper.eps = NumberField(o, "eps", "hyper");
+  hyper.clip = NumberField(o, "clip", "hyper");
   Napi::Value groups = o.Get("groups");
   if (!groups.IsArray() || groups.As<Napi::Array>().Length() != static_cast<uint32_t>(numGroups)) {
     throw ArgumentError("hyper.groups must be an array with one entry per layer group (" + std::to_string(numGroups) + ")");
@@ -69,10 +78,10 @@ StepHyper ReadHyper(const Napi::Value& value, int numGroups) {
     const std::string where = "hyper.groups[" + std::to_string(g) + "]";
     const Napi::Object e = entry.As<Napi::Object>();
     GroupHyper h;
-    h.lr = NumberField(e, "lr", h.lr, where);
-    h.beta1 = NumberField(e, "beta1", h.beta1, where);
-    h.beta2 = NumberField(e, "beta2", h.beta2, where);
-    h.weightDecay = NumberField(e, "weightDecay", h.weightDecay, where);
+    h.lr = NumberField(e, "lr", where);
+    h.beta1 = NumberField(e, "beta1", where);
+    h.beta2 = NumberField(e, "beta2", where);
+    h.weightDecay = NumberField(e, "weightDecay", where);
     hyper.groups.push_back(h);
   }
   return hyper;

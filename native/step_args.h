@@ -14,15 +14,21 @@
 
 namespace ulmfit {
 
-// object[field] as a number, `fallback` when absent; `where` names the object in errors.
-double NumberField(const Napi::Object& object, const char* field, double fallback, const std::string& where);
+// object[field] as a number; `where` names the object in errors. Every field is required: the defaults live
+// in the TypeScript schemas alone, and the native side takes each value explicitly.
+double NumberField(const Napi::Object& object, const char* field, const std::string& where);
 
-// object[field] as an integer >= min, or a probability in [0, 1); `fallback` when absent.
-int64_t IntegerField(const Napi::Object& object, const char* field, int64_t fallback, int64_t min, const std::string& where);
-double ProbabilityField(const Napi::Object& object, const char* field, double fallback, const std::string& where);
+// object[field] as an integer >= min, or a probability in [0, 1).
+int64_t IntegerField(const Napi::Object& object, const char* field, int64_t min, const std::string& where);
+double ProbabilityField(const Napi::Object& object, const char* field, const std::string& where);
 
-// The encoder's sizes and dropouts from the engine options (defaults: AwdLstmOptions's).
-AwdLstmOptions ReadEncoderOptions(const Napi::Object& options);
+// object[field] as a string, or as a boolean.
+std::string StringField(const Napi::Object& object, const char* field, const std::string& where);
+bool BooleanField(const Napi::Object& object, const char* field, const std::string& where);
+
+// The encoder's sizes and dropouts from the engine options. A classifier's encoder has no output dropout
+// (its head's first dropout takes its place): outputP is read only where `withOutputP`.
+AwdLstmOptions ReadEncoderOptions(const Napi::Object& options, bool withOutputP);
 
 // hyper: { optimizer: "adamw" | "sgd", groups: [{ lr, beta1, beta2, weightDecay }] (one per group), eps, clip }
 StepHyper ReadHyper(const Napi::Value& value, int numGroups);

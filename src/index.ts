@@ -112,6 +112,7 @@ export { transferVocabulary, type VocabularyTransfer } from './train/vocab-trans
 export { classifierMetrics, lmMetrics, type ClassifierMetrics, type LmMetrics } from './train/metrics.js';
 export {
   FitOptionsSchema,
+  fitOptionsSchemaFor,
   Learner,
   type BatchSource,
   type EpochEvent,

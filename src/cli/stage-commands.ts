@@ -14,7 +14,7 @@ import { trainClassifier } from '../stages/classifier-stage.js';
 import { FineTuneOptionsSchema, PretrainOptionsSchema, TrainClassifierOptionsSchema } from '../stages/stage-options.js';
 import { dispose, type AnyTextModel, type TextClassifier, type TextLanguageModel } from '../stages/text-models.js';
 import { VocabularyOptionsSchema } from '../text/vocabulary.js';
-import { FitOptionsSchema } from '../train/learner.js';
+import { fitOptionsSchemaFor } from '../train/learner.js';
 import { Progress } from './progress.js';
 import { Interrupted, interruptSignal, readConfigFile, reportFor } from './run-context.js';
 import { addSchemaFlags, applyFlags, type FlagTarget } from './schema-flags.js';
@@ -83,7 +83,7 @@ function defineStage(parent: Command, name: StageName, lrFindOnly: boolean): Com
     .option('--json', 'machine-readable progress: JSON lines on stdout');
   const targets: FlagTarget[] = [
     ...addSchemaFlags(cmd, spec.schema, [], NOT_FLAGS),
-    ...addSchemaFlags(cmd, FitOptionsSchema, ['fit'], ['moms', 'classWeights']),
+    ...addSchemaFlags(cmd, fitOptionsSchemaFor(spec.kind), ['fit'], ['moms', 'classWeights']),
     // The sizes come from the data (vocabulary) or, for a classifier, from its language model.
     ...(spec.config ? addSchemaFlags(cmd, spec.config, ['config'], name === 'pretrain' ? ['vocabSize', 'padId'] : ['vocabSize', 'padId', 'numClasses', 'embSize', 'hiddenSize', 'numLayers']) : []),
     ...addSchemaFlags(cmd, spec.source, ['source'], ['path', 'classes']),

@@ -55,12 +55,15 @@ interface NativeEvalResult {
 export const ClassifierStepHyperSchema = OptimizerHyperSchema.extend({
   /** Cross-entropy weight per class (for unbalanced classes); equal weights when absent. */
   classWeights: z.array(z.number().nonnegative()).optional(),
-  /**
-   * AR and TAR on the encoder's last-layer outputs over each document's pooled window, as the language model
-   * has them (fastai and the paper's classifier script: 2 and 1). Off unless asked (REGULARISATION_DEFAULTS).
-   */
-  alpha: z.number().nonnegative().default(0),
-  beta: z.number().nonnegative().default(0),
+  clip: z
+    .number()
+    .nonnegative()
+    .default(0.1)
+    .describe("global gradient-norm limit (fastai's classifier recipe does not clip, the paper's script clipped at 25: docs/fidelity.md); 0 turns it off; a stage may set its own"),
+  // AR and TAR over each document's pooled window, as the language model has them (fastai and the paper's
+  // classifier script: 2 and 1); off by default (measured: docs/fidelity.md).
+  alpha: z.number().nonnegative().default(0).describe("activation regularisation (AR) on the encoder's last-layer outputs over each document's pooled window (fastai, the paper: 2; measured: docs/fidelity.md)"),
+  beta: z.number().nonnegative().default(0).describe('temporal activation regularisation (TAR) on the same outputs (fastai, the paper: 1)'),
 });
 
 export type ClassifierStepHyperInput = z.input<typeof ClassifierStepHyperSchema>;

@@ -4,6 +4,9 @@ import { z } from 'zod';
 
 const Probability = z.number().min(0).lt(1);
 
+/** Tokens a model reads at a time: a language model's batch rows and a classifier's BPT3C chunks (fastai v2: 72). */
+export const SeqLenSchema = z.number().int().min(1).default(72);
+
 // The encoder's sizes, shared by both models (a classifier takes them from its language model).
 const EncoderSizes = {
   vocabSize: z.number().int().min(2).describe('tokens in the vocabulary'),
@@ -66,7 +69,7 @@ export const ClassifierConfigSchema = z
     headHidden: z.array(z.number().int().min(1)).default([50]).describe('Hidden sizes of the head between the pooled features (3 x embSize) and the classes.'),
     headDropouts: z.array(Probability).default([0.1]).describe('Dropout before each later head Linear, one per headHidden entry (not scaled by dropMult, as in fastai).'),
     headBias: z.boolean().default(false).describe('Linear layers of the head with biases (fastai v1\'s head; fastai v2 has none after its BatchNorm).'),
-    seqLen: z.number().int().min(1).default(72).describe('BPT3C chunk length: documents go through the encoder seqLen tokens at a time.'),
+    seqLen: SeqLenSchema.describe('BPT3C chunk length: documents go through the encoder seqLen tokens at a time.'),
     maxLen: MaxLen.default(1440).describe('Each document pools over (and back-propagates through) its last maxLen tokens; Infinity: all of them.'),
     dropoutMasks: z
       .enum(['document', 'chunk'])

@@ -60,21 +60,24 @@ export interface NativeEngine {
 /** Where injectFault puts a NaN in the next training step (native/fault.h). */
 export type Fault = 'loss' | 'gradients' | 'embeddings';
 
+// The one place for the optimizer's defaults: a model's trainStep, the Learner's fit options and the command
+// line's flags all read these schemas (the native step takes every value explicitly).
+export const OptimizerSchema = z.enum(['adamw', 'sgd']);
+export const PrecisionSchema = z.enum(['fp32', 'bf16']);
+
 export const GroupHyperSchema = z.object({
   lr: z.number().nonnegative(),
-  beta1: z.number().min(0).lt(1).default(0.9),
-  beta2: z.number().min(0).lt(1).default(0.99),
-  weightDecay: z.number().nonnegative().default(0.01),
+  beta1: z.number().min(0).lt(1).default(0.7).describe("Adam's beta1 (SGD's momentum) where the schedule sets none (the paper: 0.7)"),
+  beta2: z.number().min(0).lt(1).default(0.99).describe("Adam's beta2 (the paper: 0.99)"),
+  weightDecay: z.number().nonnegative().default(0.01).describe("decoupled weight decay (fastai: 0.01; a stage may set its own)"),
 });
 
-/** The optimizer's part of a step's hyperparameters; each engine adds its own. */
+/** The optimizer's part of a step's hyperparameters; each engine adds its own (clip, AR/TAR, ...). */
 export const OptimizerHyperSchema = z.object({
-  optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
+  optimizer: OptimizerSchema.default('adamw').describe('AdamW (decoupled weight decay) or SGD with momentum'),
   /** One entry per layer group, first group first. */
   groups: z.array(GroupHyperSchema).min(1),
-  eps: z.number().positive().default(1e-5),
-  /** Global gradient-norm limit; 0 turns clipping off. */
-  clip: z.number().nonnegative().default(0),
+  eps: z.number().positive().default(1e-5).describe("Adam's eps (fastai: 1e-5)"),
 });
 
 /** What a training step's update kernels were given for one group (a frozen group: lr and decay 0). */
@@ -90,7 +93,7 @@ export interface AppliedGroupHyper {
 export const RunOptionsSchema = z.object({
   device: DeviceSchema.default('cpu'),
   /** bf16: autocast with fp32 master weights and an fp32 loss (pays off where the CPU has AVX512-BF16 or AMX). */
-  precision: z.enum(['fp32', 'bf16']).default('fp32'),
+  precision: PrecisionSchema.default('fp32'),
 });
 
 export const SaveOptionsSchema = z.object({

@@ -50,9 +50,9 @@ export interface DropoutMasks {
 }
 
 export const StepHyperSchema = OptimizerHyperSchema.extend({
-  /** Activation regularisation (AR) and temporal AR (TAR); 0 turns each off. */
-  alpha: z.number().nonnegative().default(2),
-  beta: z.number().nonnegative().default(1),
+  clip: z.number().nonnegative().default(0.1).describe("global gradient-norm limit (fastai's LM recipe: 0.1); 0 turns it off; a stage may set its own"),
+  alpha: z.number().nonnegative().default(2).describe("activation regularisation (AR) on the last LSTM layer's outputs (fastai, the paper: 2); 0 turns it off"),
+  beta: z.number().nonnegative().default(1).describe('temporal activation regularisation (TAR) on the same outputs (fastai, the paper: 1); 0 turns it off'),
 });
 
 export type StepHyperInput = z.input<typeof StepHyperSchema>;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { batchIndices, ClassifierBatchesOptionsSchema, classifierBatches } from '../data/classifier-batches.js';
 import { DataError } from '../data/read-error.js';
 import { Classifier } from '../model/classifier.js';
+import { SeqLenSchema } from '../model/config.js';
 import { FILES, ModelDirectoryError, readModelDirectory, vocabularyHash } from '../model/directory.js';
 import { validate } from '../options.js';
 import { Learner } from '../train/learner.js';
@@ -86,7 +87,7 @@ export async function trainClassifier(encoder: EncoderSource, labelled: Labelled
     valid = pickDocuments(corpus.store, corpus.labels, split.valid) as typeof valid;
   }
   const classes = corpus.classes;
-  const seqLen = (o.config as { seqLen?: number }).seqLen ?? 72;
+  const seqLen = SeqLenSchema.parse((o.config as { seqLen?: number }).seqLen);
 
   const trained: TextClassifier[] = [];
   try {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import { classifierBatches, restoreOrder } from '../data/classifier-batches.js';
 import { LmBatches } from '../data/lm-batches.js';
+import { SeqLenSchema } from '../model/config.js';
 import { TokenStore } from '../data/token-store.js';
 import { validate } from '../options.js';
 import { BOS_ID } from '../text/special-tokens.js';
@@ -103,7 +104,7 @@ export async function evaluate(model: AnyClassifier, labelled: LabelledInput, op
 export async function evaluate(model: TextLanguageModel, texts: TextsInput, options?: { batchSize?: number; seqLen?: number }): Promise<LmMetrics>;
 export async function evaluate(model: AnyTextModel, data: LabelledInput | TextsInput, options: Record<string, unknown> = {}): Promise<ClassifierMetrics | LmMetrics> {
   if (model.kind === 'language-model') {
-    const o = validate(z.object({ batchSize: z.number().int().min(1).default(64), seqLen: z.number().int().min(1).default(72) }).strict(), options, 'evaluate options');
+    const o = validate(z.object({ batchSize: z.number().int().min(1).default(64), seqLen: SeqLenSchema }).strict(), options, 'evaluate options');
     const corpus = await encodeTexts(data as TextsInput, { vocabulary: model.vocab }, 'texts');
     const rows = Math.max(1, Math.min(o.batchSize, Math.floor((corpus.store.tokenCount - 1) / o.seqLen)));
     const batches = new LmBatches(corpus.store, { batchSize: rows, seqLen: o.seqLen, shuffle: false, direction: model.direction });

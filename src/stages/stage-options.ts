@@ -6,8 +6,9 @@
 import { z } from 'zod';
 
 import { DeviceSchema } from '../device.js';
+import { PrecisionSchema } from '../model/engine.js';
 import type { EncodeCorpusOptionsInput } from '../data/encode-corpus.js';
-import type { ClassifierConfigInput, LanguageModelConfigInput } from '../model/config.js';
+import { SeqLenSchema, type ClassifierConfigInput, type LanguageModelConfigInput } from '../model/config.js';
 import { FitOptionsSchema, type EpochEvent, type StepEvent } from '../train/learner.js';
 import type { LrFindOptionsInput } from '../train/lr-finder.js';
 import { UnfreezeStageSchema } from '../train/unfreezing.js';
@@ -22,7 +23,7 @@ const StageFields = {
   seed: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0).describe('seed of the model, dropout and data order'),
   batchSize: z.number().int().min(1).default(64).describe('rows per batch (the paper: 64)'),
   device: DeviceSchema.default('cpu').describe('cpu, cuda or cuda:N'),
-  precision: z.enum(['fp32', 'bf16']).default('fp32').describe('bf16: autocast with fp32 master weights (pays off with AVX512-BF16, AMX or a GPU)'),
+  precision: PrecisionSchema.default('fp32').describe('bf16: autocast with fp32 master weights (pays off with AVX512-BF16, AMX or a GPU)'),
   dir: z.string().min(1).optional().describe('The model directory: checkpoints during training and the model at the end (a pair: dir/forward, dir/backward).'),
   checkpointEverySteps: z.number().int().nonnegative().default(0).describe('Also checkpoint every N steps (0: at epoch ends only). Needs a model directory.'),
   resume: z.boolean().default(false).describe('Continue the run whose training state is in the model directory (a finished one is loaded as it is).'),
@@ -39,7 +40,7 @@ const StageFields = {
 const LmFields = {
   ...StageFields,
   valid: z.custom<TextsInput>((v) => typeof v === 'object' && v !== null).optional(),
-  seqLen: z.number().int().min(1).default(72).describe('Tokens per batch row (fastai v2: 72).'),
+  seqLen: SeqLenSchema.describe('Tokens per batch row (fastai v2: 72).'),
   variableBptt: z.boolean().default(false).describe('The AWD-LSTM paper\'s variable BPTT (70, or 35 with p 0.05, +- N(0, 5)) instead of a fixed seqLen.'),
   plan: z.array(UnfreezeStageSchema).min(1).optional().describe('A whole plan of stages instead of the default one.'),
   lossChunkRows: z.number().int().nonnegative().default(0).describe('Rows of logits decoded at a time (0: about 64 MB of them on the CPU, 1 GB on a GPU).'),

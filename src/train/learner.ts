@@ -7,10 +7,10 @@ import { z } from 'zod';
 
 import type { ClassifierBatch } from '../data/classifier-batches.js';
 import type { NamedTensor } from '../io/safetensors.js';
-import type { Classifier, ClassifierSaveOptions } from '../model/classifier.js';
+import { ClassifierStepHyperSchema, type Classifier, type ClassifierSaveOptions } from '../model/classifier.js';
 import type { SavedTrainingState, TrainingStateFiles } from '../model/directory.js';
-import type { AppliedGroupHyper, ModelSnapshot, SaveOptions } from '../model/engine.js';
-import type { LanguageModel, LmBatch } from '../model/language-model.js';
+import { GroupHyperSchema, OptimizerHyperSchema, type AppliedGroupHyper, type ModelSnapshot, type SaveOptions } from '../model/engine.js';
+import { StepHyperSchema, type LanguageModel, type LmBatch } from '../model/language-model.js';
 import { validate } from '../options.js';
 import { getRngState, setRngState } from '../runtime.js';
 import { groupHyperAt, groupLrs, type GroupStepHyper } from './discriminative.js';
@@ -37,32 +37,40 @@ export interface BatchSource<B> {
   stepsIn?(epoch: number): number;
 }
 
-export const FitOptionsSchema = z.object({
-  optimizer: z.enum(['adamw', 'sgd']).default('adamw').describe('AdamW (decoupled weight decay) or SGD with momentum'),
-  beta1: z.number().min(0).lt(1).default(0.7).describe("Adam's beta1 where the schedule sets none (the paper: 0.7)"),
-  beta2: z.number().min(0).lt(1).default(0.99).describe("Adam's beta2"),
-  eps: z.number().positive().default(1e-5).describe("Adam's eps (fastai: 1e-5)"),
-  weightDecay: z.number().nonnegative().default(0.01).describe('decoupled weight decay (a stage may set its own)'),
-  clip: z.number().nonnegative().default(0.1).describe("global gradient-norm limit (fastai's LM recipe: 0.1; its classifier recipe does not clip, the paper's classifier script clipped at 25: docs/fidelity.md); 0 turns it off; a stage may set its own"),
+// The step's own fields come from the step schemas (model/engine.ts and each model kind's): one default each.
+const fitFields = {
+  optimizer: OptimizerHyperSchema.shape.optimizer,
+  beta1: GroupHyperSchema.shape.beta1,
+  beta2: GroupHyperSchema.shape.beta2,
+  eps: OptimizerHyperSchema.shape.eps,
+  weightDecay: GroupHyperSchema.shape.weightDecay,
   moms: z.tuple([z.number(), z.number(), z.number()]).default([0.8, 0.7, 0.8]).describe("beta1 over a one-cycle stage (fastai's text recipes: 0.8 -> 0.7 -> 0.8)"),
-  alpha: z.number().nonnegative().optional().describe("activation regularisation (AR) on the last LSTM layer's outputs; default 2 for a language model (fastai, the paper), 0 for a classifier (measured: docs/fidelity.md)"),
-  beta: z.number().nonnegative().optional().describe('temporal activation regularisation (TAR) on the same outputs; default 1 for a language model, 0 for a classifier'),
-  classWeights: z.array(z.number().nonnegative()).optional().describe('classifier: cross-entropy weight per class'),
+  classWeights: ClassifierStepHyperSchema.shape.classWeights.describe('classifier: cross-entropy weight per class'),
   maxSkippedSteps: z
     .union([z.number().int().nonnegative(), z.literal(Infinity)])
     .default(100)
     .describe('Steps with a non-finite loss or gradient are skipped (weights unchanged) and counted; one more than this ends the run with a NonFiniteError (0: at the first; Infinity: never)'),
-});
+};
+
+/** A model kind's fit options: its step schema's clip, AR and TAR with that kind's defaults. */
+export function fitOptionsSchemaFor(kind: 'language-model' | 'classifier') {
+  const step = kind === 'language-model' ? StepHyperSchema : ClassifierStepHyperSchema;
+  return z.object({ ...fitFields, clip: step.shape.clip, alpha: step.shape.alpha, beta: step.shape.beta });
+}
 
 /**
- * AR and TAR where the fit options give none: fastai's and the paper's 2 and 1 for a language model. Off for a
- * classifier (fastai and the paper use 2 and 1 there too): on the demo's task they cost its classifier 0.4
- * points of error over two seeds (docs/fidelity.md); replicate/ablate.js measures both tasks.
+ * The fit options of any model kind (a stage's options carry them before the model exists): clip, AR and TAR
+ * left unset take the model kind's defaults when the Learner starts (fitOptionsSchemaFor).
  */
-export const REGULARISATION_DEFAULTS = { 'language-model': { alpha: 2, beta: 1 }, classifier: { alpha: 0, beta: 0 } } as const;
+export const FitOptionsSchema = z.object({
+  ...fitFields,
+  clip: StepHyperSchema.shape.clip.unwrap().optional().describe('global gradient-norm limit (0 turns it off; a stage may set its own); default: the model kind\'s'),
+  alpha: StepHyperSchema.shape.alpha.unwrap().optional().describe('activation regularisation (AR); default: the model kind\'s'),
+  beta: StepHyperSchema.shape.beta.unwrap().optional().describe('temporal activation regularisation (TAR); default: the model kind\'s'),
+});
 
 export type FitOptionsInput = z.input<typeof FitOptionsSchema>;
-export type FitOptions = z.output<typeof FitOptionsSchema>;
+export type FitOptions = z.output<ReturnType<typeof fitOptionsSchemaFor>>;
 
 export interface StepEvent {
   stage: number;
@@ -270,10 +278,10 @@ export class Learner<B, M> {
   async fit(plan: readonly UnfreezeStageInput[], options: FitOptionsInput = {}, hooks: FitHooks<M> = {}): Promise<EpochEvent<M>[]> {
     const t = this.#trainee;
     const stages = validatePlan(plan, t.numGroups);
-    const o = validate(FitOptionsSchema, options, 'fit options');
+    const o = validate(fitOptionsSchemaFor(t.kind), options, 'fit options');
     // An option that means nothing for this kind of model is a mistake, never silently ignored.
     if (o.classWeights && t.kind !== 'classifier') throw new TypeError('fit options: classWeights applies to classifiers only');
-    const { alpha = REGULARISATION_DEFAULTS[t.kind].alpha, beta = REGULARISATION_DEFAULTS[t.kind].beta } = o;
+    const { alpha, beta } = o;
     const everySteps = hooks.checkpoint?.everySteps ?? 0;
     if (!Number.isInteger(everySteps) || everySteps < 0) throw new RangeError(`fit: checkpoint.everySteps must be a non-negative integer, got ${everySteps}`);
     if ((hooks.checkpoint || hooks.best) && !t.save) {
@@ -440,7 +448,7 @@ export class Learner<B, M> {
    */
   async lrFind(options: LrFindOptionsInput = {}, fit: FitOptionsInput = {}): Promise<LrFindResult> {
     const o = validate(LrFindOptionsSchema, options, 'lrFind options');
-    const f = validate(FitOptionsSchema, fit, 'fit options');
+    const f = validate(fitOptionsSchemaFor(this.#trainee.kind), fit, 'fit options');
     const t = this.#trainee;
     const saved = { model: t.snapshot(), rng: getRngState(), carried: t.carried() };
     const lrs: number[] = [];
@@ -472,7 +480,7 @@ export class Learner<B, M> {
         }));
         const r = await t.step(next.value, {
           optimizer: f.optimizer, groups, eps: f.eps, clip: f.clip, classWeights: f.classWeights,
-          alpha: f.alpha ?? REGULARISATION_DEFAULTS[t.kind].alpha, beta: f.beta ?? REGULARISATION_DEFAULTS[t.kind].beta,
+          alpha: f.alpha, beta: f.beta,
         });
         if (r.skipped || !Number.isFinite(r.loss)) {
           diverged = true;

@@ -67,7 +67,7 @@ describe('Learner', () => {
       return steps;
     };
     // Rates of 0: the same weights and masks each run, so the losses differ by the regularisers alone. A
-    // classifier's default is off (REGULARISATION_DEFAULTS).
+    // classifier's default is off (ClassifierStepHyperSchema).
     const plain = await losses({ alpha: 0, beta: 0 });
     const regularised = await losses({ alpha: 2, beta: 1 });
     expect(regularised).toHaveLength(plain.length);
