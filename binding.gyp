@@ -16,27 +16,8 @@
     },
     {
       "target_name": "ulmfit",
-      "sources": [
-        "native/addon.cc",
-        "native/args.cc",
-        "native/awd_lstm.cc",
-        "native/bpt3c.cc",
-        "native/classifier.cc",
-        "native/classifier_head.cc",
-        "native/device.cc",
-        "native/errors.cc",
-        "native/language_model.cc",
-        "native/lm_loss.cc",
-        "native/mapped_file.cc",
-        "native/ops.cc",
-        "native/optimizer.cc",
-        "native/precision.cc",
-        "native/runtime.cc",
-        "native/step_args.cc",
-        "native/tensor_js.cc",
-        "native/torch_thread.cc",
-        "native/transfer.cc"
-      ],
+      # One list for both builds: native/sources.txt (CMakeLists.txt reads it too).
+      "sources": ["<!@(node scripts/native-sources.js)"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node scripts/libtorch.js include)"

@@ -1,0 +1,2 @@
+export const SOURCES_FILE: string;
+export function nativeSources(): string[];
