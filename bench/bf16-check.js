@@ -22,11 +22,23 @@ const chapters = fs
   .readdirSync(dataDir)
   .filter((f) => /^chapter_\d+\.txt$/.test(f))
   .sort((a, b) => Number(a.match(/\d+/)[0]) - Number(b.match(/\d+/)[0]));
-const words = chapters.flatMap((f) => ['xxbos', ...(fs.readFileSync(path.join(dataDir, f), 'utf8').toLowerCase().match(/[a-z]+(?:'[a-z]+)?|\d+|[^\sa-z\d]/g) ?? [])]);
+const words = chapters.flatMap((f) => [
+  'xxbos',
+  ...(fs
+    .readFileSync(path.join(dataDir, f), 'utf8')
+    .toLowerCase()
+    .match(/[a-z]+(?:'[a-z]+)?|\d+|[^\sa-z\d]/g) ?? []),
+]);
 const counts = new Map();
 for (const w of words) counts.set(w, (counts.get(w) ?? 0) + 1);
 const specials = ['xxunk', 'xxpad', 'xxbos'];
-const vocab = [...specials, ...[...counts.entries()].filter(([w, c]) => c >= 3 && !specials.includes(w)).sort((a, b) => b[1] - a[1]).map(([w]) => w)];
+const vocab = [
+  ...specials,
+  ...[...counts.entries()]
+    .filter(([w, c]) => c >= 3 && !specials.includes(w))
+    .sort((a, b) => b[1] - a[1])
+    .map(([w]) => w),
+];
 const ids = new Map(vocab.map((w, i) => [w, i]));
 const stream = Int32Array.from(words, (w) => ids.get(w) ?? 0);
 const split = Math.floor(stream.length * 0.9);
@@ -75,11 +87,22 @@ async function run(precision) {
 const fp32 = await run('fp32');
 const bf16 = await run('bf16');
 const relative = Math.abs(bf16.heldOutCrossEntropy - fp32.heldOutCrossEntropy) / fp32.heldOutCrossEntropy;
-const result = { text: 'moby-dick', vocab: vocab.length, trainTokens: split, steps, fp32, bf16, relativeDifference: relative, pass: relative <= 0.02 };
+const result = {
+  text: 'moby-dick',
+  vocab: vocab.length,
+  trainTokens: split,
+  steps,
+  fp32,
+  bf16,
+  relativeDifference: relative,
+  pass: relative <= 0.02,
+};
 if (values.json) console.log(JSON.stringify(result));
 else {
   console.log(`held-out cross-entropy after ${steps} steps (vocab ${vocab.length}, bs ${bs}, seq ${seq}, emb 200, hidden 400):`);
-  console.log(`  fp32 ${fp32.heldOutCrossEntropy.toFixed(4)} (${fp32.trainSeconds.toFixed(1)} s)   bf16 ${bf16.heldOutCrossEntropy.toFixed(4)} (${bf16.trainSeconds.toFixed(1)} s)`);
+  console.log(
+    `  fp32 ${fp32.heldOutCrossEntropy.toFixed(4)} (${fp32.trainSeconds.toFixed(1)} s)   bf16 ${bf16.heldOutCrossEntropy.toFixed(4)} (${bf16.trainSeconds.toFixed(1)} s)`,
+  );
   console.log(`  relative difference ${(100 * relative).toFixed(2)}%: ${result.pass ? 'within' : 'NOT within'} 2%`);
 }
 process.exitCode = result.pass ? 0 : 1;

@@ -8,7 +8,15 @@ const cell = JSON.parse(process.argv[2]);
 setNumThreads(cell.threads);
 setSeed(0);
 const model = new Classifier(
-  { vocabSize: cell.vocab, numClasses: 2, embSize: cell.emb, hiddenSize: cell.hidden, numLayers: cell.layers, seqLen: cell.seqLen, maxLen: cell.maxLen },
+  {
+    vocabSize: cell.vocab,
+    numClasses: 2,
+    embSize: cell.emb,
+    hiddenSize: cell.hidden,
+    numLayers: cell.layers,
+    seqLen: cell.seqLen,
+    maxLen: cell.maxLen,
+  },
   { precision: cell.precision, device: cell.device ?? 'cpu' },
 );
 const total = cell.warmup + cell.steps;

@@ -44,15 +44,37 @@ for (const mode of values.mode.split(',')) {
     let fp32Reference = null;
     for (const precision of values.precision.split(',')) {
       const cell = {
-        mode, docLen, precision, bs: Number(values.bs), vocab: Number(values.vocab), emb: Number(values.emb), hidden: Number(values.hidden),
-        layers: Number(values.layers), seqLen: 72, maxLen: 1440, warmup: Number(values.warmup), steps: Number(values.steps),
-        threads: Number(values.threads), device: values.device,
+        mode,
+        docLen,
+        precision,
+        bs: Number(values.bs),
+        vocab: Number(values.vocab),
+        emb: Number(values.emb),
+        hidden: Number(values.hidden),
+        layers: Number(values.layers),
+        seqLen: 72,
+        maxLen: 1440,
+        warmup: Number(values.warmup),
+        steps: Number(values.steps),
+        threads: Number(values.threads),
+        device: values.device,
       };
       const result = runCell({ cell, ours, reference, env, rounds: Number(values.rounds), metric: 'docsPerSecond' });
       if (precision === 'fp32') fp32Reference = result.reference;
       const row = {
         bench: 'clas',
-        config: { mode, docLen, bs: cell.bs, vocab: cell.vocab, emb: cell.emb, hidden: cell.hidden, layers: cell.layers, seqLen: 72, maxLen: 1440, threads: cell.threads },
+        config: {
+          mode,
+          docLen,
+          bs: cell.bs,
+          vocab: cell.vocab,
+          emb: cell.emb,
+          hidden: cell.hidden,
+          layers: cell.layers,
+          seqLen: 72,
+          maxLen: 1440,
+          threads: cell.threads,
+        },
         precision,
         device: cell.device,
         unit: 'docs/s',
@@ -69,10 +91,23 @@ if (!values.json) {
   console.log('bench  device  mode   docLen  bs  precision  ours docs/s  reference docs/s  ratio  vs fp32 ref  ours RSS MB  ref RSS MB');
   for (const r of rows) {
     console.log(
-      [r.bench.padEnd(5), r.device.padEnd(6), r.config.mode.padEnd(5), String(r.config.docLen).padStart(6), String(r.config.bs).padStart(3), r.precision.padEnd(9),
-        fmt(r.ours, 2).padStart(11), fmt(r.reference, 2).padStart(16), fmt(r.ratio, 2).padStart(6), fmt(r.vsFp32Reference, 2).padStart(11),
-        fmt(r.peakRssMB.ours).padStart(12), fmt(r.peakRssMB.reference).padStart(11)].join('  '),
+      [
+        r.bench.padEnd(5),
+        r.device.padEnd(6),
+        r.config.mode.padEnd(5),
+        String(r.config.docLen).padStart(6),
+        String(r.config.bs).padStart(3),
+        r.precision.padEnd(9),
+        fmt(r.ours, 2).padStart(11),
+        fmt(r.reference, 2).padStart(16),
+        fmt(r.ratio, 2).padStart(6),
+        fmt(r.vsFp32Reference, 2).padStart(11),
+        fmt(r.peakRssMB.ours).padStart(12),
+        fmt(r.peakRssMB.reference).padStart(11),
+      ].join('  '),
     );
   }
-  console.log(`(${values.rounds} interleaved round(s) of ${values.warmup} warm-up + ${values.steps} timed steps per side; medians; ${rows[0]?.config.threads} threads)`);
+  console.log(
+    `(${values.rounds} interleaved round(s) of ${values.warmup} warm-up + ${values.steps} timed steps per side; medians; ${rows[0]?.config.threads} threads)`,
+  );
 }

@@ -11,7 +11,10 @@ import { encodeCorpus, LmBatches, openTokenStore, readCorpus, saveTokenStore } f
 
 const cell = JSON.parse(process.argv[2]);
 const start = performance.now();
-const { store, vocabulary, summary } = await encodeCorpus(readCorpus({ path: cell.file, format: 'lines' }), { threads: cell.threads, ...(cell.memoryTokens ? { memoryTokens: cell.memoryTokens } : {}) });
+const { store, vocabulary, summary } = await encodeCorpus(readCorpus({ path: cell.file, format: 'lines' }), {
+  threads: cell.threads,
+  ...(cell.memoryTokens ? { memoryTokens: cell.memoryTokens } : {}),
+});
 const buildSeconds = (performance.now() - start) / 1000;
 const buildPeakRssMB = process.resourceUsage().maxRSS / 1024;
 

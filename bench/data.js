@@ -41,7 +41,8 @@ const emit = (row) => {
 
 function run(command, args, env = process.env) {
   const r = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`${path.basename(args[0])} failed (${r.status}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  if (r.status !== 0)
+    throw new Error(`${path.basename(args[0])} failed (${r.status}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
@@ -55,11 +56,13 @@ function pythonEnv() {
 const all = Number(values.threads);
 const modes = [{ label: '1 thread', threads: 1 }, ...(all > 1 ? [{ label: `${all} threads`, threads: all }] : [])];
 const py = values['skip-tokenize'] ? null : pythonEnv();
-if (!py && !values['skip-tokenize'] && !values.json) console.error('bench: python3 cannot import spacy (set ULMFIT_TEST_PYTHONPATH): no reference column');
+if (!py && !values['skip-tokenize'] && !values.json)
+  console.error('bench: python3 cannot import spacy (set ULMFIT_TEST_PYTHONPATH): no reference column');
 const runs = new Map(modes.map((m) => [m.label, []]));
 const refRuns = [];
 for (let round = 0; round < (values['skip-tokenize'] ? 0 : Number(values.rounds)); round++) {
-  for (const m of modes) runs.get(m.label).push(run(process.execPath, [path.join(here, 'data-tokenize.js'), JSON.stringify({ threads: m.threads })]));
+  for (const m of modes)
+    runs.get(m.label).push(run(process.execPath, [path.join(here, 'data-tokenize.js'), JSON.stringify({ threads: m.threads })]));
   if (py) refRuns.push(run('python3', [path.join(here, 'reference', 'tokenize_reference.py')], py));
 }
 const reference = refRuns.length ? median(refRuns.map((r) => r.tokensPerSecond)) : null;
@@ -68,8 +71,17 @@ for (const m of values['skip-tokenize'] ? [] : modes) {
   const r = runs.get(m.label);
   const tps = median(r.map((x) => x.tokensPerSecond));
   emit({
-    bench: 'data.tokenize', corpus: 'sotu', mode: m.label, threads: m.threads, tokens: r[0].tokens, ours: tps, unit: 'tokens/s',
-    reference, ratio: reference ? tps / reference : null, vsOneThread: tps / single, peakRssMB: Math.max(...r.map((x) => x.peakRssMB)),
+    bench: 'data.tokenize',
+    corpus: 'sotu',
+    mode: m.label,
+    threads: m.threads,
+    tokens: r[0].tokens,
+    ours: tps,
+    unit: 'tokens/s',
+    reference,
+    ratio: reference ? tps / reference : null,
+    vsOneThread: tps / single,
+    peakRssMB: Math.max(...r.map((x) => x.peakRssMB)),
   });
 }
 
@@ -78,7 +90,10 @@ if (!values['skip-stream']) {
   const target = Number(values.tokens);
   const paras = paragraphs();
   const sample = paras.slice(0, 4000);
-  const { summary } = await encodeCorpus(sample.map((text) => ({ text })), { threads: 1 });
+  const { summary } = await encodeCorpus(
+    sample.map((text) => ({ text })),
+    { threads: 1 },
+  );
   const charsPerToken = sample.reduce((n, p) => n + p.length + 1, 0) / summary.tokens;
   const file = path.join(os.tmpdir(), `ulmfit-bench-corpus-${process.pid}.txt`);
   const fd = fs.openSync(file, 'w');
@@ -99,7 +114,16 @@ if (!values['skip-stream']) {
     fs.closeSync(fd);
     const bytes = fs.statSync(file).size;
     for (const threads of modes.map((m) => m.threads)) {
-      const r = run(process.execPath, [path.join(here, 'data-stream.js'), JSON.stringify({ file, threads, bs: 64, seqLen: 72, memoryTokens: values['memory-tokens'] ? Number(values['memory-tokens']) : undefined })]);
+      const r = run(process.execPath, [
+        path.join(here, 'data-stream.js'),
+        JSON.stringify({
+          file,
+          threads,
+          bs: 64,
+          seqLen: 72,
+          memoryTokens: values['memory-tokens'] ? Number(values['memory-tokens']) : undefined,
+        }),
+      ]);
       emit({ bench: 'data.stream', fileMB: bytes / 2 ** 20, ...r });
     }
   } finally {
@@ -113,8 +137,17 @@ if (!values.json) {
     console.log('tokenization + numericalization, real SOTU text (one pass, no repetition)');
     console.log('mode           tokens     tokens/s  vs 1 thread  reference tok/s  ratio  peak RSS MB');
     for (const r of rows.filter((x) => x.bench === 'data.tokenize')) {
-      console.log([r.mode.padEnd(12), String(r.tokens).padStart(9), fmt(r.ours).padStart(11), fmt(r.vsOneThread, 2).padStart(11),
-        fmt(r.reference).padStart(15), fmt(r.ratio, 1).padStart(6), fmt(r.peakRssMB).padStart(11)].join('  '));
+      console.log(
+        [
+          r.mode.padEnd(12),
+          String(r.tokens).padStart(9),
+          fmt(r.ours).padStart(11),
+          fmt(r.vsOneThread, 2).padStart(11),
+          fmt(r.reference).padStart(15),
+          fmt(r.ratio, 1).padStart(6),
+          fmt(r.peakRssMB).padStart(11),
+        ].join('  '),
+      );
     }
     console.log(`(reference: fastai's rules and spacy.blank('en') in Python, one process; ${values.rounds} rounds, medians)`);
   }
@@ -122,14 +155,24 @@ if (!values.json) {
   if (streams.length) {
     const s = streams[0];
     console.log(`\nLM stream from a ${fmt(s.fileMB)} MB text file (one paragraph per line):`);
-    console.log(`  ${s.tokens} tokens, ${s.documents} documents, vocabulary ${s.vocabulary} (of ${s.distinctTokens} distinct), ${s.backing}`);
+    console.log(
+      `  ${s.tokens} tokens, ${s.documents} documents, vocabulary ${s.vocabulary} (of ${s.distinctTokens} distinct), ${s.backing}`,
+    );
     console.log('  threads  text -> stream s  tokens/s  vs 1 thread  peak RSS MB  reshuffle ms  batches/s (64 x 72)');
     for (const r of streams) {
-      console.log([String(r.threads).padStart(9), fmt(r.buildSeconds, 1).padStart(16), fmt(r.tokensPerSecond).padStart(9),
-        fmt(r.tokensPerSecond / s.tokensPerSecond, 2).padStart(12), fmt(r.buildPeakRssMB).padStart(12),
-        fmt(r.reshuffleSeconds * 1000, 1).padStart(13), fmt(r.batchesPerSecond).padStart(20)].join(''));
+      console.log(
+        [
+          String(r.threads).padStart(9),
+          fmt(r.buildSeconds, 1).padStart(16),
+          fmt(r.tokensPerSecond).padStart(9),
+          fmt(r.tokensPerSecond / s.tokensPerSecond, 2).padStart(12),
+          fmt(r.buildPeakRssMB).padStart(12),
+          fmt(r.reshuffleSeconds * 1000, 1).padStart(13),
+          fmt(r.batchesPerSecond).padStart(20),
+        ].join(''),
+      );
     }
-    console.log('  (reshuffle: a new epoch\'s document order, its prefix sums, the row cursors and the first batch)');
+    console.log("  (reshuffle: a new epoch's document order, its prefix sums, the row cursors and the first batch)");
     console.log(`  saveTokenStore: ${fmt(s.saveSeconds, 1)} s; openTokenStore with checksums: ${fmt(s.openSeconds, 1)} s`);
   }
 }

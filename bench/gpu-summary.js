@@ -32,8 +32,10 @@ const say = (line = '') => lines.push(line);
 
 const info = json('info.json');
 if (info) {
-  say(`LibTorch ${info.libtorch.version} (${info.libtorch.variant}), CUDA runtime ${info.cuda.runtime ?? '-'}, cuDNN ${info.cuda.cudnn ?? '-'}, ` +
-    `${info.cuda.deviceCount} GPU(s), node ${info.node}`);
+  say(
+    `LibTorch ${info.libtorch.version} (${info.libtorch.variant}), CUDA runtime ${info.cuda.runtime ?? '-'}, cuDNN ${info.cuda.cudnn ?? '-'}, ` +
+      `${info.cuda.deviceCount} GPU(s), node ${info.node}`,
+  );
 }
 
 const report = json('cuda-report.json');
@@ -43,12 +45,17 @@ if (report) {
     if (!rows.length) continue;
     const worst = rows.reduce((a, b) => (b.relativeError / b.tolerance > a.relativeError / a.tolerance ? b : a));
     const over = rows.filter((r) => !(r.relativeError <= r.tolerance)).length;
-    say(`CUDA tests, ${kind}: ${rows.length} comparisons, ${over} over tolerance; worst ${worst.relativeError.toExponential(2)} ` +
-      `(tolerance ${worst.tolerance}) at ${worst.check.slice(kind.length + 1)}`);
+    say(
+      `CUDA tests, ${kind}: ${rows.length} comparisons, ${over} over tolerance; worst ${worst.relativeError.toExponential(2)} ` +
+        `(tolerance ${worst.tolerance}) at ${worst.check.slice(kind.length + 1)}`,
+    );
   }
 }
 
-const results = (read('results.jsonl') ?? '').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+const results = (read('results.jsonl') ?? '')
+  .split('\n')
+  .filter((l) => l.startsWith('{'))
+  .map((l) => JSON.parse(l));
 if (results.length) {
   say();
   say('bench  mode   size                     precision  ours          reference     ratio  ref GPU MB');
@@ -57,13 +64,25 @@ if (results.length) {
     const size = r.bench === 'lm' ? `bs ${r.config.bs} seq ${r.config.seq}${chunk}` : `bs ${r.config.bs} doc ${r.config.docLen}`;
     const mode = r.bench === 'lm' ? 'train' : r.config.mode;
     const digits = r.unit === 'docs/s' ? 1 : 0;
-    say([r.bench.padEnd(5), mode.padEnd(5), size.padEnd(24), r.precision.padEnd(9), `${fmt(r.ours, digits)} ${r.unit}`.padStart(13),
-      `${fmt(r.reference, digits)}`.padStart(13), fmt(r.ratio, 2).padStart(6), fmt(r.peakDeviceMB?.reference).padStart(11)].join('  '));
+    say(
+      [
+        r.bench.padEnd(5),
+        mode.padEnd(5),
+        size.padEnd(24),
+        r.precision.padEnd(9),
+        `${fmt(r.ours, digits)} ${r.unit}`.padStart(13),
+        `${fmt(r.reference, digits)}`.padStart(13),
+        fmt(r.ratio, 2).padStart(6),
+        fmt(r.peakDeviceMB?.reference).padStart(11),
+      ].join('  '),
+    );
   }
   const lm64 = results.find((r) => r.bench === 'lm' && r.config.bs === 64 && r.precision === 'bf16' && !r.config.lossChunkRows);
   if (lm64) {
-    say(`LM bf16 bs 64: ${fmt(lm64.ours)} tokens/s: one WikiText-103 epoch (103 M tokens) in ${fmt(103e6 / lm64.ours / 60, 1)} min on one GPU` +
-      ` (targets: >= 150,000 tokens/s, >= 1.5x the reference: ${fmt(lm64.ratio, 2)}x)`);
+    say(
+      `LM bf16 bs 64: ${fmt(lm64.ours)} tokens/s: one WikiText-103 epoch (103 M tokens) in ${fmt(103e6 / lm64.ours / 60, 1)} min on one GPU` +
+        ` (targets: >= 150,000 tokens/s, >= 1.5x the reference: ${fmt(lm64.ratio, 2)}x)`,
+    );
   }
 }
 
@@ -71,11 +90,17 @@ const profile = json('profile.json');
 if (profile?.step) {
   say();
   const wall = profile.step.wallMsPerStep ? `${fmt(profile.step.wallMsPerStep, 1)} ms wall, ` : '';
-  say(`reference step (${profile.gpu}, torch ${profile.torch}): ${wall}${fmt(profile.step.deviceMsPerStep, 1)} ms of kernel time (torch.profiler)`);
-  for (const k of profile.step.top.slice(0, 8)) say(`  ${fmt(k.ms, 2).padStart(7)} ms  x${String(k.calls).padEnd(4)} ${k.name.slice(0, 90)}`);
+  say(
+    `reference step (${profile.gpu}, torch ${profile.torch}): ${wall}${fmt(profile.step.deviceMsPerStep, 1)} ms of kernel time (torch.profiler)`,
+  );
+  for (const k of profile.step.top.slice(0, 8))
+    say(`  ${fmt(k.ms, 2).padStart(7)} ms  x${String(k.calls).padEnd(4)} ${k.name.slice(0, 90)}`);
   if (profile.lstmForwardBackwardMs) {
-    say(`3-layer LSTM forward+backward (ms): ${Object.entries(profile.lstmForwardBackwardMs).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}; ` +
-      `cuDNN takes bf16: ${profile.cudnnTakesBf16}`);
+    say(
+      `3-layer LSTM forward+backward (ms): ${Object.entries(profile.lstmForwardBackwardMs)
+        .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+        .join(', ')}; ` + `cuDNN takes bf16: ${profile.cudnnTakesBf16}`,
+    );
   }
 }
 

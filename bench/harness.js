@@ -18,7 +18,8 @@ export function pythonEnv() {
 
 function runSide(command, args, env) {
   const r = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`${path.basename(args[0])} failed (${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (r.status !== 0)
+    throw new Error(`${path.basename(args[0])} failed (${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
@@ -44,7 +45,10 @@ export function runCell({ cell, ours, reference, env, rounds, metric }) {
     ours: oursValue,
     reference: refValue,
     ratio: refValue ? oursValue / refValue : null,
-    peakRssMB: { ours: Math.max(...oursRuns.map((r) => r.peakRssMB)), reference: refRuns.length ? Math.max(...refRuns.map((r) => r.peakRssMB)) : null },
+    peakRssMB: {
+      ours: Math.max(...oursRuns.map((r) => r.peakRssMB)),
+      reference: refRuns.length ? Math.max(...refRuns.map((r) => r.peakRssMB)) : null,
+    },
     // GPU memory the reference's allocator held at its peak (ulmfit's is not measured from JS).
     peakDeviceMB: { reference: refRuns.length && refRuns[0].peakDeviceMB != null ? Math.max(...refRuns.map((r) => r.peakDeviceMB)) : null },
   };

@@ -41,8 +41,17 @@ function lmCells() {
     for (const vocab of values.vocab.split(',').map(Number)) {
       for (const precision of values.precision.split(',')) {
         cells.push({
-          vocab, precision, bs, seq: Number(values.seq), emb: Number(values.emb), hidden: Number(values.hidden), layers: Number(values.layers),
-          warmup: Number(values.warmup), steps: Number(values.steps), threads: Number(values.threads), device: values.device,
+          vocab,
+          precision,
+          bs,
+          seq: Number(values.seq),
+          emb: Number(values.emb),
+          hidden: Number(values.hidden),
+          layers: Number(values.layers),
+          warmup: Number(values.warmup),
+          steps: Number(values.steps),
+          threads: Number(values.threads),
+          device: values.device,
           lossChunkRows: Number(values.chunk),
         });
       }
@@ -59,7 +68,16 @@ for (const cell of cells) {
   const result = runCell({ cell, ours, reference, env, rounds: Number(values.rounds), metric: 'tokensPerSecond' });
   const row = {
     bench: name,
-    config: { vocab: cell.vocab, bs: cell.bs, seq: cell.seq, emb: cell.emb, hidden: cell.hidden, layers: cell.layers, threads: cell.threads, lossChunkRows: cell.lossChunkRows },
+    config: {
+      vocab: cell.vocab,
+      bs: cell.bs,
+      seq: cell.seq,
+      emb: cell.emb,
+      hidden: cell.hidden,
+      layers: cell.layers,
+      threads: cell.threads,
+      lossChunkRows: cell.lossChunkRows,
+    },
     precision: cell.precision,
     device: cell.device,
     unit: 'tokens/s',
@@ -73,10 +91,22 @@ if (!values.json) {
   console.log('bench  device  vocab   bs  seq  precision  ours tok/s  reference tok/s  ratio  ours RSS MB  ref RSS MB');
   for (const r of rows) {
     console.log(
-      [r.bench.padEnd(5), r.device.padEnd(6), String(r.config.vocab).padEnd(6), String(r.config.bs).padStart(3), String(r.config.seq).padStart(4),
-        r.precision.padEnd(9), fmt(r.ours).padStart(10), fmt(r.reference).padStart(16), fmt(r.ratio, 2).padStart(6),
-        fmt(r.peakRssMB.ours).padStart(12), fmt(r.peakRssMB.reference).padStart(11)].join('  '),
+      [
+        r.bench.padEnd(5),
+        r.device.padEnd(6),
+        String(r.config.vocab).padEnd(6),
+        String(r.config.bs).padStart(3),
+        String(r.config.seq).padStart(4),
+        r.precision.padEnd(9),
+        fmt(r.ours).padStart(10),
+        fmt(r.reference).padStart(16),
+        fmt(r.ratio, 2).padStart(6),
+        fmt(r.peakRssMB.ours).padStart(12),
+        fmt(r.peakRssMB.reference).padStart(11),
+      ].join('  '),
     );
   }
-  console.log(`(${values.rounds} interleaved rounds of ${values.warmup} warm-up + ${values.steps} timed steps per side; medians; ${cells[0]?.threads} threads)`);
+  console.log(
+    `(${values.rounds} interleaved rounds of ${values.warmup} warm-up + ${values.steps} timed steps per side; medians; ${cells[0]?.threads} threads)`,
+  );
 }

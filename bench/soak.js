@@ -36,7 +36,10 @@ if (process.env.SOAK_CHILD !== '1' && process.env.MALLOC_ARENA_MAX !== arenaWant
   const env = { ...process.env, SOAK_CHILD: '1' };
   if (arenaWanted === undefined) delete env.MALLOC_ARENA_MAX;
   else env.MALLOC_ARENA_MAX = arenaWanted;
-  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { env, stdio: 'inherit' });
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    env,
+    stdio: 'inherit',
+  });
   process.exit(child.status ?? 1);
 }
 
@@ -46,10 +49,16 @@ const steps = Number(values.steps);
 const cycles = Number(values.cycles);
 const sampleEvery = Number(values['sample-every']);
 const tolerance = Number(values.tolerance);
-const referenceStep = values['reference-step'] !== undefined
-  ? Number(values['reference-step'])
-  : Math.max(sampleEvery, Math.round((steps * 0.1) / sampleEvery) * sampleEvery);
-if (![steps, sampleEvery, referenceStep].every((n) => Number.isInteger(n) && n > 0) || !Number.isInteger(cycles) || cycles < 0 || cycles > steps) {
+const referenceStep =
+  values['reference-step'] !== undefined
+    ? Number(values['reference-step'])
+    : Math.max(sampleEvery, Math.round((steps * 0.1) / sampleEvery) * sampleEvery);
+if (
+  ![steps, sampleEvery, referenceStep].every((n) => Number.isInteger(n) && n > 0) ||
+  !Number.isInteger(cycles) ||
+  cycles < 0 ||
+  cycles > steps
+) {
   console.error('soak: --steps, --sample-every, --reference-step must be positive integers and --cycles an integer in 0..steps');
   process.exit(2);
 }
@@ -72,13 +81,18 @@ const seqLen = 32;
 const vocab = Array.from({ length: config.vocabSize }, (_, i) => `tok${i}`);
 // A fixed random token stream, read in consecutive windows (the LM's own layout: target = input shifted by one).
 let seed = 12345;
-const nextRandom = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8);
+const nextRandom = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
 const streamLength = batchSize * seqLen * 64 + 1;
 const stream = Int32Array.from({ length: streamLength }, () => nextRandom() % config.vocabSize);
 const windows = Math.floor((streamLength - 1) / (batchSize * seqLen));
 function batchAt(step) {
   const start = (step % windows) * batchSize * seqLen;
-  return { input: stream.slice(start, start + batchSize * seqLen), target: stream.slice(start + 1, start + 1 + batchSize * seqLen), batchSize, seqLen };
+  return {
+    input: stream.slice(start, start + batchSize * seqLen),
+    target: stream.slice(start + 1, start + 1 + batchSize * seqLen),
+    batchSize,
+    seqLen,
+  };
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-soak-'));
@@ -140,10 +154,15 @@ const result = {
 if (values.json) {
   console.log(JSON.stringify(result));
 } else {
-  console.log(`MALLOC_ARENA_MAX=${result.mallocArenaMax ?? '(unset)'}  LibTorch threads=${result.threads}  ${steps} steps, ${cyclesDone} save/load cycles, ${result.seconds} s`);
+  console.log(
+    `MALLOC_ARENA_MAX=${result.mallocArenaMax ?? '(unset)'}  LibTorch threads=${result.threads}  ${steps} steps, ${cyclesDone} save/load cycles, ${result.seconds} s`,
+  );
   console.log('  step   RSS MB');
-  for (const s of result.samples) console.log(`${String(s.step).padStart(6)} ${s.rssMB.toFixed(1).padStart(8)}${s.step === referenceStep ? '  <- reference' : ''}`);
-  console.log(`end ${result.endRssMB} MB / reference (step ${referenceStep}) ${result.referenceRssMB} MB = ${result.ratio} (tolerance ${1 + tolerance}); max from the reference on ${result.maxRssMB} MB at step ${max.step}`);
+  for (const s of result.samples)
+    console.log(`${String(s.step).padStart(6)} ${s.rssMB.toFixed(1).padStart(8)}${s.step === referenceStep ? '  <- reference' : ''}`);
+  console.log(
+    `end ${result.endRssMB} MB / reference (step ${referenceStep}) ${result.referenceRssMB} MB = ${result.ratio} (tolerance ${1 + tolerance}); max from the reference on ${result.maxRssMB} MB at step ${max.step}`,
+  );
   console.log(pass ? 'PASS' : 'FAIL: RSS grew beyond the tolerance');
 }
 process.exit(pass ? 0 : 1);

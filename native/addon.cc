@@ -22,8 +22,7 @@ void Export(Napi::Env env, Napi::Object exports, const char* name) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonState>(new AddonState());
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
-  exports.Set("torchRelease", Napi::String::New(env, std::to_string(TORCH_VERSION_MAJOR) + "." +
-                                                         std::to_string(TORCH_VERSION_MINOR)));
+  exports.Set("torchRelease", Napi::String::New(env, std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR)));
   Export<Info>(env, exports, "info");
   Export<SetSeed>(env, exports, "setSeed");
   Export<GetRngState>(env, exports, "getRngState");

@@ -23,8 +23,7 @@ int ArgInt(const Napi::CallbackInfo& info, size_t index, const char* name, int m
   Napi::Value v = Arg(info, index, name);
   const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
   if (!IsInteger(d) || d < min || d > max) {
-    throw ArgumentError(std::string(name) + " must be an integer from " + std::to_string(min) + " to " +
-                        std::to_string(max));
+    throw ArgumentError(std::string(name) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
   }
   return static_cast<int>(d);
 }

@@ -30,8 +30,7 @@ class Task : public Napi::AsyncWorker {
 
   // Queues `work` on a worker thread; the Promise resolves with toJs(result) or rejects with a JS Error.
   // `settle` runs on the JS thread just before the Promise settles, however the work ended.
-  static Napi::Promise Run(Napi::Env env, const char* name, ThreadSettings settings, Work work, ToJs toJs,
-                           Settle settle = {}) {
+  static Napi::Promise Run(Napi::Env env, const char* name, ThreadSettings settings, Work work, ToJs toJs, Settle settle = {}) {
     auto* task = new Task(env, name, settings, std::move(work), std::move(toJs), std::move(settle));
     Napi::Promise promise = task->deferred_.Promise();
     task->Queue();  // the worker deletes itself after OnOK/OnError

@@ -88,9 +88,7 @@ AwdLstm::AwdLstm(const AwdLstmOptions& options, const EncoderLayout& layout) : o
 int64_t AwdLstm::LayerInputSize(int64_t layer) const { return layer == 0 ? options_.embSize : options_.hiddenSize; }
 
 // The last layer outputs the embedding size so the language model's decoder can share the embedding's weight.
-int64_t AwdLstm::LayerOutputSize(int64_t layer) const {
-  return layer == options_.numLayers - 1 ? options_.embSize : options_.hiddenSize;
-}
+int64_t AwdLstm::LayerOutputSize(int64_t layer) const { return layer == options_.numLayers - 1 ? options_.embSize : options_.hiddenSize; }
 
 void AwdLstm::To(const at::Device& device) {
   if (device == encoder_.device()) return;

@@ -37,7 +37,7 @@ struct EncoderLayout {
 struct NamedParameter {
   std::string name;  // fastai's state_dict key
   at::Tensor tensor;
-  int group;         // index into the model's group names
+  int group;          // index into the model's group names
   bool decay = true;  // false for Linear biases and BatchNorm weights, as fastai exempts them
 };
 

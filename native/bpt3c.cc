@@ -87,9 +87,8 @@ Encoded EncodeAndPool(AwdLstm& encoder, const at::Tensor& tokensIn, const std::v
   // are), so that the rows of every chunk are a prefix.
   std::vector<int64_t> order(bs);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return TextStart(length, lengths[a], seqLen) < TextStart(length, lengths[b], seqLen);
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return TextStart(length, lengths[a], seqLen) < TextStart(length, lengths[b], seqLen); });
   const bool reordered = !std::is_sorted(order.begin(), order.end());
   at::Tensor tokens = tokensIn;
   std::optional<DropoutMasks> reorderedMasks;

@@ -34,11 +34,11 @@ void CheckLayout(const int32_t* tokens, int64_t rows, int64_t length, const int3
 // every position of every document's window, its last-layer output squared; over every pair of
 // consecutive positions in a window (across chunk boundaries too), the square of their difference.
 struct Encoded {
-  at::Tensor features;            // [bs, 3 x emb] float32
-  at::Tensor activationSquares;   // 0-dim float32, sum of out^2 over window positions (when asked)
-  at::Tensor changeSquares;       // 0-dim float32, sum of (out[p] - out[p-1])^2 over window pairs (when asked)
-  int64_t positions = 0;          // window positions in the batch (each of emb values)
-  int64_t pairs = 0;              // consecutive window pairs in the batch
+  at::Tensor features;           // [bs, 3 x emb] float32
+  at::Tensor activationSquares;  // 0-dim float32, sum of out^2 over window positions (when asked)
+  at::Tensor changeSquares;      // 0-dim float32, sum of (out[p] - out[p-1])^2 over window pairs (when asked)
+  int64_t positions = 0;         // window positions in the batch (each of emb values)
+  int64_t pairs = 0;             // consecutive window pairs in the batch
 };
 
 // tokens [bs, L] int64 on the encoder's device, lengths (host) per row; masks (training) come from

@@ -107,7 +107,8 @@ ClassifierOptions ReadOptions(const Napi::Object& o) {
   h.hidden = Int64Vector(o, "headHidden", 1);
   const Napi::Value ps = o.Get("headDropouts");
   if (!ps.IsArray() || ps.As<Napi::Array>().Length() != h.hidden.size() + 1) {
-    throw ArgumentError("options.headDropouts must be an array with one probability per head block (" + std::to_string(h.hidden.size() + 1) + ")");
+    throw ArgumentError("options.headDropouts must be an array with one probability per head block (" +
+                        std::to_string(h.hidden.size() + 1) + ")");
   }
   h.dropouts.clear();
   for (uint32_t k = 0; k <= h.hidden.size(); k++) {
@@ -230,7 +231,8 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
         for (uint32_t c = 0; c < s.numClasses(); c++) {
           const Napi::Value v = w.As<Napi::Array>().Get(c);
           const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
-          if (!(d >= 0.0 && std::isfinite(d))) throw ArgumentError("hyper.classWeights[" + std::to_string(c) + "] must be a finite number >= 0");
+          if (!(d >= 0.0 && std::isfinite(d)))
+            throw ArgumentError("hyper.classWeights[" + std::to_string(c) + "] must be a finite number >= 0");
           weights.push_back(static_cast<float>(d));
         }
         classWeights = HostTensor({s.numClasses()}, at::kFloat, s.encoder.device());
@@ -254,7 +256,8 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
             if (fault == Fault::Embeddings) {
               // The first row's first real token (every row holds at least one).
               const at::Tensor real = batch.tokens[0].masked_select(batch.tokens[0] != s.encoder.options().padId);
-              PoisonEmbeddingRow(masks, real[0].item<int64_t>(), s.encoder.options().vocabSize, s.encoder.embedding().options().requires_grad(false));
+              PoisonEmbeddingRow(masks, real[0].item<int64_t>(), s.encoder.options().vocabSize,
+                                 s.encoder.embedding().options().requires_grad(false));
             }
             const Encoded encoded = s.Encode(batch.tokens, batch.lengths, &masks, /*regularise=*/alpha != 0.0 || beta != 0.0);
             const at::Tensor logits = s.head.Forward(encoded.features, /*training=*/true, &masks.head);
@@ -263,7 +266,8 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
             const double values = static_cast<double>(s.encoder.options().embSize);
             at::Tensor loss = crossEntropy;
             if (alpha != 0.0) loss = loss + alpha * encoded.activationSquares / (values * static_cast<double>(encoded.positions));
-            if (beta != 0.0 && encoded.pairs > 0) loss = loss + beta * encoded.changeSquares / (values * static_cast<double>(encoded.pairs));
+            if (beta != 0.0 && encoded.pairs > 0)
+              loss = loss + beta * encoded.changeSquares / (values * static_cast<double>(encoded.pairs));
             if (fault == Fault::Loss) loss = loss + kNaN;
             s.optimizer->ZeroGrad();
             loss.backward();
@@ -308,7 +312,8 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
             const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             const Batch batch = host.OnDevice(s.encoder.device());
             const int64_t classes = s.numClasses();
-            const at::Tensor logits = s.head.Forward(s.Encode(batch.tokens, batch.lengths, nullptr, /*regularise=*/false).features, /*training=*/false, nullptr);
+            const at::Tensor logits =
+                s.head.Forward(s.Encode(batch.tokens, batch.lengths, nullptr, /*regularise=*/false).features, /*training=*/false, nullptr);
             const at::Tensor loss = at::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum);
             const at::Tensor predicted = logits.argmax(1);
             const at::Tensor confusion = at::bincount(batch.labels * classes + predicted, {}, classes * classes).to(at::kDouble);
@@ -359,7 +364,9 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
             ClassifierSession& s = *session;
             const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             const Batch batch = host.OnDevice(s.encoder.device());
-            const at::Tensor out = rows(s, s.Encode(batch.tokens, batch.lengths, nullptr, /*regularise=*/false).features).to(at::kCPU, at::kFloat).contiguous();
+            const at::Tensor out = rows(s, s.Encode(batch.tokens, batch.lengths, nullptr, /*regularise=*/false).features)
+                                       .to(at::kCPU, at::kFloat)
+                                       .contiguous();
             const float* data = out.data_ptr<float>();
             return Matrix{std::vector<float>(data, data + out.numel()), out.size(0), out.size(1)};
           },

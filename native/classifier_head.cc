@@ -30,9 +30,14 @@ ClassifierHead::ClassifierHead(const HeadOptions& options, int group) : options_
     const auto leaf = [](at::Tensor t) { return t.requires_grad_(true); };
     // nn.Linear's default init (kaiming_uniform with a = sqrt(5)): U(+-1/sqrt(fan_in)); BatchNorm: 1 and 0.
     const double bound = 1.0 / std::sqrt(static_cast<double>(in));
-    Block b{leaf(at::ones({in}, at::kFloat)),  leaf(at::zeros({in}, at::kFloat)), at::zeros({in}, at::kFloat),
-            at::ones({in}, at::kFloat),        at::zeros({}, at::kFloat),         leaf(at::empty({out, in}, at::kFloat).uniform_(-bound, bound)),
-            {},                                {}};
+    Block b{leaf(at::ones({in}, at::kFloat)),
+            leaf(at::zeros({in}, at::kFloat)),
+            at::zeros({in}, at::kFloat),
+            at::ones({in}, at::kFloat),
+            at::zeros({}, at::kFloat),
+            leaf(at::empty({out, in}, at::kFloat).uniform_(-bound, bound)),
+            {},
+            {}};
     const std::string bn = "1.layers." + std::to_string(k) + ".0.";
     parameters_.push_back({bn + "weight", b.bnWeight, group, /*decay=*/false});
     parameters_.push_back({bn + "bias", b.bnBias, group, /*decay=*/false});
@@ -67,8 +72,8 @@ at::Tensor ClassifierHead::Forward(const at::Tensor& features, bool training, co
       b.pendingMean = b.runningMean.clone();
       b.pendingVar = b.runningVar.clone();
     }
-    x = at::batch_norm(x, b.bnWeight, b.bnBias, training ? b.pendingMean : b.runningMean, training ? b.pendingVar : b.runningVar,
-                       training, options_.bnMomentum, options_.bnEps, /*cudnn_enabled=*/true);
+    x = at::batch_norm(x, b.bnWeight, b.bnBias, training ? b.pendingMean : b.runningMean, training ? b.pendingVar : b.runningVar, training,
+                       options_.bnMomentum, options_.bnEps, /*cudnn_enabled=*/true);
     if (training && masks && (*masks)[k].defined()) x = x * (*masks)[k];
     x = b.linearBias.defined() ? at::linear(x, b.linear, b.linearBias) : at::linear(x, b.linear);
     if (k + 1 < blocks_.size()) x = at::relu(x);

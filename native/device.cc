@@ -2,7 +2,6 @@
 
 #include <regex>
 
-
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/version.h>
 
@@ -21,7 +20,8 @@ c10::Device ParseDevice(const std::string& text) {
 
   const auto& cuda = at::detail::getCUDAHooks();
   if (!cuda.isBuilt()) {
-    throw ArgumentError("device \"" + text + "\": this LibTorch (" TORCH_VERSION
+    throw ArgumentError("device \"" + text +
+                        "\": this LibTorch (" TORCH_VERSION
                         ") was built without CUDA; install a CUDA build (npx ulmfit setup --variant cuda), "
                         "rebuild ulmfit against it, or use \"cpu\"");
   }
@@ -34,8 +34,9 @@ c10::Device ParseDevice(const std::string& text) {
   if (!m[2].matched) return c10::Device(c10::kCUDA);  // the thread's current CUDA device, as in PyTorch
   const int index = std::stoi(m[2].str());
   if (index >= count) {
-    throw ArgumentError("device \"" + text + "\": there " + (count == 1 ? "is 1 CUDA device" : "are " + std::to_string(count) + " CUDA devices") +
-                        " (cuda:0" + (count > 1 ? " to cuda:" + std::to_string(count - 1) : "") + ")");
+    throw ArgumentError("device \"" + text + "\": there " +
+                        (count == 1 ? "is 1 CUDA device" : "are " + std::to_string(count) + " CUDA devices") + " (cuda:0" +
+                        (count > 1 ? " to cuda:" + std::to_string(count - 1) : "") + ")");
   }
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
 }

@@ -203,15 +203,16 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
             DropoutMasks masks = s.encoder.DrawMasks(input.size(0), s.fixedMasks ? &*s.fixedMasks : nullptr);
             if (s.recordMasks) s.lastMasks = masks;
             if (fault == Fault::Embeddings) {
-              PoisonEmbeddingRow(masks, input[0][0].item<int64_t>(), s.encoder.options().vocabSize, s.encoder.embedding().options().requires_grad(false));
+              PoisonEmbeddingRow(masks, input[0][0].item<int64_t>(), s.encoder.options().vocabSize,
+                                 s.encoder.embedding().options().requires_grad(false));
             }
             LstmState& state = s.StateFor(s.trainState, input.size(0));
             const LstmState before = state;  // Forward puts new tensors in the state, never writes into these
             const ForwardOutputs out = s.encoder.Forward(input, state, &masks);
             at::Tensor hidden = out.droppedLast.reshape({-1, out.droppedLast.size(2)});
-            const DecoderLoss decoder = DecoderCrossEntropy(hidden, s.encoder.embedding(), s.decoderBias,
-                                                            target.reshape({-1}), s.chunkRows, /*withGrad=*/true,
-                                                            /*countCorrect=*/false);
+            const DecoderLoss decoder =
+                DecoderCrossEntropy(hidden, s.encoder.embedding(), s.decoderBias, target.reshape({-1}), s.chunkRows, /*withGrad=*/true,
+                                    /*countCorrect=*/false);
             at::Tensor crossEntropy = decoder.sumCrossEntropy / static_cast<double>(hidden.size(0));
             // The decoder's gradient enters the graph as a surrogate term whose gradient is dInput.
             at::Tensor objective = (hidden * decoder.dInput).sum();
@@ -229,12 +230,13 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
             (objective + regulariser).backward();
             at::NoGradGuard noGrad;
             // The decoder's own gradients; the tied weight already holds the embedding path's.
-            for (const auto& [param, grad] : {std::pair{s.encoder.embedding(), decoder.dWeight},
-                                              std::pair{s.decoderBias, decoder.dBias}}) {
+            for (const auto& [param, grad] : {std::pair{s.encoder.embedding(), decoder.dWeight}, std::pair{s.decoderBias, decoder.dBias}}) {
               if (!param.requires_grad()) continue;
               at::Tensor& g = param.mutable_grad();
-              if (g.defined()) g.add_(grad);
-              else g = grad;
+              if (g.defined())
+                g.add_(grad);
+              else
+                g = grad;
             }
             if (fault == Fault::Gradients) PoisonFirstGradient(s.parameters);
             at::Tensor loss = crossEntropy + regulariser.detach();
@@ -282,9 +284,9 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
             AutocastScope autocast(s.precision, s.encoder.device().type());
             const ForwardOutputs out = s.encoder.Forward(input, s.StateFor(s.evalState, input.size(0)), nullptr);
             at::Tensor hidden = out.droppedLast.reshape({-1, out.droppedLast.size(2)});
-            const DecoderLoss decoder = DecoderCrossEntropy(hidden, s.encoder.embedding(), s.decoderBias,
-                                                            target.reshape({-1}), s.chunkRows, /*withGrad=*/false,
-                                                            /*countCorrect=*/true);
+            const DecoderLoss decoder =
+                DecoderCrossEntropy(hidden, s.encoder.embedding(), s.decoderBias, target.reshape({-1}), s.chunkRows, /*withGrad=*/false,
+                                    /*countCorrect=*/true);
             at::Tensor numbers = at::stack({decoder.sumCrossEntropy.to(at::kDouble), decoder.correct.to(at::kDouble)}).to(at::kCPU);
             const double* n = numbers.data_ptr<double>();
             return EvalResult{n[0], hidden.size(0), static_cast<int64_t>(n[1])};

@@ -3,12 +3,12 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/argmax.h>
+#include <ATen/ops/empty_like.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/log_softmax.h>
 #include <ATen/ops/matmul.h>
 #include <ATen/ops/zeros.h>
 #include <ATen/ops/zeros_like.h>
-#include <ATen/ops/empty_like.h>
 
 #include <algorithm>
 
@@ -20,8 +20,8 @@ int64_t DefaultChunkRows(int64_t vocabSize, const c10::Device& device) {
   return std::max<int64_t>(1, elements / vocabSize);
 }
 
-DecoderLoss DecoderCrossEntropy(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
-                                const at::Tensor& target, int64_t chunkRows, bool withGrad, bool countCorrect) {
+DecoderLoss DecoderCrossEntropy(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& target,
+                                int64_t chunkRows, bool withGrad, bool countCorrect) {
   at::NoGradGuard noGrad;
   const int64_t rows = input.size(0);
   const auto scalar = input.options().dtype(at::kFloat);

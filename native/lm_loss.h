@@ -22,7 +22,7 @@ struct DecoderLoss {
 int64_t DefaultChunkRows(int64_t vocabSize, const c10::Device& device);
 
 // input [N, emb] (no autograd needed), weight [vocab, emb], bias [vocab], target [N] int64.
-DecoderLoss DecoderCrossEntropy(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
-                                const at::Tensor& target, int64_t chunkRows, bool withGrad, bool countCorrect);
+DecoderLoss DecoderCrossEntropy(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& target,
+                                int64_t chunkRows, bool withGrad, bool countCorrect);
 
 }  // namespace ulmfit

@@ -33,9 +33,7 @@ class Mapping {
   size_t size_;
 };
 
-std::string SystemError(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
+std::string SystemError(const std::string& what, const std::string& path) { return what + " " + path + ": " + std::strerror(errno); }
 
 std::shared_ptr<Mapping> Open(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -77,8 +75,8 @@ Napi::Value View(const Napi::CallbackInfo& info, const std::shared_ptr<Mapping>&
   double size = static_cast<double>(mapping->size());
   if (!(offset >= 0) || !(length >= 0) || offset != static_cast<double>(static_cast<uint64_t>(offset)) ||
       length != static_cast<double>(static_cast<uint64_t>(length)) || offset + length > size) {
-    throw ArgumentError("view: [" + std::to_string(offset) + ", +" + std::to_string(length) +
-                        ") is outside the mapped file of " + std::to_string(mapping->size()) + " bytes");
+    throw ArgumentError("view: [" + std::to_string(offset) + ", +" + std::to_string(length) + ") is outside the mapped file of " +
+                        std::to_string(mapping->size()) + " bytes");
   }
   if (length == 0) return Napi::ArrayBuffer::New(env, 0);
   auto* hold = new std::shared_ptr<Mapping>(mapping);

@@ -17,16 +17,16 @@
 namespace ulmfit {
 
 struct ModelSession {
-  std::vector<NamedParameter> parameters;  // trained by the optimizer, in its order
-  std::vector<NamedParameter> buffers;     // saved and loaded, never trained (BatchNorm statistics)
+  std::vector<NamedParameter> parameters;                    // trained by the optimizer, in its order
+  std::vector<NamedParameter> buffers;                       // saved and loaded, never trained (BatchNorm statistics)
   std::vector<std::pair<std::string, std::string>> aliases;  // (alias, name): fastai keeps some tensors twice
   std::vector<std::string> groupNames;
   std::unique_ptr<GroupOptimizer> optimizer;  // built once the parameters are known
 
   std::optional<DropoutMasks> fixedMasks;  // replace the random masks while set
   bool recordMasks = false;
-  DropoutMasks lastMasks;          // what the last training step applied, when recording
-  std::atomic<bool> busy{false};   // from a step's call until its promise settles
+  DropoutMasks lastMasks;            // what the last training step applied, when recording
+  std::atomic<bool> busy{false};     // from a step's call until its promise settles
   Fault pendingFault = Fault::None;  // inflicted by the next training step (fault tests), then cleared
 
   void BuildOptimizer() { optimizer = std::make_unique<GroupOptimizer>(parameters, static_cast<int>(groupNames.size())); }

@@ -227,8 +227,11 @@ class ModelWrap : public Napi::ObjectWrap<Derived> {
       const at::Tensor& p = s.parameters[i].tensor;
       auto& st = s.optimizer->state()[i];
       const auto options = p.options().requires_grad(false);
-      at::Tensor* slot = part == "exp_avg" ? &st.expAvg : part == "exp_avg_sq" ? &st.expAvgSq : part == "step" ? &st.step
-                       : part == "momentum_buffer" ? &st.momentum : nullptr;
+      at::Tensor* slot = part == "exp_avg"           ? &st.expAvg
+                         : part == "exp_avg_sq"      ? &st.expAvgSq
+                         : part == "step"            ? &st.step
+                         : part == "momentum_buffer" ? &st.momentum
+                                                     : nullptr;
       if (!slot) throw ArgumentError("optimizer state part must be exp_avg, exp_avg_sq, step or momentum_buffer, got \"" + part + "\"");
       at::Tensor t = part == "step" ? at::empty({}, options.dtype(at::kFloat)) : at::empty(p.sizes(), options);
       CopyInto(t, ArgFloat32Array(info, 2, "data"), "optimizer state " + name + "." + part);

@@ -35,8 +35,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   at::Tensor b = TensorFromArray(ArgFloat32Array(info, 2, "b"), ArgShape(info, 3, "bShape"), "b");
   const at::Device device = ParseDevice(ArgString(info, 4, "device"));
   return Task<at::Tensor>::Run(
-      info.Env(), "ulmfit.matmul", SettingsOf(info.Env()),
-      [a, b, device]() { return at::matmul(a.to(device), b.to(device)).to(at::kCPU); },
+      info.Env(), "ulmfit.matmul", SettingsOf(info.Env()), [a, b, device]() { return at::matmul(a.to(device), b.to(device)).to(at::kCPU); },
       [](Napi::Env env, at::Tensor& result) -> Napi::Value { return TensorToJs(env, result); });
 }
 

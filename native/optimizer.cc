@@ -20,8 +20,8 @@ GroupOptimizer::GroupOptimizer(std::vector<NamedParameter> parameters, int numGr
 
 void GroupOptimizer::FreezeTo(int n, bool clearState) {
   if (n < 0 || n >= numGroups_) {
-    throw ArgumentError("freezeTo: n must be from 0 to " + std::to_string(numGroups_ - 1) +
-                        " (at least the last group trains), got " + std::to_string(n));
+    throw ArgumentError("freezeTo: n must be from 0 to " + std::to_string(numGroups_ - 1) + " (at least the last group trains), got " +
+                        std::to_string(n));
   }
   frozenBefore_ = n;
   for (auto& p : parameters_) {
@@ -108,9 +108,8 @@ std::vector<AppliedGroup> GroupOptimizer::Step(const StepHyper& hyper, const at:
         // The kernel reads the step count as already advanced (PyTorch's wrapper adds 1 first); a skipped
         // update must not advance it.
         at::_foreach_add_(steps, 1.0 - foundInf);
-        at::_fused_adamw_(params, grads, expAvgs, expAvgSqs, /*max_exp_avg_sqs=*/{}, steps, h.lr, h.beta1, h.beta2,
-                          weightDecay, hyper.eps, /*amsgrad=*/false, /*maximize=*/false, /*grad_scale=*/std::nullopt,
-                          foundInf);
+        at::_fused_adamw_(params, grads, expAvgs, expAvgSqs, /*max_exp_avg_sqs=*/{}, steps, h.lr, h.beta1, h.beta2, weightDecay, hyper.eps,
+                          /*amsgrad=*/false, /*maximize=*/false, /*grad_scale=*/std::nullopt, foundInf);
       } else {
         if (weightDecay != 0.0) {
           // Decoupled decay (fastai's SGD default), skipped with the update when found_inf is set.

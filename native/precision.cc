@@ -15,8 +15,7 @@ Precision ParsePrecision(const std::string& text) {
 
 const char* PrecisionName(Precision precision) { return precision == Precision::Bf16 ? "bf16" : "fp32"; }
 
-AutocastScope::AutocastScope(Precision precision, c10::DeviceType device)
-    : active_(precision == Precision::Bf16), device_(device) {
+AutocastScope::AutocastScope(Precision precision, c10::DeviceType device) : active_(precision == Precision::Bf16), device_(device) {
   if (!active_) return;
   at::autocast::set_autocast_dtype(device_, at::kBFloat16);
   at::autocast::set_autocast_enabled(device_, true);

@@ -20,9 +20,7 @@ namespace ulmfit {
 
 AddonState& StateOf(Napi::Env env) { return *env.GetInstanceData<AddonState>(); }
 
-ThreadSettings SettingsOf(Napi::Env env, bool gradEnabled) {
-  return ThreadSettings{StateOf(env).numThreads.load(), gradEnabled};
-}
+ThreadSettings SettingsOf(Napi::Env env, bool gradEnabled) { return ThreadSettings{StateOf(env).numThreads.load(), gradEnabled}; }
 
 void ThreadSettings::Apply() const {
   at::init_num_threads();
@@ -40,9 +38,7 @@ std::string CudnnVersionString(long v) {
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
 }
 
-std::string CudaVersionString(long v) {
-  return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
-}
+std::string CudaVersionString(long v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
 
 }  // namespace
 
@@ -62,10 +58,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   c.Set("built", built);
   c.Set("available", built && cuda.hasCUDA());
   c.Set("deviceCount", Napi::Number::New(env, built && cuda.hasCUDA() ? cuda.getNumGPUs() : 0));
-  c.Set("runtime", built && cuda.hasCUDART() ? Napi::Value(Napi::String::New(env, CudaVersionString(cuda.versionCUDART())))
-                                            : env.Null());
-  c.Set("cudnn", built && cuda.hasCuDNN() ? Napi::Value(Napi::String::New(env, CudnnVersionString(cuda.versionCuDNN())))
-                                          : env.Null());
+  c.Set("runtime", built && cuda.hasCUDART() ? Napi::Value(Napi::String::New(env, CudaVersionString(cuda.versionCUDART()))) : env.Null());
+  c.Set("cudnn", built && cuda.hasCuDNN() ? Napi::Value(Napi::String::New(env, CudnnVersionString(cuda.versionCuDNN()))) : env.Null());
   Napi::Object tf32 = Napi::Object::New(env);
   tf32.Set("matmul", at::globalContext().allowTF32CuBLAS());
   tf32.Set("cudnn", at::globalContext().allowTF32CuDNN());

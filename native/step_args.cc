@@ -1,6 +1,5 @@
 #include "step_args.h"
 
-
 #include <cmath>
 
 #include "errors.h"
@@ -63,9 +62,12 @@ StepHyper ReadHyper(const Napi::Value& value, int numGroups) {
   const Napi::Object o = value.As<Napi::Object>();
   StepHyper hyper;
   const std::string kind = StringField(o, "optimizer", "hyper");
-  if (kind == "adamw") hyper.kind = OptimizerKind::AdamW;
-  else if (kind == "sgd") hyper.kind = OptimizerKind::Sgd;
-  else throw ArgumentError("hyper.optimizer must be \"adamw\" or \"sgd\"");
+  if (kind == "adamw")
+    hyper.kind = OptimizerKind::AdamW;
+  else if (kind == "sgd")
+    hyper.kind = OptimizerKind::Sgd;
+  else
+    throw ArgumentError("hyper.optimizer must be \"adamw\" or \"sgd\"");
   hyper.eps = NumberField(o, "eps", "hyper");
   hyper.clip = NumberField(o, "clip", "hyper");
   Napi::Value groups = o.Get("groups");

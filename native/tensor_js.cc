@@ -53,8 +53,8 @@ at::Tensor TensorFromJs(const Napi::Value& value, const std::string& name) {
 
 void CopyInto(const at::Tensor& target, const Napi::Float32Array& data, const std::string& what) {
   if (static_cast<int64_t>(data.ElementLength()) != target.numel()) {
-    throw ArgumentError(what + ": " + std::to_string(data.ElementLength()) + " values given, the tensor " +
-                        c10::str(target.sizes()) + " holds " + std::to_string(target.numel()));
+    throw ArgumentError(what + ": " + std::to_string(data.ElementLength()) + " values given, the tensor " + c10::str(target.sizes()) +
+                        " holds " + std::to_string(target.numel()));
   }
   at::NoGradGuard noGrad;
   target.copy_(at::from_blob(const_cast<float*>(data.Data()), target.sizes(), at::kFloat));

@@ -10,9 +10,7 @@ at::Tensor HostTensor(at::IntArrayRef shape, at::ScalarType dtype, const c10::De
   return at::empty(shape, at::TensorOptions().dtype(dtype).pinned_memory(bound.is_cuda()));
 }
 
-at::Tensor ToDevice(const at::Tensor& host, const c10::Device& device) {
-  return host.to(device, /*non_blocking=*/true);
-}
+at::Tensor ToDevice(const at::Tensor& host, const c10::Device& device) { return host.to(device, /*non_blocking=*/true); }
 
 at::Tensor Int64OnDevice(const std::vector<int64_t>& values, const c10::Device& device) {
   at::Tensor host = HostTensor({static_cast<int64_t>(values.size())}, at::kLong, device);

@@ -10,7 +10,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { cpuFeatures, encodeTexts, evaluate, fineTuneLanguageModel, LanguageModel, pretrainLanguageModel, trainClassifier } from '../dist/index.js';
+import {
+  cpuFeatures,
+  encodeTexts,
+  evaluate,
+  fineTuneLanguageModel,
+  LanguageModel,
+  pretrainLanguageModel,
+  trainClassifier,
+} from '../dist/index.js';
 import { DEMO_SIZES } from '../dist/cli/demo.js';
 import { writeResults } from './report.js';
 import { SETTINGS, VARIANTS } from './ablation-settings.js';
@@ -31,7 +39,9 @@ if (!size) throw new Error(`--size must be one of ${Object.keys(DEMO_SIZES).join
 // --variants: the replication study's four variants only (npm run replicate).
 const only = args.includes('--variants') ? Object.values(VARIANTS) : flag('only', Object.keys(SETTINGS).join(',')).split(',');
 const tasks = flag('tasks', 'spam,party').split(',');
-const labelCounts = flag('labels', LABEL_COUNTS.join(',')).split(',').map((n) => (n === 'all' ? n : Number(n)));
+const labelCounts = flag('labels', LABEL_COUNTS.join(','))
+  .split(',')
+  .map((n) => (n === 'all' ? n : Number(n)));
 for (const n of labelCounts) if (!LABEL_COUNTS.includes(n)) throw new Error(`--labels: "${n}" is not one of ${LABEL_COUNTS.join(', ')}`);
 for (const name of only) if (!SETTINGS[name]) throw new Error(`--only: unknown setting "${name}" (${Object.keys(SETTINGS).join(', ')})`);
 for (const name of tasks) if (!TASKS[name]) throw new Error(`--tasks: unknown task "${name}" (${Object.keys(TASKS).join(', ')})`);
@@ -57,7 +67,8 @@ async function generalTexts(task) {
 function fineTunePlan(variant, n) {
   const lr = size.finetune.lr;
   const frozen = { frozenBefore: n - 1, epochs: 1, lrs: lr, schedule: 'stlr' };
-  if (variant === 'target-uniform-rates') return [frozen, { frozenBefore: 0, epochs: size.finetune.epochs, lrs: { lrs: Array(n).fill(lr) }, schedule: 'stlr' }];
+  if (variant === 'target-uniform-rates')
+    return [frozen, { frozenBefore: 0, epochs: size.finetune.epochs, lrs: { lrs: Array(n).fill(lr) }, schedule: 'stlr' }];
   // The 0.7 scripts' [lr/6, lr/3, lr, lr/2] for 3 layers: the top LSTM at lr, each layer below it a step down that ladder.
   const ladder = [lr, lr / 3, lr / 6];
   const rnn = Array.from({ length: n - 1 }, (_, l) => ladder[Math.min(n - 2 - l, ladder.length - 1)]);
@@ -73,18 +84,46 @@ async function languageModel(task, variant) {
   const unlabelled = cut(task.unlabelled, size.messageChars);
   let lm;
   if (variant === 'general') {
-    lm = await pretrainLanguageModel(await generalTexts(task.name), { ...lmOptions, config: size.config, ...size.pretrain, dir, ...vocabularyOptions });
+    lm = await pretrainLanguageModel(await generalTexts(task.name), {
+      ...lmOptions,
+      config: size.config,
+      ...size.pretrain,
+      dir,
+      ...vocabularyOptions,
+    });
   } else if (variant === 'target-only') {
     // As much training on the task's text as the general LM's fine-tuning: its frozen epoch and its own.
-    lm = await pretrainLanguageModel(unlabelled, { ...lmOptions, config: size.config, epochs: size.finetune.epochs + 1, lr: size.pretrain.lr, dir, ...vocabularyOptions });
+    lm = await pretrainLanguageModel(unlabelled, {
+      ...lmOptions,
+      config: size.config,
+      epochs: size.finetune.epochs + 1,
+      lr: size.pretrain.lr,
+      dir,
+      ...vocabularyOptions,
+    });
   } else if (variant === 'untrained') {
     const { vocabulary } = await encodeTexts(unlabelled, vocabularyOptions);
     const model = new LanguageModel({ ...size.config, vocabSize: vocabulary.size });
-    lm = { kind: 'language-model', model, vocab: vocabulary.tokens, direction: 'forward', rulesVersion: null, history: [], initialValid: null, lrFinder: null };
+    lm = {
+      kind: 'language-model',
+      model,
+      vocab: vocabulary.tokens,
+      direction: 'forward',
+      rulesVersion: null,
+      history: [],
+      initialValid: null,
+      lrFinder: null,
+    };
   } else {
     const general = await languageModel(task, 'general');
     const plan = variant === 'target' ? undefined : fineTunePlan(variant, general.model.groups().length);
-    lm = await fineTuneLanguageModel(general, unlabelled, { ...lmOptions, ...size.finetune, ...(plan ? { plan } : {}), dir, ...vocabularyOptions });
+    lm = await fineTuneLanguageModel(general, unlabelled, {
+      ...lmOptions,
+      ...size.finetune,
+      ...(plan ? { plan } : {}),
+      dir,
+      ...vocabularyOptions,
+    });
   }
   log(`${key}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
   languageModels.set(key, lm);
@@ -105,24 +144,49 @@ for (const taskName of tasks) {
         const file = path.join(resultsDir, `${taskName}-${name.replace(/[^a-z0-9]+/gi, '_')}-${labels}-${seed}.json`);
         if (fs.existsSync(file)) continue;
         const lm = await languageModel(task, setting.lm ?? 'target');
-        const train = labelledSubset(task.train.length, labels, seed).map((i) => ({ text: task.train[i].text, label: task.train[i].label }));
+        const train = labelledSubset(task.train.length, labels, seed).map((i) => ({
+          text: task.train[i].text,
+          label: task.train[i].label,
+        }));
         const started = performance.now();
         const epochs = [];
         const classifier = await trainClassifier(lm, train, {
-          valid, classes: task.classes, seed, precision, maxTokens: size.maxTokens, minStepsPerEpoch: 0,
+          valid,
+          classes: task.classes,
+          seed,
+          precision,
+          maxTokens: size.maxTokens,
+          minStepsPerEpoch: 0,
           ...setting.options,
           config: { seqLen: size.seqLen, ...setting.options?.config },
-          onEpoch: (e) => void epochs.push({ stage: e.stage, epoch: e.epoch, trainLoss: e.trainLoss, validLoss: e.valid?.loss ?? null, validError: e.valid ? 1 - e.valid.accuracy : null }),
+          onEpoch: (e) =>
+            void epochs.push({
+              stage: e.stage,
+              epoch: e.epoch,
+              trainLoss: e.trainLoss,
+              validLoss: e.valid?.loss ?? null,
+              validError: e.valid ? 1 - e.valid.accuracy : null,
+            }),
         });
         const metrics = await evaluate(classifier, valid, { maxTokens: size.maxTokens });
         const steps = classifier.history.length;
         classifier.model.dispose();
         const result = {
-          task: taskName, setting: name, labels, seed, errorRate: metrics.errorRate, count: metrics.count,
-          seconds: (performance.now() - started) / 1000, size: sizeName, epochs, epochCount: steps,
+          task: taskName,
+          setting: name,
+          labels,
+          seed,
+          errorRate: metrics.errorRate,
+          count: metrics.count,
+          seconds: (performance.now() - started) / 1000,
+          size: sizeName,
+          epochs,
+          epochCount: steps,
         };
         fs.writeFileSync(file, JSON.stringify(result, null, 1) + '\n');
-        log(`${taskName} ${name} ${labels} labels seed ${seed}: ${(metrics.errorRate * 100).toFixed(2)}% error (${result.seconds.toFixed(0)} s)`);
+        log(
+          `${taskName} ${name} ${labels} labels seed ${seed}: ${(metrics.errorRate * 100).toFixed(2)}% error (${result.seconds.toFixed(0)} s)`,
+        );
         report();
       }
     }

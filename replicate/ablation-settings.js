@@ -5,32 +5,60 @@
  * labelled set per epoch), which replicate/ablate.js pins so that the study stays one experiment.
  */
 export const SETTINGS = {
-  baseline: { why: 'trainClassifier\'s defaults when the study began: the paper\'s plan, lr 0.01, 2 final epochs, batch 64, clip 0.1, no AR/TAR, dropMult 0.5, one pass over the labelled set per epoch' },
-  'clip 0': { why: 'no gradient clipping (fastai\'s classifier recipe; the paper\'s script clipped at 25)', options: { fit: { clip: 0 } } },
-  'clip 25': { why: 'the paper\'s classifier script', options: { fit: { clip: 25 } } },
+  baseline: {
+    why: "trainClassifier's defaults when the study began: the paper's plan, lr 0.01, 2 final epochs, batch 64, clip 0.1, no AR/TAR, dropMult 0.5, one pass over the labelled set per epoch",
+  },
+  'clip 0': { why: "no gradient clipping (fastai's classifier recipe; the paper's script clipped at 25)", options: { fit: { clip: 0 } } },
+  'clip 25': { why: "the paper's classifier script", options: { fit: { clip: 25 } } },
   'AR/TAR': { why: 'alpha 2, beta 1 in the classifier (fastai, the paper)', options: { fit: { alpha: 2, beta: 1 } } },
-  'masks per chunk': { why: 'new dropout masks for every BPT3C chunk (fastai) instead of one set per document', options: { config: { dropoutMasks: 'chunk' } } },
-  'dropMult 1': { why: 'the classifier\'s dropouts at fastai\'s full values (the paper\'s script default)', options: { config: { dropMult: 1 } } },
-  'lr 0.03': { why: 'three times the paper\'s classifier rate', options: { lr: 0.03 } },
+  'masks per chunk': {
+    why: 'new dropout masks for every BPT3C chunk (fastai) instead of one set per document',
+    options: { config: { dropoutMasks: 'chunk' } },
+  },
+  'dropMult 1': {
+    why: "the classifier's dropouts at fastai's full values (the paper's script default)",
+    options: { config: { dropMult: 1 } },
+  },
+  'lr 0.03': { why: "three times the paper's classifier rate", options: { lr: 0.03 } },
   'lr 0.003': { why: 'a third of it', options: { lr: 0.003 } },
   'epochs 10': { why: '10 final epochs with every group training', options: { epochs: 10 } },
   'batch 16': { why: 'more steps for small label counts', options: { batchSize: 16 } },
-  'min 50 steps': { why: 'an epoch of a small set passes over it until it has at least 50 steps (minStepsPerEpoch 50: the default since)', options: { minStepsPerEpoch: 50 } },
-  'fastai plan': { why: 'fastai\'s four one-cycle stages at its own rates instead of the paper\'s plan', options: { plan: 'fastai' } },
-  'LM rates paper': { why: 'the LM fine-tuned at the 0.7 scripts\' [lr/6, lr/3, lr, lr/2] (top LSTM at the full rate)', lm: 'target-paper-rates' },
+  'min 50 steps': {
+    why: 'an epoch of a small set passes over it until it has at least 50 steps (minStepsPerEpoch 50: the default since)',
+    options: { minStepsPerEpoch: 50 },
+  },
+  'fastai plan': { why: "fastai's four one-cycle stages at its own rates instead of the paper's plan", options: { plan: 'fastai' } },
+  'LM rates paper': {
+    why: "the LM fine-tuned at the 0.7 scripts' [lr/6, lr/3, lr, lr/2] (top LSTM at the full rate)",
+    lm: 'target-paper-rates',
+  },
   'LM rates uniform': { why: 'the LM fine-tuned at one rate for every group (fastai)', lm: 'target-uniform-rates' },
   'no LM fine-tuning': { why: 'variant (c): the general-domain LM straight to the classifier', lm: 'general' },
   'from scratch': { why: 'variant (d): an untrained encoder with the target vocabulary', lm: 'untrained' },
   'no LM fine-tuning + min 50 steps': { why: 'variant (c) with the new default', lm: 'general', options: { minStepsPerEpoch: 50 } },
   'from scratch + min 50 steps': { why: 'variant (d) with the new default', lm: 'untrained', options: { minStepsPerEpoch: 50 } },
-  'no pretraining + min 50 steps': { why: 'variant (b) with the new default: an LM trained on the task\'s unlabelled text alone, as many epochs as (a)\'s two LM stages together', lm: 'target-only', options: { minStepsPerEpoch: 50 } },
+  'no pretraining + min 50 steps': {
+    why: "variant (b) with the new default: an LM trained on the task's unlabelled text alone, as many epochs as (a)'s two LM stages together",
+    lm: 'target-only',
+    options: { minStepsPerEpoch: 50 },
+  },
   // The second round: each choice flipped again, now on top of the new default (a baseline that fits its labels).
   'min 50 steps + AR/TAR': { why: 'the new default with alpha 2, beta 1', options: { minStepsPerEpoch: 50, fit: { alpha: 2, beta: 1 } } },
   'min 50 steps + clip 0': { why: 'the new default without clipping', options: { minStepsPerEpoch: 50, fit: { clip: 0 } } },
-  'min 50 steps + dropMult 1': { why: 'the new default with the dropouts at full value', options: { minStepsPerEpoch: 50, config: { dropMult: 1 } } },
-  'min 50 steps + masks per chunk': { why: 'the new default with new masks per chunk', options: { minStepsPerEpoch: 50, config: { dropoutMasks: 'chunk' } } },
+  'min 50 steps + dropMult 1': {
+    why: 'the new default with the dropouts at full value',
+    options: { minStepsPerEpoch: 50, config: { dropMult: 1 } },
+  },
+  'min 50 steps + masks per chunk': {
+    why: 'the new default with new masks per chunk',
+    options: { minStepsPerEpoch: 50, config: { dropoutMasks: 'chunk' } },
+  },
   'min 50 steps + batch 16': { why: 'the new default at batch 16', options: { minStepsPerEpoch: 50, batchSize: 16 } },
-  'min 50 steps + LM rates paper': { why: 'the new default from the LM fine-tuned at the 0.7 scripts\' rates', lm: 'target-paper-rates', options: { minStepsPerEpoch: 50 } },
+  'min 50 steps + LM rates paper': {
+    why: "the new default from the LM fine-tuned at the 0.7 scripts' rates",
+    lm: 'target-paper-rates',
+    options: { minStepsPerEpoch: 50 },
+  },
 };
 
 /** The replication study's variants (the paper's Table 6 style), each a setting above at today's defaults. */

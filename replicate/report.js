@@ -34,7 +34,7 @@ function cellText(runs, labels) {
 }
 
 const TASK_TEXT = {
-  spam: 'SpamAssassin, the demo\'s split (4,836 training / 1,210 held-out messages, ham or spam)',
+  spam: "SpamAssassin, the demo's split (4,836 training / 1,210 held-out messages, ham or spam)",
   party: 'State of the Union passages of at least 40 words -> Democratic or Republican, split by address (every fifth held out)',
 };
 
@@ -48,14 +48,19 @@ function curves(results, task, settings) {
     const last = runs.map((r) => r.epochs.at(-1));
     const mean = (key) => (last.reduce((a, e) => a + e[key], 0) / last.length).toFixed(3);
     const best = runs.map((r) => Math.min(...r.epochs.map((e) => e.validError)));
-    return [`| ${name} | ${mean('trainLoss')} | ${mean('validLoss')} | ${pct(best.reduce((a, b) => a + b, 0) / best.length)} | ${runs[0].epochs.length} |`];
+    return [
+      `| ${name} | ${mean('trainLoss')} | ${mean('validLoss')} | ${pct(best.reduce((a, b) => a + b, 0) / best.length)} | ${runs[0].epochs.length} |`,
+    ];
   });
   if (!rows.length) return '';
-  return `At ${labels} labels, the last epoch's mean training and validation loss, and the best validation error of any epoch:\n\n` +
-    `| setting | training loss | validation loss | best epoch's error | epochs |\n|---|---|---|---|---|\n${rows.join('\n')}\n`;
+  return (
+    `At ${labels} labels, the last epoch's mean training and validation loss, and the best validation error of any epoch:\n\n` +
+    `| setting | training loss | validation loss | best epoch's error | epochs |\n|---|---|---|---|---|\n${rows.join('\n')}\n`
+  );
 }
 
-const runsOf = (results, task, setting, labels) => results.filter((r) => r.task === task && r.setting === setting && String(r.labels) === String(labels));
+const runsOf = (results, task, setting, labels) =>
+  results.filter((r) => r.task === task && r.setting === setting && String(r.labels) === String(labels));
 const meanOf = (runs) => (runs.length ? stats(runs.map((r) => r.errorRate)).mean : null);
 
 // Each target of the study, checked against the means it names; a target with a missing run says so.
@@ -63,10 +68,13 @@ function targets(results, baseline, task) {
   const full = (c) => meanOf(runsOf(results, task, VARIANTS['(a) full ULMFiT'], c));
   const scratch = (c) => meanOf(runsOf(results, task, VARIANTS['(d) classifier from scratch'], c));
   // The larger of the two variants' standard deviations over seeds: a gap smaller than it is noise.
-  const spread = (c) => Math.max(...['(a) full ULMFiT', '(d) classifier from scratch'].map((v) => {
-    const runs = runsOf(results, task, VARIANTS[v], c);
-    return runs.length > 1 ? stats(runs.map((r) => r.errorRate)).sd : 0;
-  }));
+  const spread = (c) =>
+    Math.max(
+      ...['(a) full ULMFiT', '(d) classifier from scratch'].map((v) => {
+        const runs = runsOf(results, task, VARIANTS[v], c);
+        return runs.length > 1 ? stats(runs.map((r) => r.errorRate)).sd : 0;
+      }),
+    );
   const tfidf = (c) => meanOf(baseline.filter((r) => r.task === task && String(r.labels) === String(c)));
   const check = (what, ours, theirs, name, met, verdicts = ['met', '**missed**']) => {
     if (ours === null || theirs === null) return `- ${what}: not run yet.`;
@@ -83,31 +91,51 @@ function targets(results, baseline, task) {
     lines.push(check('target: (a) at all labels below TF-IDF + LR at all', full('all'), tfidf('all'), 'TF-IDF', below));
   }
   const side = ['below', '**above**'];
-  lines.push(...LABEL_COUNTS.map((c) => check(`(a) against TF-IDF + LR at ${c} labels (the paper's comparison, not a target here)`, full(c), tfidf(c), 'TF-IDF', below, side)));
+  lines.push(
+    ...LABEL_COUNTS.map((c) =>
+      check(`(a) against TF-IDF + LR at ${c} labels (the paper's comparison, not a target here)`, full(c), tfidf(c), 'TF-IDF', below, side),
+    ),
+  );
   return lines.join('\n');
 }
 
 function table(results, baseline, task, rows, first = 'setting') {
   const header = `| ${first} | ${LABEL_COUNTS.map((c) => `${c} labels`).join(' | ')} |\n|---|${LABEL_COUNTS.map(() => '---').join('|')}|`;
-  const body = rows.map(([label, setting]) => `| ${label} | ${LABEL_COUNTS.map((c) => cellText(runsOf(results, task, setting, c), c)).join(' | ')} |`);
-  const tfidf = LABEL_COUNTS.map((c) => cellText(baseline.filter((r) => r.task === task && String(r.labels) === String(c)), c));
+  const body = rows.map(
+    ([label, setting]) => `| ${label} | ${LABEL_COUNTS.map((c) => cellText(runsOf(results, task, setting, c), c)).join(' | ')} |`,
+  );
+  const tfidf = LABEL_COUNTS.map((c) =>
+    cellText(
+      baseline.filter((r) => r.task === task && String(r.labels) === String(c)),
+      c,
+    ),
+  );
   return `${header}\n${body.join('\n')}\n| TF-IDF + logistic regression | ${tfidf.join(' | ')} |`;
 }
 
 export function writeResults(resultsDir, target, { size, settings, variants = VARIANTS, notes = NOTES }) {
   const results = readAll(resultsDir);
   const baseline = readAll(path.join(path.dirname(resultsDir), 'baseline-results'));
-  const studies = Object.keys(TASK_TEXT).map((task) => `### ${task}: ${TASK_TEXT[task]}
+  const studies = Object.keys(TASK_TEXT).map(
+    (task) => `### ${task}: ${TASK_TEXT[task]}
 
 ${table(results, baseline, task, Object.entries(variants), 'variant')}
 
 ${targets(results, baseline, task)}
-`);
-  const ablations = Object.keys(TASK_TEXT).map((task) => `### ${task}
+`,
+  );
+  const ablations = Object.keys(TASK_TEXT).map(
+    (task) => `### ${task}
 
-${table(results, baseline, task, Object.keys(settings).map((name) => [name, name]))}
+${table(
+  results,
+  baseline,
+  task,
+  Object.keys(settings).map((name) => [name, name]),
+)}
 
-${curves(results, task, settings)}`);
+${curves(results, task, settings)}`,
+  );
   const minutes = results.reduce((a, r) => a + r.seconds, 0) / 60;
   const text = `# Results: ULMFiT's classifier on two real tasks
 
@@ -136,7 +164,9 @@ the labelled set per epoch); the \`min 50 steps + ...\` rows change one choice a
 
 ${ablations.join('\n')}
 ## Settings
-${Object.entries(settings).map(([name, s]) => `- ${name}: ${s.why}.`).join('\n')}
+${Object.entries(settings)
+  .map(([name, s]) => `- ${name}: ${s.why}.`)
+  .join('\n')}
 
 Classifier training time, all runs together: ${minutes.toFixed(1)} minutes on 2 CPU cores.
 `;
@@ -149,5 +179,8 @@ const NOTES = '';
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-  writeResults(path.join(root, 'replicate', 'ablation-results'), path.join(root, 'docs', 'RESULTS.md'), { size: process.argv[2] ?? 'cpu', settings: SETTINGS });
+  writeResults(path.join(root, 'replicate', 'ablation-results'), path.join(root, 'docs', 'RESULTS.md'), {
+    size: process.argv[2] ?? 'cpu',
+    settings: SETTINGS,
+  });
 }

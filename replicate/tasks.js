@@ -104,6 +104,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     }
     const file = path.join(out, `${name}.json`);
     fs.writeFileSync(file, JSON.stringify({ name, classes: task.classes, train: task.train, valid: task.valid, subsets }));
-    console.log(`${file}: ${task.train.length} training and ${task.valid.length} held-out examples, ${task.unlabelled.length} unlabelled texts`);
+    console.log(
+      `${file}: ${task.train.length} training and ${task.valid.length} held-out examples, ${task.unlabelled.length} unlabelled texts`,
+    );
   }
 }

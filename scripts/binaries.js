@@ -74,7 +74,7 @@ export function listBinaries(env = process.env) {
     const one = readBinary(path.resolve(env.ULMFIT_ADDON_DIR), 'ULMFIT_ADDON_DIR');
     return one ? [one] : [];
   }
-  let prebuilt = [];
+  let prebuilt;
   try {
     prebuilt = fs
       .readdirSync(prebuildsDir())

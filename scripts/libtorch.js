@@ -121,7 +121,7 @@ function readCudnnVersion(root) {
     if (get('MAJOR')) return `${get('MAJOR')}.${get('MINOR') ?? 0}.${get('PATCHLEVEL') ?? 0}`;
   }
   for (const dir of [path.join(root, 'lib'), path.join(root, '..', 'nvidia', 'cudnn', 'lib')]) {
-    let names = [];
+    let names;
     try {
       names = fs.readdirSync(dir);
     } catch {
@@ -244,7 +244,7 @@ export function findPythonTorch(env = process.env) {
 /** LibTorch copies under the cache directory, the preferred variant first, then newest first. */
 export function cachedLibTorchRoots(env = process.env) {
   const dir = libtorchCacheDir(env);
-  let names = [];
+  let names;
   try {
     names = fs.readdirSync(dir).filter((n) => n.startsWith('torch-') && !n.endsWith('.partial'));
   } catch {

@@ -8,7 +8,11 @@ export const SOURCES_FILE = path.join(path.dirname(path.dirname(fileURLToPath(im
 
 /** The listed sources, as paths relative to the package root. */
 export function nativeSources() {
-  return fs.readFileSync(SOURCES_FILE, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+  return fs
+    .readFileSync(SOURCES_FILE, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) console.log(nativeSources().join(' '));

@@ -4,7 +4,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { ADDON, LOADER_ADDON, LOCAL_BUILDS, MANIFEST, PACKAGE_ROOT, prebuildName, prebuildsDir, readBinary, writeManifest } from './binaries.js';
+import {
+  ADDON,
+  LOADER_ADDON,
+  LOCAL_BUILDS,
+  MANIFEST,
+  PACKAGE_ROOT,
+  prebuildName,
+  prebuildsDir,
+  readBinary,
+  writeManifest,
+} from './binaries.js';
 
 function option(name, fallback) {
   const at = process.argv.indexOf(name);
@@ -24,7 +34,7 @@ const staging = `${dest}.partial-${process.pid}`;
 fs.mkdirSync(staging, { recursive: true });
 for (const file of [ADDON, LOADER_ADDON]) fs.copyFileSync(path.join(from, file), path.join(staging, file));
 // This machine's LibTorch path means nothing where the package is installed.
-const { libtorchRoot, ...manifest } = binary.manifest;
+const { libtorchRoot: _thisMachine, ...manifest } = binary.manifest;
 writeManifest(staging, manifest);
 fs.rmSync(dest, { recursive: true, force: true });
 fs.renameSync(staging, dest);

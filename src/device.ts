@@ -4,9 +4,7 @@ import { z } from 'zod';
 import { native } from './native/loader.js';
 import { validate } from './options.js';
 
-export const DeviceSchema = z
-  .string()
-  .regex(/^(cpu|cuda(:\d{1,4})?)$/, { message: 'must be "cpu", "cuda" or "cuda:N"' });
+export const DeviceSchema = z.string().regex(/^(cpu|cuda(:\d{1,4})?)$/, { message: 'must be "cpu", "cuda" or "cuda:N"' });
 
 export type Device = z.infer<typeof DeviceSchema>;
 

@@ -1,5 +1,10 @@
 // ulmfit: ULMFiT for Node.js on LibTorch. The public API.
-export { LibTorchError, findCandidates as findLibTorch, discover as discoverLibTorch, provision as provisionLibTorch } from '../scripts/libtorch.js';
+export {
+  LibTorchError,
+  findCandidates as findLibTorch,
+  discover as discoverLibTorch,
+  provision as provisionLibTorch,
+} from '../scripts/libtorch.js';
 export type { Candidate, LibTorchInfo } from '../scripts/libtorch.js';
 export { PlatformError } from '../scripts/platform.js';
 export { cpuFeatures, type CpuFeatures } from './cpu.js';
@@ -14,7 +19,16 @@ export {
   type LanguageModelConfig,
   type LanguageModelConfigInput,
 } from './model/config.js';
-export { GroupHyperSchema, type AppliedGroupHyper, type Fault, type GroupInfo, type ModelSnapshot, type ParameterInfo, type ParameterList, type SaveOptions } from './model/engine.js';
+export {
+  GroupHyperSchema,
+  type AppliedGroupHyper,
+  type Fault,
+  type GroupInfo,
+  type ModelSnapshot,
+  type ParameterInfo,
+  type ParameterList,
+  type SaveOptions,
+} from './model/engine.js';
 export {
   EngineOptionsSchema,
   LanguageModel,
@@ -45,7 +59,13 @@ export { getNumThreads, getRngState, info, setAllowTf32, setNumThreads, setRngSt
 export { DataError } from './data/read-error.js';
 export { createReadSummary, type ReadSummary } from './data/read-summary.js';
 export { CorpusSourceSchema, readCorpus, type CorpusDocument, type CorpusSourceOptions } from './data/corpus-reader.js';
-export { LabelledSourceSchema, listClasses, readLabelled, type LabelledDocument, type LabelledSourceOptions } from './data/labelled-reader.js';
+export {
+  LabelledSourceSchema,
+  listClasses,
+  readLabelled,
+  type LabelledDocument,
+  type LabelledSourceOptions,
+} from './data/labelled-reader.js';
 export {
   EncodeCorpusOptionsSchema,
   encodeCorpus,
@@ -67,7 +87,13 @@ export {
   type ClassifierBatchesOptionsInput,
 } from './data/classifier-batches.js';
 export { Random } from './data/random.js';
-export { Vocabulary, VocabularyError, VocabularyOptionsSchema, type VocabularyFile, type VocabularyOptionsInput } from './text/vocabulary.js';
+export {
+  Vocabulary,
+  VocabularyError,
+  VocabularyOptionsSchema,
+  type VocabularyFile,
+  type VocabularyOptionsInput,
+} from './text/vocabulary.js';
 export { detokenize } from './text/detokenize.js';
 export * as specialTokens from './text/special-tokens.js';
 export { RULES_VERSION, Tokenizer, TokenizerOptionsSchema, type TokenizerOptions, type TokenizerOptionsInput } from './text/tokenizer.js';

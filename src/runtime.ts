@@ -14,7 +14,10 @@ const pkg = createRequire(import.meta.url)('../package.json') as { version: stri
 
 export const SeedSchema = z.union([
   z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  z.bigint().nonnegative().max(2n ** 64n - 1n),
+  z
+    .bigint()
+    .nonnegative()
+    .max(2n ** 64n - 1n),
 ]);
 
 export const NumThreadsSchema = z.number().int().min(1).max(4096);
@@ -34,7 +37,8 @@ export function getRngState(): Uint8Array[] {
 
 /** Puts back generator states from getRngState (same process layout: the CPU and as many CUDA devices). */
 export function setRngState(state: readonly Uint8Array[]): void {
-  if (!Array.isArray(state) || !state.every((s) => s instanceof Uint8Array)) throw new TypeError('setRngState: state must be an array of Uint8Array (from getRngState)');
+  if (!Array.isArray(state) || !state.every((s) => s instanceof Uint8Array))
+    throw new TypeError('setRngState: state must be an array of Uint8Array (from getRngState)');
   native().setRngState([...state]);
 }
 

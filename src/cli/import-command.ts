@@ -17,7 +17,9 @@ export function addImportCommand(cli: Command): void {
     else {
       for (const w of done.warnings) process.stderr.write(`warning: ${w}\n`);
       const c = done.config;
-      process.stdout.write(`imported a ${done.dialect} ${done.kind} (vocabulary ${c.vocabSize}, emb ${c.embSize}, hidden ${c.hiddenSize}, ${c.numLayers} layers) into ${done.out}\n`);
+      process.stdout.write(
+        `imported a ${done.dialect} ${done.kind} (vocabulary ${c.vocabSize}, emb ${c.embSize}, hidden ${c.hiddenSize}, ${c.numLayers} layers) into ${done.out}\n`,
+      );
     }
   });
 }

@@ -25,14 +25,19 @@ export async function runInfo(raw: unknown): Promise<void> {
     details = info();
   } catch (err) {
     const looked = findCandidates()
-      .map((c) => `  - ${c.source}: ${c.info ? describe(c.info) + (c.info.problems.length ? ` (not usable: ${c.info.problems.join('; ')})` : '') : c.note}`)
+      .map(
+        (c) =>
+          `  - ${c.source}: ${c.info ? describe(c.info) + (c.info.problems.length ? ` (not usable: ${c.info.problems.join('; ')})` : '') : c.note}`,
+      )
       .join('\n');
-    throw new Error(`${(err as Error).message}\n\nLibTorch discovery:\n${looked}`);
+    throw new Error(`${(err as Error).message}\n\nLibTorch discovery:\n${looked}`, { cause: err });
   }
   const bench = options.bench ? await benchmarkMatmul({ size: options.size, iterations: 10, device: options.device }) : null;
   if (options.json) {
     const { torch, ...rest } = details;
-    process.stdout.write(JSON.stringify({ ...rest, torch: { builtWith: torch.builtWith, cxx11Abi: torch.cxx11Abi }, bench }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ ...rest, torch: { builtWith: torch.builtWith, cxx11Abi: torch.cxx11Abi }, bench }, null, 2) + '\n',
+    );
     return;
   }
   const d = details;
@@ -51,7 +56,9 @@ export async function runInfo(raw: unknown): Promise<void> {
       `bf16 ${yesNo(d.cpu.bf16)}, AMX ${yesNo(d.cpu.amx)}`,
   ];
   if (bench) {
-    lines.push(`matmul ${options.size}x${options.size} float32 on ${bench.device}: ${bench.gflops.toFixed(1)} GFLOP/s (10 products in ${bench.seconds.toFixed(3)} s)`);
+    lines.push(
+      `matmul ${options.size}x${options.size} float32 on ${bench.device}: ${bench.gflops.toFixed(1)} GFLOP/s (10 products in ${bench.seconds.toFixed(3)} s)`,
+    );
   }
   process.stdout.write(lines.join('\n') + '\n');
 }

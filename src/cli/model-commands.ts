@@ -24,7 +24,9 @@ async function readStdin(): Promise<string> {
 export function addModelCommands(cli: Command): void {
   const evaluateCmd = cli
     .command('evaluate')
-    .description("a classifier's metrics on a labelled set (loss, accuracy, error rate, macro-F1, confusion), or a language model's perplexity on text")
+    .description(
+      "a classifier's metrics on a labelled set (loss, accuracy, error rate, macro-F1, confusion), or a language model's perplexity on text",
+    )
     .argument('<data...>', 'the labelled set (or, for a language model, the text): files, directories, globs')
     .requiredOption('--model <dir>', 'the model directory (a pair: the directory holding forward/ and backward/)')
     .option('--max-tokens <n>', 'keep at most this many tokens of each document (as in training)', (v) => Number(v))
@@ -36,7 +38,9 @@ export function addModelCommands(cli: Command): void {
     try {
       let metrics: Record<string, unknown>;
       if (isClassifier(model)) {
-        metrics = { ...(await evaluate(model, { ...source, path: data } as never, flags.maxTokens ? { maxTokens: flags.maxTokens as number } : {})) };
+        metrics = {
+          ...(await evaluate(model, { ...source, path: data } as never, flags.maxTokens ? { maxTokens: flags.maxTokens as number } : {})),
+        };
       } else {
         const lm = model.kind === 'bidirectional' ? model.forward : model;
         const corpus = CorpusSourceSchema.parse({ path: data });
@@ -44,7 +48,8 @@ export function addModelCommands(cli: Command): void {
       }
       if (flags.json) process.stdout.write(`${JSON.stringify(metrics)}\n`);
       else {
-        for (const [k, v] of Object.entries(metrics)) process.stdout.write(`${k}: ${typeof v === 'number' ? Number(v.toPrecision(6)) : JSON.stringify(v)}\n`);
+        for (const [k, v] of Object.entries(metrics))
+          process.stdout.write(`${k}: ${typeof v === 'number' ? Number(v.toPrecision(6)) : JSON.stringify(v)}\n`);
       }
     } finally {
       dispose(model);
@@ -63,14 +68,18 @@ export function addModelCommands(cli: Command): void {
     let inputs = texts;
     if (flags.file) {
       if (texts.length) throw new UsageError('predict: give texts as arguments or --file, not both');
-      inputs = fs.readFileSync(flags.file as string, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+      inputs = fs
+        .readFileSync(flags.file as string, 'utf8')
+        .split(/\r?\n/)
+        .filter((l) => l.length > 0);
     } else if (texts.length === 0) {
       if (process.stdin.isTTY) throw new UsageError('predict: give texts as arguments, --file, or on stdin');
       inputs = (await readStdin()).split(/\r?\n/).filter((l) => l.length > 0);
     }
     const model = load(flags.model as string);
     try {
-      if (!isClassifier(model)) throw new UsageError(`predict: ${String(flags.model)} holds a language model, not a classifier (try generate)`);
+      if (!isClassifier(model))
+        throw new UsageError(`predict: ${String(flags.model)} holds a language model, not a classifier (try generate)`);
       const predictions = await predict(model, inputs, options);
       predictions.forEach((p, i) => process.stdout.write(`${JSON.stringify({ text: inputs[i], ...p })}\n`));
     } finally {

@@ -56,8 +56,17 @@ export class Progress {
     const tokensPerSecond = this.#seconds > 0 ? this.#tokens / this.#seconds : 0;
     if (this.#json) {
       this.emit({
-        event: 'step', stage, direction: e.direction, plan: e.stage, epoch: e.epoch, step: e.step + 1, total: e.stageSteps,
-        loss: e.loss, skipped: e.skipped, lrs: e.applied.map((g) => g.lr), tokensPerSecond,
+        event: 'step',
+        stage,
+        direction: e.direction,
+        plan: e.stage,
+        epoch: e.epoch,
+        step: e.step + 1,
+        total: e.stageSteps,
+        loss: e.loss,
+        skipped: e.skipped,
+        lrs: e.applied.map((g) => g.lr),
+        tokensPerSecond,
       });
       return;
     }
@@ -65,7 +74,9 @@ export class Progress {
       // Logs (not a terminal): a line at every tenth of a stage.
       const tenth = Math.max(1, Math.round(e.stageSteps / 10));
       if ((e.step + 1) % tenth === 0 || e.step + 1 === e.stageSteps) {
-        process.stderr.write(`${stage}${e.direction === 'backward' ? ' (backward)' : ''} [${e.stage + 1}]: step ${e.step + 1}/${e.stageSteps}, epoch ${e.epoch}, loss ${e.loss.toFixed(4)}, ${Math.round(tokensPerSecond)} tok/s\n`);
+        process.stderr.write(
+          `${stage}${e.direction === 'backward' ? ' (backward)' : ''} [${e.stage + 1}]: step ${e.step + 1}/${e.stageSteps}, epoch ${e.epoch}, loss ${e.loss.toFixed(4)}, ${Math.round(tokensPerSecond)} tok/s\n`,
+        );
       }
       return;
     }
@@ -74,10 +85,21 @@ export class Progress {
       this.#bar?.stop();
       this.#barKey = key;
       this.#bar = new cliProgress.SingleBar(
-        { format: '{stage} | {bar} | {value}/{total} steps | epoch {epoch} | loss {loss} | {tps} tok/s | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, etaBuffer: 50, stream: process.stderr },
+        {
+          format: '{stage} | {bar} | {value}/{total} steps | epoch {epoch} | loss {loss} | {tps} tok/s | ETA {eta_formatted}',
+          hideCursor: true,
+          clearOnComplete: false,
+          etaBuffer: 50,
+          stream: process.stderr,
+        },
         cliProgress.Presets.shades_classic,
       );
-      this.#bar.start(e.stageSteps, e.step, { stage: `${stage}${e.direction === 'backward' ? ' (backward)' : ''} [${e.stage + 1}]`, epoch: e.epoch, loss: '-', tps: '-' });
+      this.#bar.start(e.stageSteps, e.step, {
+        stage: `${stage}${e.direction === 'backward' ? ' (backward)' : ''} [${e.stage + 1}]`,
+        epoch: e.epoch,
+        loss: '-',
+        tps: '-',
+      });
     }
     this.#bar.update(e.step + 1, { epoch: e.epoch, loss: e.loss.toFixed(4), tps: Math.round(tokensPerSecond) });
   }
@@ -85,7 +107,16 @@ export class Progress {
   #epoch(stage: string, e: EpochEvent<unknown> & { direction: Direction }): void {
     const valid = (e.valid as Record<string, unknown> | null) ?? null;
     if (this.#json) {
-      this.emit({ event: 'epoch', stage, direction: e.direction, plan: e.stage, epoch: e.epoch, trainLoss: e.trainLoss, skippedSteps: e.skippedSteps, valid });
+      this.emit({
+        event: 'epoch',
+        stage,
+        direction: e.direction,
+        plan: e.stage,
+        epoch: e.epoch,
+        trainLoss: e.trainLoss,
+        skippedSteps: e.skippedSteps,
+        valid,
+      });
       return;
     }
     const line = `${stage}${e.direction === 'backward' ? ' (backward)' : ''}: epoch ${e.epoch} (plan stage ${e.stage + 1}) train loss ${e.trainLoss.toFixed(4)}; ${metricsLine(valid)}`;

@@ -39,7 +39,8 @@ export function readConfigFile(file: string | undefined): Record<string, unknown
   } catch (err) {
     throw new UsageError(`--config ${file}: not valid JSON (${(err as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`--config ${file}: must hold a JSON object of options`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError(`--config ${file}: must hold a JSON object of options`);
   return value as Record<string, unknown>;
 }
 

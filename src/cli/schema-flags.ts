@@ -6,7 +6,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { z } from 'zod';
 
-type Def = { type: string; innerType?: z.ZodType; entries?: Record<string, string>; element?: z.ZodType; defaultValue?: unknown; options?: z.ZodType[] };
+type Def = {
+  type: string;
+  innerType?: z.ZodType;
+  entries?: Record<string, string>;
+  element?: z.ZodType;
+  defaultValue?: unknown;
+  options?: z.ZodType[];
+};
 
 function defOf(schema: z.ZodType): Def {
   return (schema as unknown as { _zod: { def: Def } })._zod.def;
@@ -69,11 +76,15 @@ export function addSchemaFlags(command: Command, schema: z.ZodObject, prefix: st
       option = new Option(`--${flag} <value>`, help).choices(Object.values(def.entries!));
     } else if (def.type === 'array' && def.element && ['number', 'string'].includes(defOf(unwrap(def.element).core).type)) {
       const numeric = defOf(unwrap(def.element).core).type === 'number';
-      option = new Option(`--${flag} <list>`, `${help}; comma-separated`).argParser((v: string) => v.split(',').map((x) => (numeric ? parseNumber(x) : x.trim())));
+      option = new Option(`--${flag} <list>`, `${help}; comma-separated`).argParser((v: string) =>
+        v.split(',').map((x) => (numeric ? parseNumber(x) : x.trim())),
+      );
     } else if (def.type === 'union' && def.options?.some((o) => defOf(unwrap(o).core).type === 'number')) {
       // e.g. a CSV column: a header name or a 0-based position; or a count where Infinity means no limit.
       const takesInfinity = def.options.some((o) => ((defOf(unwrap(o).core) as { values?: unknown[] }).values ?? []).includes(Infinity));
-      option = new Option(`--${flag} <value>`, help).argParser((v: string) => (/^\d+$/.test(v) ? Number(v) : takesInfinity && v === 'Infinity' ? Infinity : v));
+      option = new Option(`--${flag} <value>`, help).argParser((v: string) =>
+        /^\d+$/.test(v) ? Number(v) : takesInfinity && v === 'Infinity' ? Infinity : v,
+      );
     } else if (def.type === 'union' && def.options?.some((o) => defOf(unwrap(o).core).type === 'string')) {
       option = new Option(`--${flag} <value>`, help); // e.g. a path, where the API also takes the data itself
     } else {

@@ -10,7 +10,10 @@ import { validate } from '../options.js';
 
 const SetupOptionsSchema = z.object({
   variant: z.enum(['cpu', 'cuda']).optional(),
-  torchVersion: z.string().regex(/^\d+\.\d+(\.\d+)?(\+\w+)?$/, { message: 'must look like 2.13.0 or 2.13.0+cpu' }).optional(),
+  torchVersion: z
+    .string()
+    .regex(/^\d+\.\d+(\.\d+)?(\+\w+)?$/, { message: 'must look like 2.13.0 or 2.13.0+cpu' })
+    .optional(),
   rebuild: z.boolean().default(false),
 });
 

@@ -14,7 +14,8 @@ export function defaultSize(device: unknown): SizeName {
 /** The stage options a size stands for. */
 export function presetOptions(stage: StageName, size: SizeName): Record<string, unknown> {
   const s = DEMO_SIZES[size];
-  if (stage === 'pretrain') return { config: { ...s.config }, batchSize: s.batchSize, seqLen: s.seqLen, epochs: s.pretrain.epochs, lr: s.pretrain.lr };
+  if (stage === 'pretrain')
+    return { config: { ...s.config }, batchSize: s.batchSize, seqLen: s.seqLen, epochs: s.pretrain.epochs, lr: s.pretrain.lr };
   if (stage === 'finetune') return { batchSize: s.batchSize, seqLen: s.seqLen, epochs: s.finetune.epochs, lr: s.finetune.lr };
   return { batchSize: s.batchSize, maxTokens: s.maxTokens, config: { seqLen: s.seqLen }, epochs: s.classifier.epochs, lr: s.classifier.lr };
 }

@@ -75,9 +75,12 @@ function defineStage(parent: Command, name: StageName, lrFindOnly: boolean): Com
   if (spec.from) cmd.requiredOption(spec.from.flag, spec.from.help);
   cmd
     .option('--valid <paths...>', 'a validation set in the same format (default: validFraction of the data, seeded)')
-    .option('--config <file>', 'a JSON file of options (any field of the stage\'s options); flags override it')
+    .option('--config <file>', "a JSON file of options (any field of the stage's options); flags override it")
     .addOption(
-      new Option('--size <size>', "the demo's sizes and schedule as the starting options: cpu (a 96/256/2 model, minutes on 2 cores) or paper (the paper's AWD-LSTM); flags override them (default: paper with --device cuda, else cpu)").choices(SIZE_NAMES),
+      new Option(
+        '--size <size>',
+        "the demo's sizes and schedule as the starting options: cpu (a 96/256/2 model, minutes on 2 cores) or paper (the paper's AWD-LSTM); flags override them (default: paper with --device cuda, else cpu)",
+      ).choices(SIZE_NAMES),
     )
     .option('--threads <n>', 'tokenizer threads (default: auto)', (v) => Number(v))
     .option('--json', 'machine-readable progress: JSON lines on stdout');
@@ -85,7 +88,14 @@ function defineStage(parent: Command, name: StageName, lrFindOnly: boolean): Com
     ...addSchemaFlags(cmd, spec.schema, [], NOT_FLAGS),
     ...addSchemaFlags(cmd, fitOptionsSchemaFor(spec.kind), ['fit'], ['moms', 'classWeights']),
     // The sizes come from the data (vocabulary) or, for a classifier, from its language model.
-    ...(spec.config ? addSchemaFlags(cmd, spec.config, ['config'], name === 'pretrain' ? ['vocabSize', 'padId'] : ['vocabSize', 'padId', 'numClasses', 'embSize', 'hiddenSize', 'numLayers']) : []),
+    ...(spec.config
+      ? addSchemaFlags(
+          cmd,
+          spec.config,
+          ['config'],
+          name === 'pretrain' ? ['vocabSize', 'padId'] : ['vocabSize', 'padId', 'numClasses', 'embSize', 'hiddenSize', 'numLayers'],
+        )
+      : []),
     ...addSchemaFlags(cmd, spec.source, ['source'], ['path', 'classes']),
     ...(name === 'train' ? [] : addSchemaFlags(cmd, VocabularyOptionsSchema, ['encode', 'vocabularyOptions'], ['specialTokens'])),
   ];
@@ -97,7 +107,13 @@ function defineStage(parent: Command, name: StageName, lrFindOnly: boolean): Com
   return cmd;
 }
 
-async function runStageCommand(name: StageName, data: string[], flags: Record<string, unknown>, options: Record<string, unknown>, lrFindOnly: boolean): Promise<void> {
+async function runStageCommand(
+  name: StageName,
+  data: string[],
+  flags: Record<string, unknown>,
+  options: Record<string, unknown>,
+  lrFindOnly: boolean,
+): Promise<void> {
   const spec = STAGES[name];
   const out = flags.out as string;
   const { source = {}, ...stageOptions } = options as { source?: Record<string, unknown> } & Record<string, unknown>;
@@ -129,7 +145,9 @@ async function runStageCommand(name: StageName, data: string[], flags: Record<st
     progress.stop();
   }
   try {
-    const models = (result.kind === 'bidirectional' ? [result.forward, result.backward] : [result]) as (TextLanguageModel | TextClassifier)[];
+    const models = (result.kind === 'bidirectional' ? [result.forward, result.backward] : [result]) as (
+      TextLanguageModel | TextClassifier
+    )[];
     for (const m of models) {
       recorder.finishStage(name, spec.kind, m);
       recorder.stage(name, spec.kind, m.direction).lrFinder = m.lrFinder;
@@ -140,13 +158,27 @@ async function runStageCommand(name: StageName, data: string[], flags: Record<st
     }
     for (const m of models) {
       const last = m.history.at(-1)?.valid as Record<string, unknown> | undefined;
-      if (flags.json) progress.emit({ event: 'done', stage: name, direction: m.direction, dir: lrFindOnly ? null : out, report, valid: last ?? null, lrFinder: m.lrFinder });
+      if (flags.json)
+        progress.emit({
+          event: 'done',
+          stage: name,
+          direction: m.direction,
+          dir: lrFindOnly ? null : out,
+          report,
+          valid: last ?? null,
+          lrFinder: m.lrFinder,
+        });
       else if (m.lrFinder) {
         const s = m.lrFinder.suggestions;
-        process.stdout.write(`${name}${m.direction === 'backward' ? ' (backward)' : ''}: suggested learning rates: valley ${s.valley.toPrecision(3)}, steepest ${s.steepest.toPrecision(3)}, minimum/10 ${s.minimumOverTen.toPrecision(3)}\n`);
+        process.stdout.write(
+          `${name}${m.direction === 'backward' ? ' (backward)' : ''}: suggested learning rates: valley ${s.valley.toPrecision(3)}, steepest ${s.steepest.toPrecision(3)}, minimum/10 ${s.minimumOverTen.toPrecision(3)}\n`,
+        );
       }
       if (!flags.json && !lrFindOnly) {
-        const what = m.kind === 'classifier' ? `validation error ${(((last?.errorRate as number) ?? NaN) * 100).toFixed(2)}%` : `validation perplexity ${((last?.perplexity as number) ?? NaN).toFixed(2)}`;
+        const what =
+          m.kind === 'classifier'
+            ? `validation error ${(((last?.errorRate as number) ?? NaN) * 100).toFixed(2)}%`
+            : `validation perplexity ${((last?.perplexity as number) ?? NaN).toFixed(2)}`;
         process.stdout.write(`${name}${m.direction === 'backward' ? ' (backward)' : ''}: ${what}; model in ${out}\n`);
       }
     }
@@ -159,6 +191,8 @@ async function runStageCommand(name: StageName, data: string[], flags: Record<st
 /** Adds pretrain, finetune, train and lr-find <stage> to the program. */
 export function addStageCommands(cli: Command): void {
   for (const name of Object.keys(STAGES) as StageName[]) defineStage(cli, name, false);
-  const lrFind = cli.command('lr-find').description('the learning-rate finder: sweep the rate exponentially, plot the loss, suggest a rate');
+  const lrFind = cli
+    .command('lr-find')
+    .description('the learning-rate finder: sweep the rate exponentially, plot the loss, suggest a rate');
   for (const name of Object.keys(STAGES) as StageName[]) defineStage(lrFind, name, true);
 }

@@ -63,7 +63,10 @@ export function batchIndices(lengths: Int32Array, options: ClassifierBatchesOpti
   const bs = options.batchSize;
   let order: Int32Array;
   if (options.order === 'descending') {
-    order = byLengthDescending(Int32Array.from({ length: n }, (_, i) => i), lengths);
+    order = byLengthDescending(
+      Int32Array.from({ length: n }, (_, i) => i),
+      lengths,
+    );
   } else {
     const random = new Random(options.seed, epoch, 0x4354);
     const perm = random.permutation(n);

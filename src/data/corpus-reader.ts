@@ -16,7 +16,10 @@ import { MaxRecordBytesSchema, PathsSchema, resolveSources } from './sources.js'
 export const CorpusSourceSchema = z
   .object({
     path: PathsSchema.describe('A file, a directory (searched at any depth), a glob, or a list of those.'),
-    format: z.enum(['auto', 'text', 'lines', 'jsonl', 'csv']).default('auto').describe('\'auto\': by extension (.txt one document per file, .jsonl/.ndjson, .csv); \'lines\': one document per line.'),
+    format: z
+      .enum(['auto', 'text', 'lines', 'jsonl', 'csv'])
+      .default('auto')
+      .describe("'auto': by extension (.txt one document per file, .jsonl/.ndjson, .csv); 'lines': one document per line."),
     textField: z.string().min(1).default('text').describe('JSONL: the field holding the text.'),
     textColumn: CsvColumnSchema.default('text').describe('CSV: the column holding the text: its header, or its 0-based position.'),
     ...CsvLayoutFields,

@@ -54,7 +54,11 @@ export async function* csvRecords(
       at.emptyLines = info.empty_lines;
       if (width === 0) width = record.length;
       else if (record.length !== width) {
-        throw new DataError(`ragged row: ${record.length} fields where the ${layout.header ? 'header has' : 'first row has'} ${width}`, file, line);
+        throw new DataError(
+          `ragged row: ${record.length} fields where the ${layout.header ? 'header has' : 'first row has'} ${width}`,
+          file,
+          line,
+        );
       }
       return { values: record, line, invalidSequences };
     }) as unknown as Options['on_record'], // the typings want the record type back
@@ -100,7 +104,8 @@ function columnIndexes(first: string[], columns: readonly CsvColumn[], header: b
       if (column >= first.length) throw new DataError(`no column ${column} (0-based): rows have ${first.length} fields`, file, line);
       return column;
     }
-    if (!header) throw new DataError(`column "${column}" is a name, but the file has no header row (header: false): give its position`, file, line);
+    if (!header)
+      throw new DataError(`column "${column}" is a name, but the file has no header row (header: false): give its position`, file, line);
     const index = first.indexOf(column);
     if (index === -1) {
       throw new DataError(`no column "${column}"; the columns are: ${first.map((n) => JSON.stringify(n)).join(', ')}`, file, line);

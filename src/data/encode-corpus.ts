@@ -56,7 +56,11 @@ export const EncodeCorpusOptionsSchema = z.object({
   memoryTokens: z.number().int().min(1).default(DEFAULT_MEMORY_TOKENS),
   spillDir: z.string().min(1).optional(),
   /** Characters of text per worker job. */
-  jobCharacters: z.number().int().min(1).default(1 << 18),
+  jobCharacters: z
+    .number()
+    .int()
+    .min(1)
+    .default(1 << 18),
   /** The class list of a labelled set (its order gives the class ids); default: the labels seen, sorted. */
   classes: z.array(z.string()).min(2).optional(),
   onProgress: z.custom<(progress: EncodeProgress) => void>((v) => typeof v === 'function', { message: 'must be a function' }).optional(),
@@ -155,8 +159,16 @@ export async function encodeCorpus(
 
   const writer = new TokenStoreWriter({ memoryTokens: o.memoryTokens, ...(o.spillDir ? { spillDir: o.spillDir } : {}) });
   const summary: EncodeSummary = {
-    documents: 0, tokens: 0, emptySkipped: 0, distinctTokens: null, unknownTokens: 0, threads: 1, inlineReason,
-    spilled: false, seconds: 0, tokensPerSecond: 0,
+    documents: 0,
+    tokens: 0,
+    emptySkipped: 0,
+    distinctTokens: null,
+    unknownTokens: 0,
+    threads: 1,
+    inlineReason,
+    spilled: false,
+    seconds: 0,
+    tokensPerSecond: 0,
   };
   let characters = 0;
 
@@ -279,7 +291,11 @@ export async function encodeCorpus(
     };
     for await (const doc of documents) {
       if (typeof doc?.text !== 'string') {
-        throw new DataError(`a document must have a string "text", got ${doc === null ? 'null' : typeof doc?.text}`, doc?.source ?? null, doc?.line ?? null);
+        throw new DataError(
+          `a document must have a string "text", got ${doc === null ? 'null' : typeof doc?.text}`,
+          doc?.source ?? null,
+          doc?.line ?? null,
+        );
       }
       jobLabels.push(labelOf(doc));
       texts.push(doc.text);

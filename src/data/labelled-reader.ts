@@ -20,7 +20,7 @@ import { byCodeUnit, filesUnder, MaxRecordBytesSchema, PathsSchema, resolveSourc
 export const LabelledSourceSchema = z
   .object({
     path: PathsSchema.describe('CSV/JSONL: files, directories, globs. Folders: the folder(s) holding one folder per label.'),
-    format: z.enum(['auto', 'csv', 'jsonl', 'folders']).default('auto').describe('\'auto\': by extension (.csv, .jsonl/.ndjson).'),
+    format: z.enum(['auto', 'csv', 'jsonl', 'folders']).default('auto').describe("'auto': by extension (.csv, .jsonl/.ndjson)."),
     labelColumn: CsvColumnSchema.default('label').describe('CSV: the column holding the label: its header, or its 0-based position'),
     textColumn: CsvColumnSchema.default('text').describe('CSV: the column holding the text: its header, or its 0-based position'),
     ...CsvLayoutFields,
@@ -99,7 +99,13 @@ async function* labelled(o: LabelledSource, summary: ReadSummary): AsyncGenerato
     const check = labelCheck(o.classes);
     for (const { file, format } of files) {
       if (format === 'csv') {
-        for await (const { values, line, invalidSequences } of csvRecords(file, [o.labelColumn, o.textColumn], o, o.maxRecordBytes, summary)) {
+        for await (const { values, line, invalidSequences } of csvRecords(
+          file,
+          [o.labelColumn, o.textColumn],
+          o,
+          o.maxRecordBytes,
+          summary,
+        )) {
           const [label, text] = values as [string, string];
           if (isBlank(label)) throw new DataError(`empty label in column ${JSON.stringify(o.labelColumn)}`, file, line);
           check(label, file, line);

@@ -78,7 +78,9 @@ export class LmBatches {
   /** Batches per epoch with a fixed seqLen (an expectation under variable BPTT). */
   get batchesPerEpoch(): number {
     const o = this.options;
-    const seq = o.variableBptt ? (1 - o.variableBptt.pHalf) * o.variableBptt.bptt + o.variableBptt.pHalf * Math.floor(o.variableBptt.bptt / 2) : o.seqLen;
+    const seq = o.variableBptt
+      ? (1 - o.variableBptt.pHalf) * o.variableBptt.bptt + o.variableBptt.pHalf * Math.floor(o.variableBptt.bptt / 2)
+      : o.seqLen;
     return Math.ceil(this.rowLength / seq);
   }
 

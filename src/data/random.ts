@@ -26,7 +26,7 @@ export class Random {
       const hi = Math.floor(key / 0x100000000) | 0;
       let out: number;
       [s, out] = splitmix32(s ^ (key | 0));
-      [s, out] = splitmix32(s ^ hi ^ out);
+      [s] = splitmix32(s ^ hi ^ out);
     }
     const words: number[] = [];
     for (let i = 0; i < 4; i++) {

@@ -80,8 +80,13 @@ async function listDirectory(dir: string): Promise<{ name: string; entry: fs.Dir
     const raw = entry.name;
     const name = raw.toString('utf8');
     if (!Buffer.from(name, 'utf8').equals(raw)) {
-      const shown = [...raw].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
-      throw new DataError(`holds a file name that is not valid UTF-8 ("${shown}"): rename it (e.g. convmv -f latin1 -t utf8) or move it out`, dir);
+      const shown = [...raw]
+        .map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
+        .join('');
+      throw new DataError(
+        `holds a file name that is not valid UTF-8 ("${shown}"): rename it (e.g. convmv -f latin1 -t utf8) or move it out`,
+        dir,
+      );
     }
     return { name, entry };
   });

@@ -33,19 +33,30 @@ const StoreFileSchema = z.object({
 
 /** Writes `store` to `dir` (replacing it atomically), with `meta` kept in store.json. */
 export function saveTokenStore(store: TokenStore, dir: string, meta: Record<string, unknown> = {}): void {
-  replaceDirectoryAtomic(dir, (staging) => {
-    const bytesOf = (a: Int32Array | Float64Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    const tokens = writeFileSynced(path.join(staging, FILES.tokens), (function* () {
-      for (const chunk of store.chunks()) yield bytesOf(chunk);
-    })());
-    const offsets = writeFileSynced(path.join(staging, FILES.offsets), [bytesOf(store.documentOffsets())]);
-    const head: z.infer<typeof StoreFileSchema> = {
-      format: TOKEN_STORE_FORMAT, version: TOKEN_STORE_VERSION, byteOrder: 'little',
-      tokens: store.tokenCount, documents: store.documentCount,
-      files: { [FILES.tokens]: tokens, [FILES.offsets]: offsets }, meta,
-    };
-    writeFileSynced(path.join(staging, FILES.meta), [JSON.stringify(head, null, 2) + '\n']);
-  }, Object.values(FILES));
+  replaceDirectoryAtomic(
+    dir,
+    (staging) => {
+      const bytesOf = (a: Int32Array | Float64Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      const tokens = writeFileSynced(
+        path.join(staging, FILES.tokens),
+        (function* () {
+          for (const chunk of store.chunks()) yield bytesOf(chunk);
+        })(),
+      );
+      const offsets = writeFileSynced(path.join(staging, FILES.offsets), [bytesOf(store.documentOffsets())]);
+      const head: z.infer<typeof StoreFileSchema> = {
+        format: TOKEN_STORE_FORMAT,
+        version: TOKEN_STORE_VERSION,
+        byteOrder: 'little',
+        tokens: store.tokenCount,
+        documents: store.documentCount,
+        files: { [FILES.tokens]: tokens, [FILES.offsets]: offsets },
+        meta,
+      };
+      writeFileSynced(path.join(staging, FILES.meta), [JSON.stringify(head, null, 2) + '\n']);
+    },
+    Object.values(FILES),
+  );
 }
 
 export interface OpenedTokenStore {
@@ -60,13 +71,19 @@ export function openTokenStore(dir: string, options: { verify?: boolean } = {}):
   try {
     raw = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
   } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing: is this a saved token store?' : `cannot be read: ${(error as Error).message}`;
+    const why =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'is missing: is this a saved token store?'
+        : `cannot be read: ${(error as Error).message}`;
     throw new DataError(why, metaFile);
   }
   const parsed = StoreFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new DataError(`not a ${TOKEN_STORE_FORMAT} version ${TOKEN_STORE_VERSION} file (${issue.path.join('.') || 'value'}: ${issue.message})`, metaFile);
+    throw new DataError(
+      `not a ${TOKEN_STORE_FORMAT} version ${TOKEN_STORE_VERSION} file (${issue.path.join('.') || 'value'}: ${issue.message})`,
+      metaFile,
+    );
   }
   const head = parsed.data;
   const check = (name: string, bytes: number): string => {
@@ -79,9 +96,13 @@ export function openTokenStore(dir: string, options: { verify?: boolean } = {}):
       throw new DataError(`is missing (listed in ${FILES.meta})`, file);
     }
     if (size !== bytes || size !== entry.bytes) {
-      throw new DataError(`holds ${size} bytes; ${FILES.meta} says ${entry.bytes} (${bytes} for its counts): truncated or not this store's`, file);
+      throw new DataError(
+        `holds ${size} bytes; ${FILES.meta} says ${entry.bytes} (${bytes} for its counts): truncated or not this store's`,
+        file,
+      );
     }
-    if (options.verify !== false && sha256File(file) !== entry.sha256) throw new DataError(`does not match its checksum in ${FILES.meta}: the file is corrupt`, file);
+    if (options.verify !== false && sha256File(file) !== entry.sha256)
+      throw new DataError(`does not match its checksum in ${FILES.meta}: the file is corrupt`, file);
     return file;
   };
   const tokensFile = check(FILES.tokens, head.tokens * 4);
@@ -93,7 +114,8 @@ export function openTokenStore(dir: string, options: { verify?: boolean } = {}):
     const ok = i === 0 ? offsets[0] === 0 : offsets[i]! >= offsets[i - 1]! && Number.isInteger(offsets[i]);
     if (!ok) throw new DataError(`document offsets are not increasing from 0 (entry ${i})`, offsetsFile);
   }
-  if (offsets[offsets.length - 1] !== head.tokens) throw new DataError(`the offsets end at ${offsets[offsets.length - 1]}, not at ${head.tokens} tokens`, offsetsFile);
+  if (offsets[offsets.length - 1] !== head.tokens)
+    throw new DataError(`the offsets end at ${offsets[offsets.length - 1]}, not at ${head.tokens} tokens`, offsetsFile);
 
   const views: Int32Array[] = [];
   if (head.tokens > 0) {

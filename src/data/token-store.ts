@@ -182,13 +182,14 @@ export class TokenStoreWriter {
       for (let i = 0; i < a.length; i++) a[i] = table[a[i]!]!;
     };
     if (!this.spill) {
-      for (let b = 0; b < this.blocks.length; b++) apply(this.blocks[b]!.subarray(0, b === this.blocks.length - 1 ? this.filled : BLOCK_TOKENS));
+      for (let b = 0; b < this.blocks.length; b++)
+        apply(this.blocks[b]!.subarray(0, b === this.blocks.length - 1 ? this.filled : BLOCK_TOKENS));
       return;
     }
     this.flush();
     const chunk = new Int32Array(1 << 22);
     const bytes = new Uint8Array(chunk.buffer);
-    for (let pos = 0; pos < this.total * 4; ) {
+    for (let pos = 0; pos < this.total * 4;) {
       const n = fs.readSync(this.spill.fd, bytes, 0, Math.min(bytes.length, this.total * 4 - pos), pos);
       if (n <= 0 || n % 4 !== 0) throw new Error(`remap: short read from ${this.spill.path} at byte ${pos}`);
       apply(chunk.subarray(0, n / 4));
@@ -286,7 +287,7 @@ export class TokenStoreWriter {
     for (let b = 0; b < this.blocks.length; b++) {
       const n = b === this.blocks.length - 1 ? this.filled : BLOCK_TOKENS;
       const bytes = new Uint8Array(this.blocks[b]!.buffer, 0, n * 4);
-      for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes, off, bytes.length - off, pos + off);
+      for (let off = 0; off < bytes.length;) off += fs.writeSync(fd, bytes, off, bytes.length - off, pos + off);
       pos += n * 4;
     }
     this.spill.written = pos / 4;
@@ -299,7 +300,7 @@ export class TokenStoreWriter {
     if (!spill.used) return;
     const bytes = new Uint8Array(spill.buffer.buffer, 0, spill.used * 4);
     const pos = spill.written * 4;
-    for (let off = 0; off < bytes.length; ) off += fs.writeSync(spill.fd, bytes, off, bytes.length - off, pos + off);
+    for (let off = 0; off < bytes.length;) off += fs.writeSync(spill.fd, bytes, off, bytes.length - off, pos + off);
     spill.written += spill.used;
     spill.used = 0;
   }

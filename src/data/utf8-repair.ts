@@ -37,7 +37,7 @@ function repair(input: Buffer): Repaired {
   const replacements: number[] = [];
   let out = 0;
   let run = 0; // start of the current run of valid bytes
-  for (let i = 0; i < input.length; ) {
+  for (let i = 0; i < input.length;) {
     if (input[i]! < 0x80) {
       i++;
       continue;

@@ -4,19 +4,7 @@
 // comes back as BigInt64Array (exact: token ids and counters can pass 2^53 in principle, and a silent
 // narrowing would be worse than a bigint); bool as 0/1 bytes.
 export type TorchDType =
-  | 'float32'
-  | 'float16'
-  | 'bfloat16'
-  | 'float64'
-  | 'int64'
-  | 'int32'
-  | 'int16'
-  | 'int8'
-  | 'uint8'
-  | 'bool'
-  | 'uint16'
-  | 'uint32'
-  | 'uint64';
+  'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool' | 'uint16' | 'uint32' | 'uint64';
 
 export type TensorData =
   | Float32Array
@@ -39,8 +27,10 @@ interface DTypeInfo {
 }
 
 // `bytes` always arrives in a fresh ArrayBuffer of its own (see tensor-data.ts), so these views are aligned.
-const view = <T>(make: new (buffer: ArrayBuffer, offset: number, length: number) => T, size: number) =>
-  (bytes: Uint8Array) => new make(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length / size);
+const view =
+  <T>(make: new (buffer: ArrayBuffer, offset: number, length: number) => T, size: number) =>
+  (bytes: Uint8Array) =>
+    new make(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length / size);
 
 export const DTYPES: Record<TorchDType, DTypeInfo> = {
   float32: { size: 4, storageClass: 'FloatStorage', wrap: view(Float32Array, 4) },

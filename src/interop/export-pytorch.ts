@@ -74,7 +74,8 @@ export function exportCheckpoint(options: ExportCheckpointOptions): ExportedChec
 
 /** Writes beside the target, fsyncs and renames: an existing file is replaced whole or not at all. */
 function writeFileAtomic(file: string, bytes: Uint8Array): void {
-  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new ModelDirectoryError(`${file} is a directory; --out names the .safetensors file to write`);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory())
+    throw new ModelDirectoryError(`${file} is a directory; --out names the .safetensors file to write`);
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const staging = `${file}.tmp-${process.pid}`;
   try {

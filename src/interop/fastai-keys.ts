@@ -62,14 +62,18 @@ export function fastaiState(tensors: ReadonlyMap<string, TorchTensor>, file: str
   if (kind === 'language-model' && keys.has('1.decoder.weight')) names.push('1.decoder.weight');
   if (names.length === 0) throw new CheckpointError(file, `missing tensor "${prefix}${EMBEDDING}"`);
   const embedding = need(names[0]!);
-  if (embedding.shape.length !== 2) throw new CheckpointError(file, `"${names[0]}" has shape ${shapeText(embedding.shape)}, not [vocab, emb]`);
+  if (embedding.shape.length !== 2)
+    throw new CheckpointError(file, `"${names[0]}" has shape ${shapeText(embedding.shape)}, not [vocab, emb]`);
   const [vocabSize, embSize] = embedding.shape as [number, number];
   const embeddingData = floats(embedding, file);
   for (const copy of names.slice(1)) {
     const t = need(copy);
     expectShape(t, copy, embedding.shape, file);
     if (!sameValues(floats(t, file), embeddingData)) {
-      throw new CheckpointError(file, `"${copy}" differs from "${names[0]}": this model ties them (one tensor), so an untied checkpoint cannot be imported`);
+      throw new CheckpointError(
+        file,
+        `"${copy}" differs from "${names[0]}": this model ties them (one tensor), so an untied checkpoint cannot be imported`,
+      );
     }
   }
 
@@ -77,7 +81,8 @@ export function fastaiState(tensors: ReadonlyMap<string, TorchTensor>, file: str
   let numLayers = 0;
   while ([...keys.keys()].some((k) => k.startsWith(`${prefix}rnns.${numLayers}.`))) numLayers++;
   if (numLayers === 0) throw new CheckpointError(file, `missing tensor "${prefix}rnns.0.weight_hh_l0_raw" (no LSTM layers)`);
-  const rawName = (l: number) => (dialect === 'fastai-0.7' ? `${prefix}rnns.${l}.module.weight_hh_l0_raw` : `${prefix}rnns.${l}.weight_hh_l0_raw`);
+  const rawName = (l: number) =>
+    dialect === 'fastai-0.7' ? `${prefix}rnns.${l}.module.weight_hh_l0_raw` : `${prefix}rnns.${l}.weight_hh_l0_raw`;
   let hiddenSize = embSize; // unused by a one-layer model, whose only layer outputs embSize
   if (numLayers > 1) {
     const first = keys.get(rawName(0));
@@ -119,8 +124,14 @@ export function fastaiState(tensors: ReadonlyMap<string, TorchTensor>, file: str
   }
 
   if (left.size > 0) {
-    const list = [...left].slice(0, 8).map((k) => `"${k}"`).join(', ');
-    throw new CheckpointError(file, `unexpected tensor${left.size > 1 ? 's' : ''} ${list}${left.size > 8 ? ` and ${left.size - 8} more` : ''} (not part of an AWD-LSTM ${kind})`);
+    const list = [...left]
+      .slice(0, 8)
+      .map((k) => `"${k}"`)
+      .join(', ');
+    throw new CheckpointError(
+      file,
+      `unexpected tensor${left.size > 1 ? 's' : ''} ${list}${left.size > 8 ? ` and ${left.size - 8} more` : ''} (not part of an AWD-LSTM ${kind})`,
+    );
   }
   return { kind, dialect, sizes: { vocabSize, embSize, hiddenSize, numLayers }, head, tensors: out, warnings };
 }
@@ -131,8 +142,13 @@ function stripLearnerPrefix(tensors: ReadonlyMap<string, TorchTensor>, file: str
   if (!all.some(([k]) => k.startsWith('model.'))) return all;
   const model = all.filter(([k]) => k.startsWith('model.')).map(([k, t]): [string, TorchTensor] => [k.slice('model.'.length), t]);
   const other = all.filter(([k]) => !k.startsWith('model.') && !k.startsWith('opt.')).map(([k]) => `"${k}"`);
-  if (other.length > 0) throw new CheckpointError(file, `unexpected tensor${other.length > 1 ? 's' : ''} ${other.slice(0, 8).join(', ')} beside learn.save's 'model' and 'opt'`);
-  if (all.some(([k]) => k.startsWith('opt.'))) warnings.push(`${file}: the optimizer state ('opt') is not imported; training restarts its statistics`);
+  if (other.length > 0)
+    throw new CheckpointError(
+      file,
+      `unexpected tensor${other.length > 1 ? 's' : ''} ${other.slice(0, 8).join(', ')} beside learn.save's 'model' and 'opt'`,
+    );
+  if (all.some(([k]) => k.startsWith('opt.')))
+    warnings.push(`${file}: the optimizer state ('opt') is not imported; training restarts its statistics`);
   return model;
 }
 
@@ -144,8 +160,14 @@ function layoutOf(keys: ReadonlyMap<string, TorchTensor>, file: string): { kind:
   // save_encoder: the encoder's own state dict (fastai v1 saves a classifier's MultiBatchEncoder, so "module.").
   if (hasEncoderAt('')) return { kind: 'encoder', prefix: '' };
   if (hasEncoderAt('module.')) return { kind: 'encoder', prefix: 'module.' };
-  const some = [...keys.keys()].slice(0, 5).map((k) => `"${k}"`).join(', ');
-  throw new CheckpointError(file, `no fastai AWD-LSTM embedding ("0.encoder.weight", "0.module.encoder.weight" or "encoder.weight") among its tensors${some ? ` (${some}, ...)` : ''}`);
+  const some = [...keys.keys()]
+    .slice(0, 5)
+    .map((k) => `"${k}"`)
+    .join(', ');
+  throw new CheckpointError(
+    file,
+    `no fastai AWD-LSTM embedding ("0.encoder.weight", "0.module.encoder.weight" or "encoder.weight") among its tensors${some ? ` (${some}, ...)` : ''}`,
+  );
 }
 
 /**
@@ -174,35 +196,47 @@ function readHead(
     for (const m of modules) {
       const at = `1.layers.${m}.`;
       if (keys.has(`${at}running_mean`)) {
-        if (bn) throw new CheckpointError(file, `"${at}running_mean": two BatchNorm layers in a row in the head (fastai v1 alternates BatchNorm1d and Linear)`);
+        if (bn)
+          throw new CheckpointError(
+            file,
+            `"${at}running_mean": two BatchNorm layers in a row in the head (fastai v1 alternates BatchNorm1d and Linear)`,
+          );
         bn = at;
       } else {
-        if (!bn) throw new CheckpointError(file, `"${at}weight": a Linear layer without the BatchNorm1d before it (fastai v1's head alternates them)`);
+        if (!bn)
+          throw new CheckpointError(
+            file,
+            `"${at}weight": a Linear layer without the BatchNorm1d before it (fastai v1's head alternates them)`,
+          );
         blocks.push({ bn, linear: at });
         bn = null;
       }
     }
     if (bn) throw new CheckpointError(file, `"${bn}running_mean": the head ends with a BatchNorm layer, not a Linear one`);
   } else {
-    for (let k = 0; headKeys.some((key) => key.startsWith(`1.layers.${k}.`)); k++) blocks.push({ bn: `1.layers.${k}.0.`, linear: `1.layers.${k}.2.` });
+    for (let k = 0; headKeys.some((key) => key.startsWith(`1.layers.${k}.`)); k++)
+      blocks.push({ bn: `1.layers.${k}.0.`, linear: `1.layers.${k}.2.` });
   }
   const bias = keys.has(`${blocks[0]!.linear}bias`);
   const outs: number[] = [];
   let nIn = pooled;
   blocks.forEach(({ bn, linear }, k) => {
     const ours = `1.layers.${k}.`;
-    for (const part of ['weight', 'bias', 'running_mean', 'running_var']) set(`${ours}0.${part}`, `${bn}${part}`, need(`${bn}${part}`), [nIn]);
+    for (const part of ['weight', 'bias', 'running_mean', 'running_var'])
+      set(`${ours}0.${part}`, `${bn}${part}`, need(`${bn}${part}`), [nIn]);
     // torch before 0.4.1 saved no num_batches_tracked; it only matters to BatchNorm with momentum None.
     const tracked = take(`${bn}num_batches_tracked`);
     if (tracked) set(`${ours}0.num_batches_tracked`, `${bn}num_batches_tracked`, tracked, []);
     else zeroScalar(`${ours}0.num_batches_tracked`);
     const weight = keys.get(`${linear}weight`);
     if (!weight) throw new CheckpointError(file, `missing tensor "${linear}weight"`);
-    if (weight.shape.length !== 2) throw new CheckpointError(file, `"${linear}weight" has shape ${shapeText(weight.shape)}, not [out, ${nIn}]`);
+    if (weight.shape.length !== 2)
+      throw new CheckpointError(file, `"${linear}weight" has shape ${shapeText(weight.shape)}, not [out, ${nIn}]`);
     const nOut = weight.shape[0]!;
     set(`${ours}2.weight`, `${linear}weight`, need(`${linear}weight`), [nOut, nIn]);
     if (bias) set(`${ours}2.bias`, `${linear}bias`, need(`${linear}bias`), [nOut]);
-    else if (keys.has(`${linear}bias`)) throw new CheckpointError(file, `"${linear}bias": some of the head's Linear layers have a bias and others not`);
+    else if (keys.has(`${linear}bias`))
+      throw new CheckpointError(file, `"${linear}bias": some of the head's Linear layers have a bias and others not`);
     outs.push(nOut);
     nIn = nOut;
   });
@@ -211,7 +245,10 @@ function readHead(
 
 function expectShape(t: TorchTensor, key: string, shape: readonly number[], file: string): void {
   if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return;
-  throw new CheckpointError(file, `"${key}" has shape ${shapeText(t.shape)}, the model its other tensors describe needs ${shapeText(shape)}`);
+  throw new CheckpointError(
+    file,
+    `"${key}" has shape ${shapeText(t.shape)}, the model its other tensors describe needs ${shapeText(shape)}`,
+  );
 }
 
 const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;

@@ -17,11 +17,17 @@ import { readTorchCheckpoint } from './torch-checkpoint.js';
 
 export const ImportCheckpointOptionsSchema = z
   .object({
-    weights: z.string().min(1).describe('The torch.save file: a state dict, learn.save\'s {\'model\', \'opt\'}, or save_encoder\'s encoder.'),
-    vocab: z.union([z.string().min(1), z.array(z.string())]).optional().describe('fastai\'s itos pickle (a path) or the tokens themselves, in id order; one per embedding row.'),
+    weights: z.string().min(1).describe("The torch.save file: a state dict, learn.save's {'model', 'opt'}, or save_encoder's encoder."),
+    vocab: z
+      .union([z.string().min(1), z.array(z.string())])
+      .optional()
+      .describe("fastai's itos pickle (a path) or the tokens themselves, in id order; one per embedding row."),
     out: z.string().min(1).describe('The model directory to write.'),
-    direction: z.enum(['forward', 'backward']).default('forward').describe('Which way the model reads text (fastai\'s backward models are trained on reversed streams).'),
-    classes: z.array(z.string()).optional().describe('A classifier\'s class names in class-id order; class0, class1, ... otherwise.'),
+    direction: z
+      .enum(['forward', 'backward'])
+      .default('forward')
+      .describe("Which way the model reads text (fastai's backward models are trained on reversed streams)."),
+    classes: z.array(z.string()).optional().describe("A classifier's class names in class-id order; class0, class1, ... otherwise."),
   })
   .strict();
 
@@ -32,7 +38,16 @@ export interface ImportedCheckpoint {
   kind: FastaiKind;
   dialect: FastaiDialect;
   out: string;
-  config: { vocabSize: number; embSize: number; hiddenSize: number; numLayers: number; padId: number; numClasses?: number; headHidden?: number[]; headBias?: boolean };
+  config: {
+    vocabSize: number;
+    embSize: number;
+    hiddenSize: number;
+    numLayers: number;
+    padId: number;
+    numClasses?: number;
+    headHidden?: number[];
+    headBias?: boolean;
+  };
   warnings: string[];
 }
 
@@ -45,7 +60,10 @@ export function importCheckpoint(options: ImportCheckpointOptions): ImportedChec
   const warnings = [...checkpoint.warnings, ...state.warnings];
 
   if (o.vocab === undefined) {
-    throw new CheckpointError(o.weights, 'importCheckpoint options: vocab is needed (fastai keeps the itos in its own pickle, beside the weights)');
+    throw new CheckpointError(
+      o.weights,
+      'importCheckpoint options: vocab is needed (fastai keeps the itos in its own pickle, beside the weights)',
+    );
   }
   const vocabFile = typeof o.vocab === 'string' ? o.vocab : 'the vocab given';
   const vocab = typeof o.vocab === 'string' ? readItos(readFile(o.vocab), o.vocab) : o.vocab;
@@ -63,14 +81,26 @@ export function importCheckpoint(options: ImportCheckpointOptions): ImportedChec
     if (classes.length !== head.numClasses) {
       throw new CheckpointError(o.weights, `the head has ${head.numClasses} classes, ${classes.length} class names were given`);
     }
-    const model = new Classifier({ ...sizes, numClasses: head.numClasses, headHidden: head.hidden, headDropouts: head.hidden.map(() => 0.1), headBias: head.bias });
+    const model = new Classifier({
+      ...sizes,
+      numClasses: head.numClasses,
+      headHidden: head.hidden,
+      headDropouts: head.hidden.map(() => 0.1),
+      headBias: head.bias,
+    });
     try {
       setAll(model, state.tensors, o.weights);
       model.save(o.out, { vocab, classes, direction: o.direction });
     } finally {
       model.dispose();
     }
-    return { kind: state.kind, dialect: state.dialect, out: o.out, config: { ...sizes, numClasses: head.numClasses, headHidden: head.hidden, headBias: head.bias }, warnings };
+    return {
+      kind: state.kind,
+      dialect: state.dialect,
+      out: o.out,
+      config: { ...sizes, numClasses: head.numClasses, headHidden: head.hidden, headBias: head.bias },
+      warnings,
+    };
   }
 
   const model = new LanguageModel(sizes);
@@ -85,7 +115,11 @@ export function importCheckpoint(options: ImportCheckpointOptions): ImportedChec
 }
 
 /** Sets every parameter and buffer of `model`; the mapping must cover exactly the model's names. */
-function setAll(model: LanguageModel | Classifier, tensors: ReadonlyMap<string, { shape: number[]; data: Float32Array }>, file: string): void {
+function setAll(
+  model: LanguageModel | Classifier,
+  tensors: ReadonlyMap<string, { shape: number[]; data: Float32Array }>,
+  file: string,
+): void {
   const { parameters, buffers } = model.parameters();
   for (const p of [...parameters, ...buffers]) {
     const t = tensors.get(p.name);

@@ -32,7 +32,8 @@ export function readLegacyCheckpoint(bytes: Uint8Array, file: string, allowUnkno
   start = at();
   const sysInfo = interpretPickle(reader, header);
   const littleEndian = sysInfo instanceof Map ? sysInfo.get('little_endian') : undefined;
-  if (littleEndian === false) throw new CheckpointError(file, 'it was written on a big-endian machine; only little-endian checkpoints are read');
+  if (littleEndian === false)
+    throw new CheckpointError(file, 'it was written on a big-endian machine; only little-endian checkpoints are read');
   if (littleEndian !== true) reader.fail('sys_info does not say the byte order', start);
 
   const unpickler = new TorchUnpickler(reader, allowUnknown);
@@ -52,7 +53,8 @@ export function readLegacyCheckpoint(bytes: Uint8Array, file: string, allowUnkno
     if (!storage) return reader.fail(`storage ${key} is stored but nothing uses it`, start);
     start = at();
     const count = reader.u64(`the size of storage ${key}`);
-    if (count !== BigInt(storage.numel)) reader.fail(`storage ${key} holds ${count} elements where the pickle says ${storage.numel}`, start);
+    if (count !== BigInt(storage.numel))
+      reader.fail(`storage ${key} holds ${count} elements where the pickle says ${storage.numel}`, start);
     storageBytes.set(key, reader.take(storage.byteLength, `storage ${key}`));
   }
   return { root, unpickler, storageBytes };

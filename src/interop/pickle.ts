@@ -86,11 +86,36 @@ const OP = {
 
 // Names of the opcodes we refuse, so the message says which one a file used.
 const REFUSED_NAMES: Record<number, string> = {
-  0x30: 'POP', 0x31: 'POP_MARK', 0x32: 'DUP', 0x46: 'FLOAT', 0x49: 'INT', 0x4c: 'LONG', 0x50: 'PERSID',
-  0x53: 'STRING', 0x54: 'BINSTRING', 0x55: 'SHORT_BINSTRING', 0x56: 'UNICODE', 0x42: 'BINBYTES',
-  0x43: 'SHORT_BINBYTES', 0x64: 'DICT', 0x67: 'GET', 0x69: 'INST', 0x6c: 'LIST', 0x6f: 'OBJ', 0x70: 'PUT',
-  0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x8b: 'LONG4', 0x8e: 'BINBYTES8', 0x8f: 'EMPTY_SET',
-  0x90: 'ADDITEMS', 0x91: 'FROZENSET', 0x92: 'NEWOBJ_EX', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER',
+  0x30: 'POP',
+  0x31: 'POP_MARK',
+  0x32: 'DUP',
+  0x46: 'FLOAT',
+  0x49: 'INT',
+  0x4c: 'LONG',
+  0x50: 'PERSID',
+  0x53: 'STRING',
+  0x54: 'BINSTRING',
+  0x55: 'SHORT_BINSTRING',
+  0x56: 'UNICODE',
+  0x42: 'BINBYTES',
+  0x43: 'SHORT_BINBYTES',
+  0x64: 'DICT',
+  0x67: 'GET',
+  0x69: 'INST',
+  0x6c: 'LIST',
+  0x6f: 'OBJ',
+  0x70: 'PUT',
+  0x82: 'EXT1',
+  0x83: 'EXT2',
+  0x84: 'EXT4',
+  0x8b: 'LONG4',
+  0x8e: 'BINBYTES8',
+  0x8f: 'EMPTY_SET',
+  0x90: 'ADDITEMS',
+  0x91: 'FROZENSET',
+  0x92: 'NEWOBJ_EX',
+  0x96: 'BYTEARRAY8',
+  0x97: 'NEXT_BUFFER',
   0x98: 'READONLY_BUFFER',
 };
 
@@ -100,7 +125,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Hooks for pickles that hold plain values only (a list of strings, torch's header pickles). */
 export function plainValuesOnly(reader: ByteReader, what: string): PickleHooks {
   return {
-    global: (module, name, at) => reader.fail(`the pickle names ${printableName(module, name)}, which ${what} never needs; refusing to load`, at),
+    global: (module, name, at) =>
+      reader.fail(`the pickle names ${printableName(module, name)}, which ${what} never needs; refusing to load`, at),
   };
 }
 
@@ -289,7 +315,8 @@ export function interpretPickle(reader: ByteReader, hooks: PickleHooks): unknown
       case OP.NEWOBJ: {
         const args = pop();
         const callable = pop();
-        if (!Array.isArray(args)) reader.fail(`${op === OP.REDUCE ? 'REDUCE' : 'NEWOBJ'} needs a tuple of arguments, not ${describe(args)}`, at);
+        if (!Array.isArray(args))
+          reader.fail(`${op === OP.REDUCE ? 'REDUCE' : 'NEWOBJ'} needs a tuple of arguments, not ${describe(args)}`, at);
         stack.push(call(callable, args, reader, at));
         break;
       }

@@ -30,7 +30,9 @@ export function materializeTensors(tensors: TorchTensor[], bytesOf: (storage: To
       throw new CheckpointError(file, `tensor ${tensor.name} has ${numel} elements, far more than the checkpoint's storages hold`);
     }
     budget -= outputBytes;
-    tensor.data = DTYPES[tensor.dtype].wrap(gather(bytesOf(tensor.storage), size, tensor.shape, tensor.stride, tensor.storageOffset, numel));
+    tensor.data = DTYPES[tensor.dtype].wrap(
+      gather(bytesOf(tensor.storage), size, tensor.shape, tensor.stride, tensor.storageOffset, numel),
+    );
     sameView.set(key, tensor);
   }
 }

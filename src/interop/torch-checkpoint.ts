@@ -117,7 +117,8 @@ function placeUnknownGlobals(root: unknown, unknown: UnknownGlobal[], skip: Set<
         names.add(printableName(v.module, v.name));
       }
     });
-    for (const name of names) warnings.push(`${file}: '${key}' holds ${name}, which this reader does not know; it is left as an opaque placeholder`);
+    for (const name of names)
+      warnings.push(`${file}: '${key}' holds ${name}, which this reader does not know; it is left as an opaque placeholder`);
   }
   for (const global of unknown) if (!placed.has(global)) refuse(global, 'where nothing uses it');
   return warnings;

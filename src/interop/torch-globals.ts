@@ -11,7 +11,15 @@ const MAX_KEY_LENGTH = 256;
 
 // torch.dtype names a pickle may carry as values (torch 2.x pickles dtypes as globals such as torch.float32);
 // beyond the ones we read, a few more are harmless as values and only refused if a tensor has them.
-const OTHER_DTYPE_NAMES = new Set(['complex32', 'complex64', 'complex128', 'float8_e4m3fn', 'float8_e5m2', 'float8_e4m3fnuz', 'float8_e5m2fnuz']);
+const OTHER_DTYPE_NAMES = new Set([
+  'complex32',
+  'complex64',
+  'complex128',
+  'float8_e4m3fn',
+  'float8_e5m2',
+  'float8_e4m3fnuz',
+  'float8_e5m2fnuz',
+]);
 
 /** The hooks for one checkpoint's object pickle; `storages` and `unknownGlobals` are what it met. */
 export class TorchUnpickler implements PickleHooks {
@@ -58,7 +66,8 @@ export class TorchUnpickler implements PickleHooks {
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) return fail('a storage record has no usable key');
     if (typeof location !== 'string') return fail(`storage ${key} has no location`);
     if (!isCount(numel)) return fail(`storage ${key} has ${describe(numel)} for its size`);
-    if (view !== undefined && view !== null) return fail(`storage ${key} is a storage view (torch before 1.0), which this reader does not support`);
+    if (view !== undefined && view !== null)
+      return fail(`storage ${key} is a storage view (torch before 1.0), which this reader does not support`);
     const storage = new TorchStorage(key, cls.dtype, numel, location);
     if (!Number.isSafeInteger(storage.byteLength)) return fail(`storage ${key} claims ${numel} elements, more than any file holds`);
     const seen = this.storages.get(key);
@@ -78,7 +87,8 @@ export class TorchUnpickler implements PickleHooks {
       const dtype = dtypeOfStorageClass(name);
       if (dtype) return new StorageClass(`${module}.${name}`, dtype);
     }
-    if ((module === 'torch' || module === 'torch.storage') && name === 'UntypedStorage') return new StorageClass(`${module}.${name}`, 'uint8');
+    if ((module === 'torch' || module === 'torch.storage') && name === 'UntypedStorage')
+      return new StorageClass(`${module}.${name}`, 'uint8');
     if (module === 'torch' && (isTorchDType(name) || OTHER_DTYPE_NAMES.has(name))) return new TorchDtypeValue(name);
     return undefined;
   }
@@ -87,7 +97,8 @@ export class TorchUnpickler implements PickleHooks {
     const dict = new Map<unknown, unknown>();
     if (args.length === 0) return dict;
     const pairs = args[0];
-    if (args.length !== 1 || !Array.isArray(pairs)) return this.reader.fail('OrderedDict called with arguments other than a list of pairs', at);
+    if (args.length !== 1 || !Array.isArray(pairs))
+      return this.reader.fail('OrderedDict called with arguments other than a list of pairs', at);
     for (const pair of pairs) {
       if (!Array.isArray(pair) || pair.length !== 2) return this.reader.fail('OrderedDict called with something other than pairs', at);
       dict.set(pair[0], pair[1]);

@@ -92,6 +92,9 @@ export function readZipCheckpoint(bytes: Uint8Array, file: string): ZipCheckpoin
 function checkEntryName(name: string, file: string): void {
   const parts = name.split(/[/\\]/);
   if (name === '' || name.includes('\0') || /^([/\\]|[A-Za-z]:)/.test(name) || parts.includes('..')) {
-    throw new CheckpointError(file, `the zip has an entry named ${JSON.stringify(name.slice(0, 200))}, which no checkpoint has; refusing to load`);
+    throw new CheckpointError(
+      file,
+      `the zip has an entry named ${JSON.stringify(name.slice(0, 200))}, which no checkpoint has; refusing to load`,
+    );
   }
 }

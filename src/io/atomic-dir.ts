@@ -18,7 +18,8 @@ function fsyncPath(p: string): void {
 
 // Siblings of `target`: ".<name>.tmp-<pid>-<hex>" while a save fills it, ".<name>.old-<pid>-<hex>" while
 // the previous directory waits to be deleted.
-const sibling = (target: string, kind: 'tmp' | 'old', tag: string) => path.join(path.dirname(target), `.${path.basename(target)}.${kind}-${tag}`);
+const sibling = (target: string, kind: 'tmp' | 'old', tag: string) =>
+  path.join(path.dirname(target), `.${path.basename(target)}.${kind}-${tag}`);
 
 function siblings(target: string, kind: 'tmp' | 'old'): { file: string; pid: number }[] {
   const prefix = `.${path.basename(target)}.${kind}-`;
@@ -124,7 +125,7 @@ export function writeFileSynced(file: string, chunks: Iterable<Uint8Array | stri
     for (const chunk of chunks) {
       const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       hash.update(data);
-      for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
+      for (let off = 0; off < data.length;) off += fs.writeSync(fd, data, off, data.length - off);
       bytes += data.length;
     }
     fs.fsyncSync(fd);

@@ -12,7 +12,14 @@ import { native } from '../native/loader.js';
 import { validate } from '../options.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import { ClassifierConfigSchema, effectiveClassifierDropouts, type ClassifierConfig, type ClassifierConfigInput } from './config.js';
-import { FILES, ModelDirectoryError, readModelDirectory, vocabularyHash, type ModelConfigFile, type SavedTrainingState } from './directory.js';
+import {
+  FILES,
+  ModelDirectoryError,
+  readModelDirectory,
+  vocabularyHash,
+  type ModelConfigFile,
+  type SavedTrainingState,
+} from './directory.js';
 import {
   EngineModel,
   OptimizerHyperSchema,
@@ -37,7 +44,14 @@ export interface ClassifierDropoutMasks {
 }
 
 interface NativeClassifier extends NativeEngine {
-  trainStep(tokens: Int32Array, lengths: Int32Array, labels: Int32Array, rows: number, length: number, hyper: object): Promise<ClassifierTrainResult>;
+  trainStep(
+    tokens: Int32Array,
+    lengths: Int32Array,
+    labels: Int32Array,
+    rows: number,
+    length: number,
+    hyper: object,
+  ): Promise<ClassifierTrainResult>;
   evalStep(tokens: Int32Array, lengths: Int32Array, labels: Int32Array, rows: number, length: number): Promise<NativeEvalResult>;
   predict(tokens: Int32Array, lengths: Int32Array, rows: number, length: number): Promise<NativeTensor>;
   features(tokens: Int32Array, lengths: Int32Array, rows: number, length: number): Promise<NativeTensor>;
@@ -59,10 +73,18 @@ export const ClassifierStepHyperSchema = OptimizerHyperSchema.extend({
     .number()
     .nonnegative()
     .default(0.1)
-    .describe("global gradient-norm limit (fastai's classifier recipe does not clip, the paper's script clipped at 25: docs/fidelity.md); 0 turns it off; a stage may set its own"),
+    .describe(
+      "global gradient-norm limit (fastai's classifier recipe does not clip, the paper's script clipped at 25: docs/fidelity.md); 0 turns it off; a stage may set its own",
+    ),
   // AR and TAR over each document's pooled window, as the language model has them (fastai and the paper's
   // classifier script: 2 and 1); off by default (measured: docs/fidelity.md).
-  alpha: z.number().nonnegative().default(0).describe("activation regularisation (AR) on the encoder's last-layer outputs over each document's pooled window (fastai, the paper: 2; measured: docs/fidelity.md)"),
+  alpha: z
+    .number()
+    .nonnegative()
+    .default(0)
+    .describe(
+      "activation regularisation (AR) on the encoder's last-layer outputs over each document's pooled window (fastai, the paper: 2; measured: docs/fidelity.md)",
+    ),
   beta: z.number().nonnegative().default(0).describe('temporal activation regularisation (TAR) on the same outputs (fastai, the paper: 1)'),
 });
 
@@ -184,7 +206,10 @@ export class Classifier extends EngineModel<NativeClassifier> {
   }
 
   /** Forward (BPT3C, pooling, head with dropout and batch statistics), cross-entropy, backward, clip, update. */
-  async trainStep(batch: ClassifierBatchInput, hyper: ClassifierStepHyperInput): Promise<ClassifierTrainResult & { hyper: ClassifierStepHyper }> {
+  async trainStep(
+    batch: ClassifierBatchInput,
+    hyper: ClassifierStepHyperInput,
+  ): Promise<ClassifierTrainResult & { hyper: ClassifierStepHyper }> {
     const b = validate(ClassifierBatchSchema, batch, 'trainStep batch');
     const h = validate(ClassifierStepHyperSchema, hyper, 'trainStep hyper');
     if (h.classWeights && h.classWeights.length !== this.config.numClasses) {
@@ -238,11 +263,15 @@ export class Classifier extends EngineModel<NativeClassifier> {
     const { config, vocab: lmVocab, weights } = readModelDirectory(lmDir);
     const configFile = path.join(lmDir, FILES.config);
     if (config.kind === 'awd-lstm-classifier') {
-      throw new ModelDirectoryError(`${configFile}: kind is "${config.kind}", not a language model ("awd-lstm-lm") or an encoder ("awd-lstm-encoder")`);
+      throw new ModelDirectoryError(
+        `${configFile}: kind is "${config.kind}", not a language model ("awd-lstm-lm") or an encoder ("awd-lstm-encoder")`,
+      );
     }
     for (const field of ENCODER_FIELDS) {
       if (config.model[field] !== this.config[field]) {
-        throw new ModelDirectoryError(`${configFile}: the language model has ${field} ${config.model[field]}, the classifier ${this.config[field]}`);
+        throw new ModelDirectoryError(
+          `${configFile}: the language model has ${field} ${config.model[field]}, the classifier ${this.config[field]}`,
+        );
       }
     }
     if (vocab) checkSameVocabulary(vocab, lmVocab, lmDir);
@@ -253,7 +282,8 @@ export class Classifier extends EngineModel<NativeClassifier> {
   /** Copies the encoder from a language model in memory (same sizes; same vocabulary, which the caller vouches for). */
   copyEncoder(lm: LanguageModel): void {
     for (const field of ENCODER_FIELDS) {
-      if (lm.config[field] !== this.config[field]) throw new RangeError(`copyEncoder: the language model has ${field} ${lm.config[field]}, the classifier ${this.config[field]}`);
+      if (lm.config[field] !== this.config[field])
+        throw new RangeError(`copyEncoder: the language model has ${field} ${lm.config[field]}, the classifier ${this.config[field]}`);
     }
     this.#setEncoder((key) => ({ name: key, ...lm.getTensor(key) }), 'the language model');
   }
@@ -267,7 +297,9 @@ export class Classifier extends EngineModel<NativeClassifier> {
       const t = lookup(key) ?? (lmAliases[key] ? lookup(lmAliases[key]) : undefined);
       if (!t) throw new ModelDirectoryError(`${where}: missing tensor "${key}" (the classifier's "${p.name}")`);
       if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-        throw new ModelDirectoryError(`${where}: "${key}" has shape [${t.shape.join(', ')}], the classifier expects [${p.shape.join(', ')}]`);
+        throw new ModelDirectoryError(
+          `${where}: "${key}" has shape [${t.shape.join(', ')}], the classifier expects [${p.shape.join(', ')}]`,
+        );
       }
       this.setTensor(p.name, t.data);
     }
@@ -277,11 +309,16 @@ export class Classifier extends EngineModel<NativeClassifier> {
    * A new classifier on a language model's encoder (stage 3 of ULMFiT): sizes, vocabulary and padding come
    * from the LM directory, everything else from `config` (fastai's classifier defaults otherwise).
    */
-  static fromLanguageModel(lmDir: string, options: FromLanguageModelOptions): { model: Classifier; vocab: string[]; config: ModelConfigFile } {
+  static fromLanguageModel(
+    lmDir: string,
+    options: FromLanguageModelOptions,
+  ): { model: Classifier; vocab: string[]; config: ModelConfigFile } {
     const o = validate(FromLanguageModelOptionsSchema, options, 'fromLanguageModel options');
     const { config } = readModelDirectory(lmDir);
     if (config.kind === 'awd-lstm-classifier') {
-      throw new ModelDirectoryError(`${path.join(lmDir, FILES.config)}: kind is "${config.kind}", not a language model ("awd-lstm-lm") or an encoder ("awd-lstm-encoder")`);
+      throw new ModelDirectoryError(
+        `${path.join(lmDir, FILES.config)}: kind is "${config.kind}", not a language model ("awd-lstm-lm") or an encoder ("awd-lstm-encoder")`,
+      );
     }
     for (const field of ENCODER_FIELDS) {
       if (field in o.config && o.config[field] !== config.model[field]) {
@@ -291,7 +328,10 @@ export class Classifier extends EngineModel<NativeClassifier> {
       }
     }
     const sizes = Object.fromEntries(ENCODER_FIELDS.map((f) => [f, config.model[f]]));
-    const model = new Classifier({ ...o.config, ...sizes, numClasses: o.numClasses } as ClassifierConfigInput, { device: o.device, precision: o.precision });
+    const model = new Classifier({ ...o.config, ...sizes, numClasses: o.numClasses } as ClassifierConfigInput, {
+      device: o.device,
+      precision: o.precision,
+    });
     try {
       const loaded = model.loadEncoder(lmDir, { vocab: o.vocab });
       return { model, ...loaded };
@@ -330,14 +370,16 @@ export class Classifier extends EngineModel<NativeClassifier> {
     model.restore({ weights, optimizer, frozenBefore: config.training.frozenBefore }, path.join(dir, FILES.weights), withOptimizer);
     return { model, vocab, classes, config, trainingState };
   }
-
 }
 
 function checkSameVocabulary(given: readonly string[], lm: readonly string[], lmDir: string): void {
   if (given.length === lm.length && vocabularyHash(given) === vocabularyHash(lm)) return;
   const at = given.findIndex((t, i) => t !== lm[i]);
-  const where = given.length !== lm.length && (at < 0 || at >= Math.min(given.length, lm.length))
-    ? `it has ${given.length} tokens, the language model ${lm.length}`
-    : `token ${at} is ${JSON.stringify(given[at])}, the language model's ${JSON.stringify(lm[at])}`;
-  throw new ModelDirectoryError(`${lmDir}: the vocabulary given is not the language model's (${where}); encode the data with the LM's vocabulary`);
+  const where =
+    given.length !== lm.length && (at < 0 || at >= Math.min(given.length, lm.length))
+      ? `it has ${given.length} tokens, the language model ${lm.length}`
+      : `token ${at} is ${JSON.stringify(given[at])}, the language model's ${JSON.stringify(lm[at])}`;
+  throw new ModelDirectoryError(
+    `${lmDir}: the vocabulary given is not the language model's (${where}); encode the data with the LM's vocabulary`,
+  );
 }

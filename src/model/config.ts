@@ -60,21 +60,40 @@ export const ClassifierConfigSchema = z
   .object({
     ...EncoderSizes,
     numClasses: z.number().int().min(2),
-    dropMult: z.number().min(0).default(0.5).describe('Multiplies the encoder\'s four dropouts and the head\'s first (fastai\'s classifier: 0.5).'),
+    dropMult: z
+      .number()
+      .min(0)
+      .default(0.5)
+      .describe("Multiplies the encoder's four dropouts and the head's first (fastai's classifier: 0.5)."),
     embedP: Probability.describe('embedding dropout (whole rows)').default(0.05),
     inputP: Probability.describe('input dropout (after the embedding)').default(0.4),
     weightP: Probability.describe('weight dropout (DropConnect on weight_hh)').default(0.5),
     hiddenP: Probability.describe('hidden dropout (between LSTM layers)').default(0.3),
-    outputP: Probability.describe('output dropout (after the last layer)').default(0.4).describe('The dropout on the pooled features, before the head\'s first Linear.'),
-    headHidden: z.array(z.number().int().min(1)).default([50]).describe('Hidden sizes of the head between the pooled features (3 x embSize) and the classes.'),
-    headDropouts: z.array(Probability).default([0.1]).describe('Dropout before each later head Linear, one per headHidden entry (not scaled by dropMult, as in fastai).'),
-    headBias: z.boolean().default(false).describe('Linear layers of the head with biases (fastai v1\'s head; fastai v2 has none after its BatchNorm).'),
+    outputP: Probability.describe('output dropout (after the last layer)')
+      .default(0.4)
+      .describe("The dropout on the pooled features, before the head's first Linear."),
+    headHidden: z
+      .array(z.number().int().min(1))
+      .default([50])
+      .describe('Hidden sizes of the head between the pooled features (3 x embSize) and the classes.'),
+    headDropouts: z
+      .array(Probability)
+      .default([0.1])
+      .describe('Dropout before each later head Linear, one per headHidden entry (not scaled by dropMult, as in fastai).'),
+    headBias: z
+      .boolean()
+      .default(false)
+      .describe("Linear layers of the head with biases (fastai v1's head; fastai v2 has none after its BatchNorm)."),
     seqLen: SeqLenSchema.describe('BPT3C chunk length: documents go through the encoder seqLen tokens at a time.'),
-    maxLen: MaxLen.default(1440).describe('Each document pools over (and back-propagates through) its last maxLen tokens; Infinity: all of them.'),
+    maxLen: MaxLen.default(1440).describe(
+      'Each document pools over (and back-propagates through) its last maxLen tokens; Infinity: all of them.',
+    ),
     dropoutMasks: z
       .enum(['document', 'chunk'])
       .default('document')
-      .describe("Training: one set of dropout masks per document for all its BPT3C chunks (variational, as AWD-LSTM means it), or new masks for every chunk (fastai's, where each chunk is its own forward)"),
+      .describe(
+        "Training: one set of dropout masks per document for all its BPT3C chunks (variational, as AWD-LSTM means it), or new masks for every chunk (fastai's, where each chunk is its own forward)",
+      ),
   })
   .strict()
   .refine((c) => c.padId < c.vocabSize, { message: 'padId must be below vocabSize', path: ['padId'] })

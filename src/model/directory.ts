@@ -138,7 +138,9 @@ function readChecked(dir: string, name: string, entry: z.infer<typeof FileEntryS
     throw new ModelDirectoryError(`${file} is missing`);
   }
   if (bytes.length !== entry.bytes || sha256(bytes) !== entry.sha256) {
-    throw new ModelDirectoryError(`${file} is corrupt or truncated: its checksum does not match ${FILES.config} (${bytes.length} bytes, expected ${entry.bytes})`);
+    throw new ModelDirectoryError(
+      `${file} is corrupt or truncated: its checksum does not match ${FILES.config} (${bytes.length} bytes, expected ${entry.bytes})`,
+    );
   }
   return bytes;
 }
@@ -157,13 +159,19 @@ export function readModelDirectory(dir: string): {
   try {
     raw = JSON.parse(fs.readFileSync(configFile, 'utf8'));
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing: is this a ulmfit model directory?' : `is not valid JSON (${(err as Error).message})`;
+    const why =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'is missing: is this a ulmfit model directory?'
+        : `is not valid JSON (${(err as Error).message})`;
     throw new ModelDirectoryError(`${configFile} ${why}`);
   }
   const head = raw as { format?: unknown; formatVersion?: unknown };
-  if (head?.format !== MODEL_FORMAT) throw new ModelDirectoryError(`${configFile}: format is ${JSON.stringify(head?.format)}, not "${MODEL_FORMAT}"`);
+  if (head?.format !== MODEL_FORMAT)
+    throw new ModelDirectoryError(`${configFile}: format is ${JSON.stringify(head?.format)}, not "${MODEL_FORMAT}"`);
   if (head.formatVersion !== FORMAT_VERSION) {
-    throw new ModelDirectoryError(`${configFile}: format version ${JSON.stringify(head.formatVersion)}; this ulmfit reads version ${FORMAT_VERSION}`);
+    throw new ModelDirectoryError(
+      `${configFile}: format version ${JSON.stringify(head.formatVersion)}; this ulmfit reads version ${FORMAT_VERSION}`,
+    );
   }
   const parsed = ModelConfigFileSchema.safeParse(raw);
   if (!parsed.success) {
@@ -199,7 +207,10 @@ export function readModelDirectory(dir: string): {
       if (err instanceof ModelDirectoryError) throw err;
       throw new ModelDirectoryError(`${file} is not valid JSON (${(err as Error).message})`);
     }
-    const tensors = decodeSafetensors(readChecked(dir, FILES.trainingTensors, config.files[FILES.trainingTensors]), path.join(dir, FILES.trainingTensors)).tensors;
+    const tensors = decodeSafetensors(
+      readChecked(dir, FILES.trainingTensors, config.files[FILES.trainingTensors]),
+      path.join(dir, FILES.trainingTensors),
+    ).tensors;
     trainingState = { json, tensors, dir };
   }
   return { config, vocab, classes, weights, optimizer, trainingState };

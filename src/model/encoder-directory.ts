@@ -12,7 +12,8 @@ import type { LanguageModel } from './language-model.js';
 export function writeEncoderDirectory(model: LanguageModel | Classifier, dir: string, options: SaveOptions): void {
   const o = validate(SaveOptionsSchema, options, 'save options');
   const { vocabSize, embSize, hiddenSize, numLayers, padId } = model.config;
-  if (o.vocab.length !== vocabSize) throw new RangeError(`saveEncoder: the vocabulary has ${o.vocab.length} tokens, the model ${vocabSize}`);
+  if (o.vocab.length !== vocabSize)
+    throw new RangeError(`saveEncoder: the vocabulary has ${o.vocab.length} tokens, the model ${vocabSize}`);
   // A classifier's encoder keys carry "0.module."; the language model's "0.".
   const prefix = 'numClasses' in model.config ? '0.module.' : '0.';
   const weights: NamedTensor[] = model
@@ -23,7 +24,13 @@ export function writeEncoderDirectory(model: LanguageModel | Classifier, dir: st
     config: {
       kind: 'awd-lstm-encoder',
       model: { vocabSize, embSize, hiddenSize, numLayers, padId },
-      vocabulary: { size: o.vocab.length, sha256: vocabularyHash(o.vocab), direction: o.direction, rulesVersion: o.rulesVersion, specialTokens: o.specialTokens },
+      vocabulary: {
+        size: o.vocab.length,
+        sha256: vocabularyHash(o.vocab),
+        direction: o.direction,
+        rulesVersion: o.rulesVersion,
+        specialTokens: o.specialTokens,
+      },
       training: { frozenBefore: 0 },
     },
     vocab: o.vocab,

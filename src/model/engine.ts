@@ -69,7 +69,7 @@ export const GroupHyperSchema = z.object({
   lr: z.number().nonnegative(),
   beta1: z.number().min(0).lt(1).default(0.7).describe("Adam's beta1 (SGD's momentum) where the schedule sets none (the paper: 0.7)"),
   beta2: z.number().min(0).lt(1).default(0.99).describe("Adam's beta2 (the paper: 0.99)"),
-  weightDecay: z.number().nonnegative().default(0.01).describe("decoupled weight decay (fastai: 0.01; a stage may set its own)"),
+  weightDecay: z.number().nonnegative().default(0.01).describe('decoupled weight decay (fastai: 0.01; a stage may set its own)'),
 });
 
 /** The optimizer's part of a step's hyperparameters; each engine adds its own (clip, AR/TAR, ...). */
@@ -105,7 +105,10 @@ export const SaveOptionsSchema = z.object({
   /** Also save the optimizer's state (to resume training exactly). */
   optimizer: z.boolean().default(false),
   /** A Learner's training state (training-state.json and .safetensors), written in the same atomic save. */
-  trainingState: z.custom<TrainingStateFiles>((v) => typeof v === 'object' && v !== null && 'json' in v && 'tensors' in v).nullable().default(null),
+  trainingState: z
+    .custom<TrainingStateFiles>((v) => typeof v === 'object' && v !== null && 'json' in v && 'tensors' in v)
+    .nullable()
+    .default(null),
 });
 
 export type SaveOptions = z.input<typeof SaveOptionsSchema>;
@@ -133,7 +136,12 @@ export function loadWeights(engine: NativeEngine, weights: Map<string, NamedTens
     if (!known.has(name)) throw new ModelDirectoryError(`${file}: unexpected tensor "${name}" (not part of this model)`);
   }
   for (const p of all) {
-    const names = [p.name, ...Object.entries(aliases).filter(([, of]) => of === p.name).map(([alias]) => alias)];
+    const names = [
+      p.name,
+      ...Object.entries(aliases)
+        .filter(([, of]) => of === p.name)
+        .map(([alias]) => alias),
+    ];
     const found = names.filter((n) => weights.has(n));
     if (found.length === 0) throw new ModelDirectoryError(`${file}: missing tensor "${p.name}"`);
     for (const name of found) {
@@ -223,13 +231,21 @@ export abstract class EngineModel<E extends NativeEngine> {
     classes?: readonly string[],
   ): void {
     const vocabSize = model.config.vocabSize;
-    if (o.vocab.length !== vocabSize) throw new ModelDirectoryError(`save: the vocabulary has ${o.vocab.length} tokens, the model ${vocabSize}`);
-    const vocabulary = { size: o.vocab.length, sha256: vocabularyHash(o.vocab), direction: o.direction, rulesVersion: o.rulesVersion, specialTokens: o.specialTokens };
+    if (o.vocab.length !== vocabSize)
+      throw new ModelDirectoryError(`save: the vocabulary has ${o.vocab.length} tokens, the model ${vocabSize}`);
+    const vocabulary = {
+      size: o.vocab.length,
+      sha256: vocabularyHash(o.vocab),
+      direction: o.direction,
+      rulesVersion: o.rulesVersion,
+      specialTokens: o.specialTokens,
+    };
     const training = { frozenBefore: this.frozenBefore() };
     writeModelDirectory(dir, {
-      config: model.kind === 'awd-lstm-lm'
-        ? { kind: model.kind, model: model.config, vocabulary, training }
-        : { kind: model.kind, model: model.config, vocabulary, training },
+      config:
+        model.kind === 'awd-lstm-lm'
+          ? { kind: model.kind, model: model.config, vocabulary, training }
+          : { kind: model.kind, model: model.config, vocabulary, training },
       vocab: o.vocab,
       classes,
       weights: collectWeights(this.engine),

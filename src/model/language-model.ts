@@ -50,9 +50,21 @@ export interface DropoutMasks {
 }
 
 export const StepHyperSchema = OptimizerHyperSchema.extend({
-  clip: z.number().nonnegative().default(0.1).describe("global gradient-norm limit (fastai's LM recipe: 0.1); 0 turns it off; a stage may set its own"),
-  alpha: z.number().nonnegative().default(2).describe("activation regularisation (AR) on the last LSTM layer's outputs (fastai, the paper: 2); 0 turns it off"),
-  beta: z.number().nonnegative().default(1).describe('temporal activation regularisation (TAR) on the same outputs (fastai, the paper: 1); 0 turns it off'),
+  clip: z
+    .number()
+    .nonnegative()
+    .default(0.1)
+    .describe("global gradient-norm limit (fastai's LM recipe: 0.1); 0 turns it off; a stage may set its own"),
+  alpha: z
+    .number()
+    .nonnegative()
+    .default(2)
+    .describe("activation regularisation (AR) on the last LSTM layer's outputs (fastai, the paper: 2); 0 turns it off"),
+  beta: z
+    .number()
+    .nonnegative()
+    .default(1)
+    .describe('temporal activation regularisation (TAR) on the same outputs (fastai, the paper: 1); 0 turns it off'),
 });
 
 export type StepHyperInput = z.input<typeof StepHyperSchema>;
@@ -118,7 +130,16 @@ export class LanguageModel extends EngineModel<NativeLanguageModel> {
     const Engine = native().LanguageModel as unknown as new (options: object, device: string) => NativeLanguageModel;
     super(
       new Engine(
-        { vocabSize, embSize, hiddenSize, numLayers, padId, ...effectiveDropouts(c), lossChunkRows: run.lossChunkRows, precision: run.precision },
+        {
+          vocabSize,
+          embSize,
+          hiddenSize,
+          numLayers,
+          padId,
+          ...effectiveDropouts(c),
+          lossChunkRows: run.lossChunkRows,
+          precision: run.precision,
+        },
         run.device,
       ),
       run,
@@ -195,5 +216,4 @@ export class LanguageModel extends EngineModel<NativeLanguageModel> {
     model.restore({ weights, optimizer, frozenBefore: config.training.frozenBefore }, path.join(dir, FILES.weights), withOptimizer);
     return { model, vocab, config, trainingState };
   }
-
 }

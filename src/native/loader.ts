@@ -32,7 +32,9 @@ export function resolveNative(env: Record<string, string | undefined> = process.
   assertSupportedPlatform();
   const binaries = listBinaries(env);
   if (binaries.length === 0) {
-    const where = env.ULMFIT_ADDON_DIR ? `ULMFIT_ADDON_DIR=${env.ULMFIT_ADDON_DIR} holds no complete build` : `no prebuilt binary for ${platformTag()} in ${prebuildsDir()} and no local build`;
+    const where = env.ULMFIT_ADDON_DIR
+      ? `ULMFIT_ADDON_DIR=${env.ULMFIT_ADDON_DIR} holds no complete build`
+      : `no prebuilt binary for ${platformTag()} in ${prebuildsDir()} and no local build`;
     throw new NativeLoadError(
       `The ulmfit native addon is missing: ${where}.\n` +
         `Fix: run \`${setupCommand()}\` (finds or installs LibTorch, then compiles; needs g++ and make),\n` +

@@ -43,7 +43,10 @@ function lossChart(s: StageRecord): string {
   const raw = s.steps.map((t, i) => [i + 1, t.skipped ? NaN : t.loss] as const);
   const window = Math.max(1, Math.round(s.steps.length / 50));
   const smooth = raw.map(([x], i) => {
-    const slice = raw.slice(Math.max(0, i - window + 1), i + 1).map(([, y]) => y).filter(Number.isFinite);
+    const slice = raw
+      .slice(Math.max(0, i - window + 1), i + 1)
+      .map(([, y]) => y)
+      .filter(Number.isFinite);
     return [x, slice.length ? slice.reduce((a, b) => a + b, 0) / slice.length : NaN] as const;
   });
   const valid: [number, number][] = [];
@@ -60,7 +63,12 @@ function lossChart(s: StageRecord): string {
 function lrChart(s: StageRecord): string {
   const groups = s.groupNames.length ? s.groupNames : (s.steps[0]?.lrs ?? []).map((_, g) => `group ${g}`);
   const series = groups.map((name, g) => ({ name, points: s.steps.map((t, i) => [i + 1, t.lrs[g] ?? NaN] as const) }));
-  return lineChart(series, { title: `${s.name} (${s.direction}): learning rate per layer group`, xLabel: 'step', yLabel: 'lr (log)', logY: true });
+  return lineChart(series, {
+    title: `${s.name} (${s.direction}): learning rate per layer group`,
+    xLabel: 'step',
+    yLabel: 'lr (log)',
+    logY: true,
+  });
 }
 
 function momentumChart(s: StageRecord): string {
@@ -77,7 +85,11 @@ function lrFinderChart(s: StageRecord): string {
     [
       { name: 'loss', points: f.lrs.map((lr, i) => [lr, f.losses[i]!] as const) },
       { name: 'smoothed', points: f.lrs.map((lr, i) => [lr, f.smoothed[i]!] as const) },
-      { name: `valley ${fmt(f.suggestions.valley, 2)}, steepest ${fmt(f.suggestions.steepest, 2)}`, points: [[f.suggestions.valley, f.smoothed[f.lrs.indexOf(f.suggestions.valley)] ?? NaN]], dots: true },
+      {
+        name: `valley ${fmt(f.suggestions.valley, 2)}, steepest ${fmt(f.suggestions.steepest, 2)}`,
+        points: [[f.suggestions.valley, f.smoothed[f.lrs.indexOf(f.suggestions.valley)] ?? NaN]],
+        dots: true,
+      },
     ],
     { title: `${s.name} (${s.direction}): learning-rate finder`, xLabel: 'learning rate (log)', yLabel: 'loss', logX: true },
   );
@@ -87,9 +99,13 @@ function stageSection(s: StageRecord): string {
   const plots = [lossChart(s), lrChart(s), momentumChart(s)];
   if (s.lrFinder) plots.push(lrFinderChart(s));
   const confusion = s.epochs.at(-1)?.valid?.confusion as number[][] | undefined;
-  if (s.kind === 'classifier' && confusion && s.classes) plots.push(confusionChart(confusion, s.classes, `${s.name} (${s.direction}): validation confusion`));
+  if (s.kind === 'classifier' && confusion && s.classes)
+    plots.push(confusionChart(confusion, s.classes, `${s.name} (${s.direction}): validation confusion`));
   const epochs = s.epochs
-    .map((e) => `<tr><td>${e.epoch}</td><td>${e.stage}</td><td>${fmt(e.trainLoss)}</td><td>${fmt(e.valid?.loss)}</td><td>${headline(s, e.valid)}</td><td>${fmt(e.valid?.accuracy)}</td></tr>`)
+    .map(
+      (e) =>
+        `<tr><td>${e.epoch}</td><td>${e.stage}</td><td>${fmt(e.trainLoss)}</td><td>${fmt(e.valid?.loss)}</td><td>${headline(s, e.valid)}</td><td>${fmt(e.valid?.accuracy)}</td></tr>`,
+    )
     .join('');
   return `<h2>${escapeXml(s.name)} (${s.direction})</h2>
 <table><tr><th>epoch</th><th>stage</th><th>training loss</th><th>validation loss</th><th>validation</th><th>accuracy</th></tr>${epochs}</table>

@@ -71,7 +71,10 @@ export class RunRecorder {
   hooks(
     name: string,
     kind: StageRecord['kind'],
-    then: { onStep?: (e: StepEvent & { direction: Direction }) => void; onEpoch?: (e: EpochEvent<unknown> & { direction: Direction }) => void } = {},
+    then: {
+      onStep?: (e: StepEvent & { direction: Direction }) => void;
+      onEpoch?: (e: EpochEvent<unknown> & { direction: Direction }) => void;
+    } = {},
   ) {
     return {
       onStep: (e: StepEvent & { direction: Direction }) => {

@@ -82,11 +82,14 @@ export function lineChart(series: readonly Series[], o: LineChartOptions): strin
   }
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${width - m.left - m.right}" height="${height - m.top - m.bottom}" class="frame"/>`);
   parts.push(`<text x="${(m.left + width - m.right) / 2}" y="${height - 8}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
-  parts.push(`<text x="14" y="${(m.top + height - m.bottom) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(m.top + height - m.bottom) / 2})">${escapeXml(o.yLabel)}</text>`);
+  parts.push(
+    `<text x="14" y="${(m.top + height - m.bottom) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(m.top + height - m.bottom) / 2})">${escapeXml(o.yLabel)}</text>`,
+  );
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
     if (s.dots) {
-      for (const [x, y] of s.points) if (usable(x, y)) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3.5" fill="${color}"/>`);
+      for (const [x, y] of s.points)
+        if (usable(x, y)) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3.5" fill="${color}"/>`);
     }
     // Runs of usable points become path segments (M starts a new one after a gap).
     let d = '';
@@ -99,7 +102,10 @@ export function lineChart(series: readonly Series[], o: LineChartOptions): strin
       d += `${pen ? 'L' : 'M'}${px(x).toFixed(1)} ${py(y).toFixed(1)}`;
       pen = true;
     }
-    if (d) parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5 3"' : ''}${s.dots ? ' stroke-opacity="0.5"' : ''}/>`);
+    if (d)
+      parts.push(
+        `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5 3"' : ''}${s.dots ? ' stroke-opacity="0.5"' : ''}/>`,
+      );
     parts.push(`<rect x="${m.left + 8}" y="${m.top + 6 + i * 15}" width="10" height="10" fill="${color}"/>`);
     parts.push(`<text x="${m.left + 22}" y="${m.top + 15 + i * 15}">${escapeXml(s.name)}</text>`);
   });
@@ -116,7 +122,9 @@ export function confusionChart(confusion: readonly (readonly number[])[], classe
   const height = top + n * cell + 40;
   const parts = [`<text x="${width / 2}" y="20" text-anchor="middle" class="title">${escapeXml(title)}</text>`];
   parts.push(`<text x="${left + (n * cell) / 2}" y="40" text-anchor="middle">predicted</text>`);
-  classes.forEach((c, j) => parts.push(`<text x="${left + j * cell + cell / 2}" y="${top - 8}" text-anchor="middle">${escapeXml(c)}</text>`));
+  classes.forEach((c, j) =>
+    parts.push(`<text x="${left + j * cell + cell / 2}" y="${top - 8}" text-anchor="middle">${escapeXml(c)}</text>`),
+  );
   confusion.forEach((row, i) => {
     const total = row.reduce((a, b) => a + b, 0) || 1;
     parts.push(`<text x="${left - 8}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${escapeXml(classes[i] ?? String(i))}</text>`);
@@ -129,6 +137,8 @@ export function confusionChart(confusion: readonly (readonly number[])[], classe
       parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2 + 4}" text-anchor="middle">${v}</text>`);
     });
   });
-  parts.push(`<text x="16" y="${top + (n * cell) / 2}" text-anchor="middle" transform="rotate(-90 16 ${top + (n * cell) / 2})">true class</text>`);
+  parts.push(
+    `<text x="16" y="${top + (n * cell) / 2}" text-anchor="middle" transform="rotate(-90 16 ${top + (n * cell) / 2})">true class</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img">${parts.join('')}</svg>`;
 }

@@ -32,7 +32,8 @@ interface EncoderOf {
 function encoderOf(source: EncoderSource, direction: Direction): EncoderOf {
   if (typeof source !== 'string') {
     const lm: TextLanguageModel = source.kind === 'bidirectional' ? source[direction] : source;
-    if (lm.direction !== direction) throw new RangeError(`trainClassifier: the language model reads ${lm.direction}; a ${direction} classifier needs a ${direction} one`);
+    if (lm.direction !== direction)
+      throw new RangeError(`trainClassifier: the language model reads ${lm.direction}; a ${direction} classifier needs a ${direction} one`);
     return {
       vocab: lm.vocab,
       rulesVersion: lm.rulesVersion,
@@ -52,7 +53,9 @@ function encoderOf(source: EncoderSource, direction: Direction): EncoderOf {
   const dir = fs.existsSync(path.join(source, FILES.config)) ? source : path.join(source, direction);
   const { config, vocab } = readModelDirectory(dir);
   if (config.vocabulary.direction !== direction) {
-    throw new ModelDirectoryError(`${dir}: the language model reads ${config.vocabulary.direction}; a ${direction} classifier needs a ${direction} one`);
+    throw new ModelDirectoryError(
+      `${dir}: the language model reads ${config.vocabulary.direction}; a ${direction} classifier needs a ${direction} one`,
+    );
   }
   return {
     vocab,
@@ -66,7 +69,11 @@ function encoderOf(source: EncoderSource, direction: Direction): EncoderOf {
  * the language model's vocabulary; `plan` 'paper' unfreezes one group per epoch from the head down, then
  * trains all for `epochs`, at rates falling by 2.6 per group below `lr`, each stage under STLR.
  */
-export async function trainClassifier(encoder: EncoderSource, labelled: LabelledInput, options: TrainClassifierOptions = {}): Promise<AnyClassifier> {
+export async function trainClassifier(
+  encoder: EncoderSource,
+  labelled: LabelledInput,
+  options: TrainClassifierOptions = {},
+): Promise<AnyClassifier> {
   const o = validate(TrainClassifierOptionsSchema, options, 'trainClassifier options');
   const runs = directionsOf(o.direction, o.dir).map((d) => ({ ...d, encoder: encoderOf(encoder, d.direction) }));
   const { vocab, rulesVersion } = runs[0]!.encoder;
@@ -97,7 +104,9 @@ export async function trainClassifier(encoder: EncoderSource, labelled: Labelled
       const lengths = train.store.lengths();
       const stepsPerPass = batchIndices(lengths, validate(ClassifierBatchesOptionsSchema, trainOptions, 'batches')).length;
       if (stepsPerPass === 0) {
-        throw new DataError(`trainClassifier: ${train.store.documentCount} training documents make no full batch of ${o.batchSize}; lower batchSize`);
+        throw new DataError(
+          `trainClassifier: ${train.store.documentCount} training documents make no full batch of ${o.batchSize}; lower batchSize`,
+        );
       }
       // A small set's epoch is several passes over it (each its own shuffle), so that every epoch, and so every
       // stage of the plan, has at least minStepsPerEpoch steps; validation comes once per epoch.
@@ -115,12 +124,19 @@ export async function trainClassifier(encoder: EncoderSource, labelled: Labelled
           const opened = Classifier.load(d, { optimizer: true, device: o.device, precision: o.precision });
           if (JSON.stringify(opened.classes) !== JSON.stringify(classes)) {
             opened.model.dispose();
-            throw new ModelDirectoryError(`${d}: the saved run's classes ${JSON.stringify(opened.classes)} are not this data's ${JSON.stringify(classes)}`);
+            throw new ModelDirectoryError(
+              `${d}: the saved run's classes ${JSON.stringify(opened.classes)} are not this data's ${JSON.stringify(classes)}`,
+            );
           }
           return opened;
         },
         learner: (m, save) =>
-          Learner.classifier(m, source, () => classifierBatches(valid.store, valid.labels, batchOptions), save ? { vocab, classes, direction, rulesVersion } : undefined),
+          Learner.classifier(
+            m,
+            source,
+            () => classifierBatches(valid.store, valid.labels, batchOptions),
+            save ? { vocab, classes, direction, rulesVersion } : undefined,
+          ),
         plan: (m) => {
           const n = m.groups().length;
           if (o.plan === 'paper') return paperPlan(n, { lrs: o.lr, finalEpochs: o.epochs });

@@ -54,7 +54,8 @@ export async function generate(lm: AnyLanguageModel, prompt: string, options: Ge
   if (typeof prompt !== 'string') throw new TypeError('generate: prompt must be a string');
   const model = lm.kind === 'bidirectional' ? lm.forward : lm;
   if (model.kind !== 'language-model') throw new TypeError('generate: the model is a classifier, not a language model');
-  if (model.direction !== 'forward') throw new RangeError('generate: a backward language model reads text last word first; generate with a forward one');
+  if (model.direction !== 'forward')
+    throw new RangeError('generate: a backward language model reads text last word first; generate with a forward one');
   const vocabulary = new Vocabulary(model.vocab);
   const tokenized = new Tokenizer(o.tokenizer).tokenize(prompt);
   const promptTokens = tokenized.length ? tokenized : [BOS];

@@ -49,7 +49,12 @@ function encodeForModel(texts: readonly string[], vocab: readonly string[], toke
 
 // Probabilities (documents x classes, row-major, in the store's order) from one classifier.
 async function probabilitiesOf(c: TextClassifier, store: TokenStore, o: z.output<typeof PredictOptionsSchema>): Promise<Float64Array> {
-  const options = { batchSize: o.batchSize, seqLen: c.model.config.seqLen, direction: c.direction, ...(o.maxTokens ? { maxTokens: o.maxTokens } : {}) };
+  const options = {
+    batchSize: o.batchSize,
+    seqLen: c.model.config.seqLen,
+    direction: c.direction,
+    ...(o.maxTokens ? { maxTokens: o.maxTokens } : {}),
+  };
   const batches = [];
   const rows: number[][][] = [];
   for (const batch of classifierBatches(store, null, options)) {
@@ -65,7 +70,11 @@ async function probabilitiesOf(c: TextClassifier, store: TokenStore, o: z.output
 }
 
 // Averaged probabilities of a classifier or a pair, for documents encoded with its vocabulary.
-async function ensembleProbabilities(model: AnyClassifier, store: TokenStore, o: z.output<typeof PredictOptionsSchema>): Promise<Float64Array> {
+async function ensembleProbabilities(
+  model: AnyClassifier,
+  store: TokenStore,
+  o: z.output<typeof PredictOptionsSchema>,
+): Promise<Float64Array> {
   if (model.kind === 'classifier') return probabilitiesOf(model, store, o);
   const forward = await probabilitiesOf(model.forward, store, o);
   const backward = await probabilitiesOf(model.backward, store, o);
@@ -101,10 +110,22 @@ export async function predict(model: AnyClassifier, texts: readonly string[], op
  * accuracy on unlabelled text.
  */
 export async function evaluate(model: AnyClassifier, labelled: LabelledInput, options?: PredictOptions): Promise<ClassifierMetrics>;
-export async function evaluate(model: TextLanguageModel, texts: TextsInput, options?: { batchSize?: number; seqLen?: number }): Promise<LmMetrics>;
-export async function evaluate(model: AnyTextModel, data: LabelledInput | TextsInput, options: Record<string, unknown> = {}): Promise<ClassifierMetrics | LmMetrics> {
+export async function evaluate(
+  model: TextLanguageModel,
+  texts: TextsInput,
+  options?: { batchSize?: number; seqLen?: number },
+): Promise<LmMetrics>;
+export async function evaluate(
+  model: AnyTextModel,
+  data: LabelledInput | TextsInput,
+  options: Record<string, unknown> = {},
+): Promise<ClassifierMetrics | LmMetrics> {
   if (model.kind === 'language-model') {
-    const o = validate(z.object({ batchSize: z.number().int().min(1).default(64), seqLen: SeqLenSchema }).strict(), options, 'evaluate options');
+    const o = validate(
+      z.object({ batchSize: z.number().int().min(1).default(64), seqLen: SeqLenSchema }).strict(),
+      options,
+      'evaluate options',
+    );
     const corpus = await encodeTexts(data as TextsInput, { vocabulary: model.vocab }, 'texts');
     const rows = Math.max(1, Math.min(o.batchSize, Math.floor((corpus.store.tokenCount - 1) / o.seqLen)));
     const batches = new LmBatches(corpus.store, { batchSize: rows, seqLen: o.seqLen, shuffle: false, direction: model.direction });
@@ -115,7 +136,11 @@ export async function evaluate(model: AnyTextModel, data: LabelledInput | TextsI
   }
   const o = validate(PredictOptionsSchema, options, 'evaluate options');
   const { vocab, classes } = classifierParts(model, 'evaluate');
-  const corpus = await encodeLabelled(data as LabelledInput, { vocabulary: vocab, classes, encode: { tokenizer: o.tokenizer } }, 'labelled');
+  const corpus = await encodeLabelled(
+    data as LabelledInput,
+    { vocabulary: vocab, classes, encode: { tokenizer: o.tokenizer } },
+    'labelled',
+  );
   const p = await ensembleProbabilities(model as AnyClassifier, corpus.store, o);
   const n = classes.length;
   const confusion = Array.from({ length: n }, () => new Array<number>(n).fill(0));

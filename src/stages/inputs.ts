@@ -27,7 +27,13 @@ export interface EncodeInputOptions {
 }
 
 function isEncoded(input: unknown): input is EncodedCorpus {
-  return typeof input === 'object' && input !== null && 'store' in input && 'vocabulary' in input && (input as EncodedCorpus).store instanceof TokenStore;
+  return (
+    typeof input === 'object' &&
+    input !== null &&
+    'store' in input &&
+    'vocabulary' in input &&
+    (input as EncodedCorpus).store instanceof TokenStore
+  );
 }
 
 function checkEncoded(corpus: EncodedCorpus, o: EncodeInputOptions, what: string): EncodedCorpus {
@@ -58,7 +64,11 @@ export async function encodeTexts(input: TextsInput, o: EncodeInputOptions = {},
 }
 
 /** Token ids and class ids of labelled text; the class list is `classes` when given. */
-export async function encodeLabelled(input: LabelledInput, o: EncodeInputOptions = {}, what = 'labelled'): Promise<EncodedCorpus & { labels: Int32Array; classes: string[] }> {
+export async function encodeLabelled(
+  input: LabelledInput,
+  o: EncodeInputOptions = {},
+  what = 'labelled',
+): Promise<EncodedCorpus & { labels: Int32Array; classes: string[] }> {
   let corpus: EncodedCorpus;
   const classes = o.classes ? { classes: [...o.classes] } : {};
   if (isEncoded(input)) {
@@ -86,7 +96,11 @@ export async function encodeLabelled(input: LabelledInput, o: EncodeInputOptions
 }
 
 /** The documents at `indices` (and their labels), copied into a store of their own. */
-export function pickDocuments(store: TokenStore, labels: Int32Array | null, indices: Int32Array): { store: TokenStore; labels: Int32Array | null } {
+export function pickDocuments(
+  store: TokenStore,
+  labels: Int32Array | null,
+  indices: Int32Array,
+): { store: TokenStore; labels: Int32Array | null } {
   return {
     store: TokenStore.fromDocuments(Array.from(indices, (i) => store.document(i))),
     labels: labels ? Int32Array.from(indices, (i) => labels[i]!) : null,
@@ -96,7 +110,8 @@ export function pickDocuments(store: TokenStore, labels: Int32Array | null, indi
 /** A seeded split of `count` documents: `fraction` of them (at least one) held out for validation. */
 export function holdOut(count: number, fraction: number, seed: number): { train: Int32Array; valid: Int32Array } {
   const n = Math.max(1, Math.round(count * fraction));
-  if (count < 2 || n >= count) throw new DataError(`${count} documents cannot be split for validation (validFraction ${fraction}); give a validation set`);
+  if (count < 2 || n >= count)
+    throw new DataError(`${count} documents cannot be split for validation (validFraction ${fraction}); give a validation set`);
   const order = new Random(seed, 0x5641).permutation(count);
   return { train: order.slice(n).sort(), valid: order.slice(0, n).sort() };
 }

@@ -31,7 +31,11 @@ async function prepare(input: TextsInput, o: LmStageOptions, vocabulary: readonl
     return { corpus, train: corpus.store, valid: valid.store };
   }
   const split = holdOut(corpus.store.documentCount, o.validFraction, o.seed);
-  return { corpus, train: pickDocuments(corpus.store, null, split.train).store, valid: pickDocuments(corpus.store, null, split.valid).store };
+  return {
+    corpus,
+    train: pickDocuments(corpus.store, null, split.train).store,
+    valid: pickDocuments(corpus.store, null, split.valid).store,
+  };
 }
 
 // Trains one language model per direction on the data, each starting from create(direction).
@@ -56,12 +60,17 @@ async function trainLanguageModels(
       // Validation rows at least seqLen long where the held-out text allows.
       const validRows = Math.max(1, Math.min(o.batchSize, Math.floor((data.valid.tokenCount - 1) / o.seqLen)));
       const valid = new LmBatches(data.valid, { batchSize: validRows, seqLen: o.seqLen, shuffle: false, direction });
-      const source = { stepsPerEpoch: batches.batchesPerEpoch, stepsIn: (e: number) => batches.batchesIn(e), epoch: (e: number) => batches.epoch(e) };
+      const source = {
+        stepsPerEpoch: batches.batchesPerEpoch,
+        stepsIn: (e: number) => batches.batchesIn(e),
+        epoch: (e: number) => batches.epoch(e),
+      };
       const { model, history, initialValid, lrFinder } = await runStage({
         ...runFields(o, { direction, dir }, vocab),
         create: () => create(direction),
         open: (d) => LanguageModel.load(d, { optimizer: true, device: o.device, precision: o.precision, lossChunkRows: o.lossChunkRows }),
-        learner: (m, save) => Learner.languageModel(m, source, () => valid.epoch(0), save ? { vocab: [...vocab], direction, rulesVersion } : undefined),
+        learner: (m, save) =>
+          Learner.languageModel(m, source, () => valid.epoch(0), save ? { vocab: [...vocab], direction, rulesVersion } : undefined),
         plan,
       });
       trained.push({ kind: 'language-model', model, vocab: [...vocab], direction, rulesVersion, history, initialValid, lrFinder });
@@ -84,7 +93,11 @@ export async function pretrainLanguageModel(corpus: TextsInput, options: Pretrai
   return trainLanguageModels(
     data,
     o,
-    () => new LanguageModel({ ...o.config, vocabSize: data.corpus.vocabulary.size, padId }, { device: o.device, precision: o.precision, lossChunkRows: o.lossChunkRows }),
+    () =>
+      new LanguageModel(
+        { ...o.config, vocabSize: data.corpus.vocabulary.size, padId },
+        { device: o.device, precision: o.precision, lossChunkRows: o.lossChunkRows },
+      ),
     (model) => {
       const n = model.groups().length;
       return o.plan ?? [{ frozenBefore: 0, epochs: o.epochs, lrs: { lrs: Array.from({ length: n }, () => o.lr) }, schedule: o.schedule }];
@@ -96,7 +109,9 @@ export async function pretrainLanguageModel(corpus: TextsInput, options: Pretrai
 function pretrainedFor(pretrained: AnyLanguageModel, direction: Direction): TextLanguageModel {
   const model = pretrained.kind === 'bidirectional' ? pretrained[direction] : pretrained;
   if (model.direction !== direction) {
-    throw new RangeError(`fineTuneLanguageModel: the pretrained model reads ${model.direction}; a ${direction} model needs a ${direction} pretrained one`);
+    throw new RangeError(
+      `fineTuneLanguageModel: the pretrained model reads ${model.direction}; a ${direction} model needs a ${direction} pretrained one`,
+    );
   }
   return model;
 }
@@ -107,13 +122,19 @@ function pretrainedFor(pretrained: AnyLanguageModel, direction: Direction): Text
  * and decoder first train alone for `frozenEpochs`, then every group for `epochs` with STLR and rates
  * falling by 2.6 per group below `lr`. `pretrained` is a model or its directory.
  */
-export async function fineTuneLanguageModel(pretrained: AnyLanguageModel | string, target: TextsInput, options: FineTuneOptions = {}): Promise<AnyLanguageModel> {
+export async function fineTuneLanguageModel(
+  pretrained: AnyLanguageModel | string,
+  target: TextsInput,
+  options: FineTuneOptions = {},
+): Promise<AnyLanguageModel> {
   const o = validate(FineTuneOptionsSchema, options, 'fineTuneLanguageModel options');
   const opened = typeof pretrained === 'string' ? load(pretrained) : null;
   try {
     const source = opened ?? (pretrained as AnyLanguageModel);
     if (source.kind === 'classifier' || (source.kind === 'bidirectional' && source.forward.kind !== 'language-model')) {
-      throw new RangeError(`fineTuneLanguageModel: ${typeof pretrained === 'string' ? pretrained : 'the model'} is a classifier, not a language model`);
+      throw new RangeError(
+        `fineTuneLanguageModel: ${typeof pretrained === 'string' ? pretrained : 'the model'} is a classifier, not a language model`,
+      );
     }
     const lm = source as AnyLanguageModel;
     const directions = directionsOf(o.direction, undefined).map((d) => pretrainedFor(lm, d.direction));
@@ -125,11 +146,17 @@ export async function fineTuneLanguageModel(pretrained: AnyLanguageModel | strin
       data,
       o,
       (direction) =>
-        transferVocabulary(pretrainedFor(lm, direction).model, pretrainedFor(lm, direction).vocab, targetVocab, {
-          device: o.device,
-          precision: o.precision,
-          lossChunkRows: o.lossChunkRows,
-        }, { ...(o.dropMult !== undefined ? { dropMult: o.dropMult } : {}), ...(padId >= 0 ? { padId } : {}) }).model,
+        transferVocabulary(
+          pretrainedFor(lm, direction).model,
+          pretrainedFor(lm, direction).vocab,
+          targetVocab,
+          {
+            device: o.device,
+            precision: o.precision,
+            lossChunkRows: o.lossChunkRows,
+          },
+          { ...(o.dropMult !== undefined ? { dropMult: o.dropMult } : {}), ...(padId >= 0 ? { padId } : {}) },
+        ).model,
       (model) => {
         if (o.plan) return o.plan;
         const n = model.groups().length;
@@ -143,4 +170,3 @@ export async function fineTuneLanguageModel(pretrained: AnyLanguageModel | strin
     if (opened) dispose(opened);
   }
 }
-

@@ -53,7 +53,9 @@ export async function runStage<T extends LanguageModel | Classifier, B, M>(
     model = opened.model;
     if (vocabularyHash(opened.vocab) !== vocabularyHash(run.vocab)) {
       model.dispose();
-      throw new ModelDirectoryError(`${run.dir}: the saved run has another vocabulary than this data's; resume with the same data and options`);
+      throw new ModelDirectoryError(
+        `${run.dir}: the saved run has another vocabulary than this data's; resume with the same data and options`,
+      );
     }
     if (!opened.trainingState) {
       model.dispose();
@@ -120,7 +122,10 @@ export function runFields(
 }
 
 /** The directions a stage trains, and where each one's model directory is. */
-export function directionsOf(direction: 'forward' | 'backward' | 'both', dir: string | undefined): { direction: Direction; dir: string | undefined }[] {
+export function directionsOf(
+  direction: 'forward' | 'backward' | 'both',
+  dir: string | undefined,
+): { direction: Direction; dir: string | undefined }[] {
   const list: Direction[] = direction === 'both' ? ['forward', 'backward'] : [direction];
   return list.map((d) => ({ direction: d, dir: dir === undefined ? undefined : direction === 'both' ? path.join(dir, d) : dir }));
 }

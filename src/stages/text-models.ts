@@ -81,13 +81,34 @@ function loadOne(dir: string, options: LoadOptions): TextLanguageModel | TextCla
   const { direction, rulesVersion } = config.vocabulary;
   if (config.kind === 'awd-lstm-lm') {
     const { model, vocab, trainingState } = LanguageModel.load(dir, options);
-    return { kind: 'language-model', model, vocab, direction, rulesVersion, history: historyOf(trainingState), initialValid: null, lrFinder: null };
+    return {
+      kind: 'language-model',
+      model,
+      vocab,
+      direction,
+      rulesVersion,
+      history: historyOf(trainingState),
+      initialValid: null,
+      lrFinder: null,
+    };
   }
   if (config.kind === 'awd-lstm-classifier') {
     const { model, vocab, classes, trainingState } = Classifier.load(dir, options);
-    return { kind: 'classifier', model, vocab, classes, direction, rulesVersion, history: historyOf(trainingState), initialValid: null, lrFinder: null };
+    return {
+      kind: 'classifier',
+      model,
+      vocab,
+      classes,
+      direction,
+      rulesVersion,
+      history: historyOf(trainingState),
+      initialValid: null,
+      lrFinder: null,
+    };
   }
-  throw new ModelDirectoryError(`${path.join(dir, FILES.config)}: kind is "${config.kind}": an encoder alone is loaded into a classifier (loadEncoder)`);
+  throw new ModelDirectoryError(
+    `${path.join(dir, FILES.config)}: kind is "${config.kind}": an encoder alone is loaded into a classifier (loadEncoder)`,
+  );
 }
 
 /** Opens a model directory, or a pair's (forward/ and backward/ inside `dir`). */
@@ -119,7 +140,8 @@ export function loadEncoder(classifier: TextClassifier, dir: string): void {
   // The direction first, from config.json alone: a mismatch must leave the classifier untouched.
   let direction: unknown;
   try {
-    direction = (JSON.parse(fs.readFileSync(path.join(dir, FILES.config), 'utf8')) as { vocabulary?: { direction?: unknown } }).vocabulary?.direction;
+    direction = (JSON.parse(fs.readFileSync(path.join(dir, FILES.config), 'utf8')) as { vocabulary?: { direction?: unknown } }).vocabulary
+      ?.direction;
   } catch {
     direction = undefined; // loadEncoder names what is wrong with the directory
   }

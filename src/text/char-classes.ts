@@ -79,8 +79,7 @@ const UPPER_RANGES =
   'a7b6 a7b8 ff21-ff3a ';
 
 /** Titlecase-ish Latin letters that are alphabetic but neither lower nor upper for spaCy. */
-const ALPHA_OTHER_RANGES =
-  '1bb 1c5 1c8 1cb 1f2 ';
+const ALPHA_OTHER_RANGES = '1bb 1c5 1c8 1cb 1f2 ';
 
 /** Symbols split off as prefixes, suffixes and infixes (mostly category So: dingbats, arrows, emoji). */
 const ICONS_RANGES =
@@ -105,7 +104,12 @@ function classBody(ranges: string): string {
   return ranges
     .trim()
     .split(/ +/)
-    .map((r) => r.split('-').map((h) => `\\u{${h}}`).join('-'))
+    .map((r) =>
+      r
+        .split('-')
+        .map((h) => `\\u{${h}}`)
+        .join('-'),
+    )
     .join('');
 }
 

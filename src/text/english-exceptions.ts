@@ -100,7 +100,7 @@ function englishTable(): Table {
 // Language-independent exceptions: whitespace characters, single letters with a full stop, emoticons.
 const EMOTICONS =
   ':) :-) :)) :-)) :))) :-))) (: (-: =) (= :] :-] [: [-: [= =] :o) (o: :} :-} 8) 8-) (-8 ;) ;-) (; (-; :( :-( ' +
-  ':(( :-(( :((( :-((( ): )-: =( >:( :\') :\'-) :\'( :\'-( :/ :-/ =/ =| :| :-| ]= =[ :1 :P :-P :p :-p :O :-O :o ' +
+  ":(( :-(( :((( :-((( ): )-: =( >:( :') :'-) :'( :'-( :/ :-/ =/ =| :| :-| ]= =[ :1 :P :-P :p :-p :O :-O :o " +
   ':-o :0 :-0 :() >:o :* :-* :3 :-3 =3 :> :-> :X :-X :x :-x :D :-D ;D ;-D =D xD XD xDD XDD 8D 8-D ^_^ ^__^ ' +
   '^___^ >.< >.> <.< ._. ;_; -_- -__- v.v V.V v_v V_V o_o o_O O_o O_O 0_o o_0 0_0 o.O O.o O.O o.o 0.0 o.0 ' +
   '0.o @_@ <3 <33 <333 </3 (^_^) (-_-) (._.) (>_<) (*_*) (\u00ac_\u00ac) \u0ca0_\u0ca0 \u0ca0\ufe35\u0ca0 ' +
@@ -109,7 +109,7 @@ const EMOTICONS =
 function baseTable(): Table {
   const t: Table = new Map();
   for (const ws of [' ', '\t', '\\t', '\n', '\\n', '\u2014', '\u00a0']) t.set(ws, [ws]);
-  addWhole(t, '\' \\") <space> \'\' C++ \u00e4. \u00f6. \u00fc.');
+  addWhole(t, "' \\\") <space> '' C++ \u00e4. \u00f6. \u00fc.");
   for (let c = 0x61; c <= 0x7a; c++) addWhole(t, `${String.fromCharCode(c)}.`);
   addWhole(t, EMOTICONS);
   // A temperature unit with a full stop: "°c." -> "°", "c", ".".
@@ -124,7 +124,11 @@ function baseTable(): Table {
 export function englishSpecialCases(extra: readonly string[] = []): Map<string, readonly string[]> {
   const merged: Table = new Map([...baseTable(), ...englishTable()]);
   for (const [orth, toks] of [...merged]) {
-    if (orth.includes("'")) merged.set(orth.replaceAll("'", '\u2019'), toks.map((x) => x.replaceAll("'", '\u2019')));
+    if (orth.includes("'"))
+      merged.set(
+        orth.replaceAll("'", '\u2019'),
+        toks.map((x) => x.replaceAll("'", '\u2019')),
+      );
   }
   for (const tok of extra) merged.set(tok, [tok]);
   return merged;

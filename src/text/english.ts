@@ -39,16 +39,9 @@ const DOT_AFTER = `0-9${ALPHA_LOWER}%²\\-\\+${classOf([...PUNCT.join('|'), '(',
 
 const PREFIX = new RegExp(
   '^(?:' +
-    [
-      anyOf(['§', '%', '=', '—', '–']),
-      '\\+(?![0-9])',
-      anyOf(PUNCT),
-      '\\.\\.+',
-      '…',
-      anyOf(QUOTES),
-      anyOf(CURRENCY),
-      `[${ICONS}]`,
-    ].join('|') +
+    [anyOf(['§', '%', '=', '—', '–']), '\\+(?![0-9])', anyOf(PUNCT), '\\.\\.+', '…', anyOf(QUOTES), anyOf(CURRENCY), `[${ICONS}]`].join(
+      '|',
+    ) +
     ')',
   'u',
 );
@@ -317,7 +310,6 @@ export class EnglishSplitter {
     return tokens;
   }
 
-
   /** Whether the special-case pass, run on one chunk's tokens alone, would change them. */
   private changedBySpecialPass(tokens: readonly string[]): boolean {
     if (tokens.length < 2) return false;
@@ -382,7 +374,7 @@ export class EnglishSplitter {
       for (let k = s; k < e; k++) seen.add(k);
     }
     const out: string[] = [];
-    for (let i = 0; i < tokens.length; ) {
+    for (let i = 0; i < tokens.length;) {
       const stop = kept.get(i);
       if (stop === undefined) {
         out.push(tokens[i++]!);

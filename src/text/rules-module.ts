@@ -15,7 +15,7 @@ export async function importRules(url: string): Promise<{ preRules?: PreRule[]; 
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    throw new Error(`cannot import the rules module ${url}: ${(error as Error).message}`);
+    throw new Error(`cannot import the rules module ${url}: ${(error as Error).message}`, { cause: error });
   }
   const out: { preRules?: PreRule[]; postRules?: PostRule[] } = {};
   for (const key of ['preRules', 'postRules'] as const) {

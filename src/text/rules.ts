@@ -97,10 +97,7 @@ export function replaceRep(text: string): string {
   return parts.join('');
 }
 
-const REPEATED_WORD = new RegExp(
-  `(?:[${SPACE}]|^)([${WORD}]+)[${SPACE}]+((?:\\1[${SPACE}]+)+)\\1([${SPACE}]|[^${WORD}]|$)`,
-  'gu',
-);
+const REPEATED_WORD = new RegExp(`(?:[${SPACE}]|^)([${WORD}]+)[${SPACE}]+((?:\\1[${SPACE}]+)+)\\1([${SPACE}]|[^${WORD}]|$)`, 'gu');
 const SPACES = new RegExp(`[${SPACE}]+`, 'u');
 const ONLY_WORD = new RegExp(`^[${WORD}]+$`, 'u');
 
@@ -118,7 +115,7 @@ function mayRepeatWords(text: string): boolean {
   let prevStart = -1;
   let prevLen = 0;
   let pair = false; // the previous word equals the one before it
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     while (i < n && isSpace(text.charCodeAt(i))) i++;
     const start = i;
     while (i < n && !isSpace(text.charCodeAt(i))) i++;

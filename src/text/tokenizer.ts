@@ -8,14 +8,7 @@ import { z } from 'zod';
 import { validate } from '../options.js';
 import { isSpace } from './char-classes.js';
 import { EnglishSplitter } from './english.js';
-import {
-  DEFAULT_POST_RULES,
-  applyDefaultPreRules,
-  applyRulesBeforeCase,
-  caseWord,
-  type PostRule,
-  type PreRule,
-} from './rules.js';
+import { DEFAULT_POST_RULES, applyDefaultPreRules, applyRulesBeforeCase, caseWord, type PostRule, type PreRule } from './rules.js';
 import { BOS, SPECIAL_TOKENS } from './special-tokens.js';
 
 const HEAD: readonly string[] = [BOS];

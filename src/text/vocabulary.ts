@@ -12,7 +12,10 @@ import { FAKE, SPECIAL_TOKENS, UNK_ID } from './special-tokens.js';
 export const VocabularyOptionsSchema = z.object({
   minFreq: z.number().int().min(1).default(3),
   maxVocab: z.number().int().min(SPECIAL_TOKENS.length).default(60_000),
-  padToMultipleOf8: z.boolean().default(true).describe('Pad with `xxfake` to a multiple of 8 (fastai v2; faster embedding and decoder kernels).'),
+  padToMultipleOf8: z
+    .boolean()
+    .default(true)
+    .describe('Pad with `xxfake` to a multiple of 8 (fastai v2; faster embedding and decoder kernels).'),
   specialTokens: z.array(z.string().min(1)).default([...SPECIAL_TOKENS]),
 });
 

@@ -23,7 +23,8 @@ export type GroupLrsInput = z.input<typeof GroupLrsSchema>;
 
 /** Each group's peak learning rate, first group first. */
 export function groupLrs(spec: GroupLrsInput, numGroups: number): number[] {
-  if (!Number.isInteger(numGroups) || numGroups < 1) throw new RangeError(`groupLrs: numGroups must be a positive integer, got ${numGroups}`);
+  if (!Number.isInteger(numGroups) || numGroups < 1)
+    throw new RangeError(`groupLrs: numGroups must be a positive integer, got ${numGroups}`);
   const s = validate(GroupLrsSchema, spec, 'learning rates');
   const last = numGroups - 1;
   if (typeof s === 'number') return Array.from({ length: numGroups }, (_, g) => s / 2.6 ** (last - g));

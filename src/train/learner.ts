@@ -44,12 +44,17 @@ const fitFields = {
   beta2: GroupHyperSchema.shape.beta2,
   eps: OptimizerHyperSchema.shape.eps,
   weightDecay: GroupHyperSchema.shape.weightDecay,
-  moms: z.tuple([z.number(), z.number(), z.number()]).default([0.8, 0.7, 0.8]).describe("beta1 over a one-cycle stage (fastai's text recipes: 0.8 -> 0.7 -> 0.8)"),
+  moms: z
+    .tuple([z.number(), z.number(), z.number()])
+    .default([0.8, 0.7, 0.8])
+    .describe("beta1 over a one-cycle stage (fastai's text recipes: 0.8 -> 0.7 -> 0.8)"),
   classWeights: ClassifierStepHyperSchema.shape.classWeights.describe('classifier: cross-entropy weight per class'),
   maxSkippedSteps: z
     .union([z.number().int().nonnegative(), z.literal(Infinity)])
     .default(100)
-    .describe('Steps with a non-finite loss or gradient are skipped (weights unchanged) and counted; one more than this ends the run with a NonFiniteError (0: at the first; Infinity: never)'),
+    .describe(
+      'Steps with a non-finite loss or gradient are skipped (weights unchanged) and counted; one more than this ends the run with a NonFiniteError (0: at the first; Infinity: never)',
+    ),
 };
 
 /** A model kind's fit options: its step schema's clip, AR and TAR with that kind's defaults. */
@@ -64,9 +69,12 @@ export function fitOptionsSchemaFor(kind: 'language-model' | 'classifier') {
  */
 export const FitOptionsSchema = z.object({
   ...fitFields,
-  clip: StepHyperSchema.shape.clip.unwrap().optional().describe('global gradient-norm limit (0 turns it off; a stage may set its own); default: the model kind\'s'),
-  alpha: StepHyperSchema.shape.alpha.unwrap().optional().describe('activation regularisation (AR); default: the model kind\'s'),
-  beta: StepHyperSchema.shape.beta.unwrap().optional().describe('temporal activation regularisation (TAR); default: the model kind\'s'),
+  clip: StepHyperSchema.shape.clip
+    .unwrap()
+    .optional()
+    .describe("global gradient-norm limit (0 turns it off; a stage may set its own); default: the model kind's"),
+  alpha: StepHyperSchema.shape.alpha.unwrap().optional().describe("activation regularisation (AR); default: the model kind's"),
+  beta: StepHyperSchema.shape.beta.unwrap().optional().describe("temporal activation regularisation (TAR); default: the model kind's"),
 });
 
 export type FitOptionsInput = z.input<typeof FitOptionsSchema>;
@@ -200,7 +208,12 @@ export class Learner<B, M> {
         tokensIn: (batch) => batch.lengths.reduce((a, b) => a + b, 0),
         step: (batch, h) =>
           model.trainStep(batch, {
-            optimizer: h.optimizer, groups: h.groups, eps: h.eps, clip: h.clip, alpha: h.alpha, beta: h.beta,
+            optimizer: h.optimizer,
+            groups: h.groups,
+            eps: h.eps,
+            clip: h.clip,
+            alpha: h.alpha,
+            beta: h.beta,
             ...(h.classWeights ? { classWeights: h.classWeights } : {}),
           }),
         evaluate: async (batches) => {
@@ -237,7 +250,8 @@ export class Learner<B, M> {
         frozenBefore: () => model.frozenBefore(),
         startEpoch: () => model.resetState('train'),
         tokensIn: (batch) => batch.input.length,
-        step: (batch, h) => model.trainStep(batch, { optimizer: h.optimizer, groups: h.groups, eps: h.eps, clip: h.clip, alpha: h.alpha, beta: h.beta }),
+        step: (batch, h) =>
+          model.trainStep(batch, { optimizer: h.optimizer, groups: h.groups, eps: h.eps, clip: h.clip, alpha: h.alpha, beta: h.beta }),
         evaluate: async (batches) => {
           model.resetState('eval');
           const results = [];
@@ -283,7 +297,8 @@ export class Learner<B, M> {
     if (o.classWeights && t.kind !== 'classifier') throw new TypeError('fit options: classWeights applies to classifiers only');
     const { alpha, beta } = o;
     const everySteps = hooks.checkpoint?.everySteps ?? 0;
-    if (!Number.isInteger(everySteps) || everySteps < 0) throw new RangeError(`fit: checkpoint.everySteps must be a non-negative integer, got ${everySteps}`);
+    if (!Number.isInteger(everySteps) || everySteps < 0)
+      throw new RangeError(`fit: checkpoint.everySteps must be a non-negative integer, got ${everySteps}`);
     if ((hooks.checkpoint || hooks.best) && !t.save) {
       throw new TypeError('fit: checkpoints and the best model need the save options (vocabulary, classes) given to the Learner');
     }
@@ -298,11 +313,16 @@ export class Learner<B, M> {
     if (hooks.resume) {
       const state = parseTrainingState(hooks.resume);
       const file = `${hooks.resume.dir}/training-state.json`;
-      if (state.learner !== t.kind) throw new TrainingStateError(`${file}: the state is a ${state.learner}'s, this Learner trains a ${t.kind}`);
-      if (JSON.stringify(state.plan) !== JSON.stringify(planJson)) throw new TrainingStateError(`${file}: the run was started with another plan; resume it with the same plan`);
-      if (JSON.stringify(state.options) !== JSON.stringify(optionsJson)) throw new TrainingStateError(`${file}: the run was started with other fit options; resume it with the same options`);
+      if (state.learner !== t.kind)
+        throw new TrainingStateError(`${file}: the state is a ${state.learner}'s, this Learner trains a ${t.kind}`);
+      if (JSON.stringify(state.plan) !== JSON.stringify(planJson))
+        throw new TrainingStateError(`${file}: the run was started with another plan; resume it with the same plan`);
+      if (JSON.stringify(state.options) !== JSON.stringify(optionsJson))
+        throw new TrainingStateError(`${file}: the run was started with other fit options; resume it with the same options`);
       if (state.stepsPerEpoch !== this.#train.stepsPerEpoch) {
-        throw new TrainingStateError(`${file}: the run had ${state.stepsPerEpoch} steps per epoch, this data source ${this.#train.stepsPerEpoch}: resume it with the same data and batch options`);
+        throw new TrainingStateError(
+          `${file}: the run had ${state.stepsPerEpoch} steps per epoch, this data source ${this.#train.stepsPerEpoch}: resume it with the same data and batch options`,
+        );
       }
       history = historyFromJson<M>(state.history);
       if (state.finished) return history;
@@ -359,7 +379,8 @@ export class Learner<B, M> {
           acc = { lossSum: 0, counted: 0, skipped: 0 };
         }
         for (let k = 0; k < pos.batch; k++) {
-          if (batches.next().done) throw new TrainingStateError(`resume: epoch ${epoch} has fewer than the ${pos.batch} batches already trained`);
+          if (batches.next().done)
+            throw new TrainingStateError(`resume: epoch ${epoch} has fewer than the ${pos.batch} batches already trained`);
         }
         let next = batches.next();
         let step = pos.stepInStage;
@@ -367,7 +388,15 @@ export class Learner<B, M> {
           const groups = groupHyperAt(schedule, step, total, peaks, base);
           const started = performance.now();
           const tokens = t.tokensIn(next.value);
-          const running = t.step(next.value, { optimizer: o.optimizer, groups, eps: o.eps, clip, alpha, beta, classWeights: o.classWeights });
+          const running = t.step(next.value, {
+            optimizer: o.optimizer,
+            groups,
+            eps: o.eps,
+            clip,
+            alpha,
+            beta,
+            classWeights: o.classWeights,
+          });
           next = batches.next(); // laid out while the native step runs
           const r = await running;
           if (r.skipped) acc.skipped++;
@@ -376,7 +405,18 @@ export class Learner<B, M> {
             acc.counted++;
           }
           const seconds = (performance.now() - started) / 1000;
-          hooks.onStep?.({ stage: s, epoch, step, stageSteps: total, tokens, seconds, loss: r.loss, skipped: r.skipped, groups, applied: r.applied });
+          hooks.onStep?.({
+            stage: s,
+            epoch,
+            step,
+            stageSteps: total,
+            tokens,
+            seconds,
+            loss: r.loss,
+            skipped: r.skipped,
+            groups,
+            applied: r.applied,
+          });
           step++;
           pos = { stage: s, epochInStage: e, stepInStage: step, epoch, batch: i + 1, stepsDone: pos.stepsDone + 1 };
           if (r.skipped) {
@@ -413,9 +453,10 @@ export class Learner<B, M> {
         };
         history.push(event);
         const last = e + 1 === stage.epochs && s + 1 === stages.length;
-        pos = e + 1 < stage.epochs
-          ? { stage: s, epochInStage: e + 1, stepInStage: step, epoch: this.#epochsDone, batch: 0, stepsDone: pos.stepsDone }
-          : { stage: s + 1, epochInStage: 0, stepInStage: 0, epoch: this.#epochsDone, batch: 0, stepsDone: pos.stepsDone };
+        pos =
+          e + 1 < stage.epochs
+            ? { stage: s, epochInStage: e + 1, stepInStage: step, epoch: this.#epochsDone, batch: 0, stepsDone: pos.stepsDone }
+            : { stage: s + 1, epochInStage: 0, stepInStage: 0, epoch: this.#epochsDone, batch: 0, stepsDone: pos.stepsDone };
         acc = { lossSum: 0, counted: 0, skipped: 0 };
         checkpoint(last);
         if (hooks.best) best = this.#saveIfBest(hooks.best, event, best);
@@ -434,7 +475,8 @@ export class Learner<B, M> {
   #saveIfBest(spec: NonNullable<FitHooks<M>['best']>, event: EpochEvent<M>, best: number | null): number | null {
     if (!event.valid) throw new TypeError('fit: the best model is chosen on validation metrics; give the Learner validation data');
     const value = (event.valid as Record<string, unknown>)[spec.metric];
-    if (typeof value !== 'number') throw new TypeError(`fit: best.metric "${spec.metric}" is not a validation metric (${Object.keys(event.valid).join(', ')})`);
+    if (typeof value !== 'number')
+      throw new TypeError(`fit: best.metric "${spec.metric}" is not a validation metric (${Object.keys(event.valid).join(', ')})`);
     const better = best === null || ((spec.mode ?? 'min') === 'min' ? value < best : value > best);
     if (!better) return best;
     this.#trainee.save!(spec.dir, null);
@@ -456,7 +498,8 @@ export class Learner<B, M> {
     let diverged = false;
     try {
       if (o.frozenBefore !== undefined) {
-        if (o.frozenBefore >= t.numGroups) throw new RangeError(`lrFind: frozenBefore ${o.frozenBefore}, but the model has ${t.numGroups} groups`);
+        if (o.frozenBefore >= t.numGroups)
+          throw new RangeError(`lrFind: frozenBefore ${o.frozenBefore}, but the model has ${t.numGroups} groups`);
         t.freezeTo(o.frozenBefore, false);
       }
       let epoch = this.#epochsDone;
@@ -479,8 +522,13 @@ export class Learner<B, M> {
           weightDecay: f.weightDecay,
         }));
         const r = await t.step(next.value, {
-          optimizer: f.optimizer, groups, eps: f.eps, clip: f.clip, classWeights: f.classWeights,
-          alpha: f.alpha, beta: f.beta,
+          optimizer: f.optimizer,
+          groups,
+          eps: f.eps,
+          clip: f.clip,
+          classWeights: f.classWeights,
+          alpha: f.alpha,
+          beta: f.beta,
         });
         if (r.skipped || !Number.isFinite(r.loss)) {
           diverged = true;

@@ -12,10 +12,23 @@ export const LrFindOptionsSchema = z
     startLr: z.number().positive().default(1e-7),
     endLr: z.number().positive().default(10),
     steps: z.number().int().min(5).default(100).describe('Steps in the sweep (fewer when the loss diverges first).'),
-    smoothing: z.number().min(0).lt(1).default(0.98).describe('Weight of the past in the loss\'s moving average.'),
-    divergence: z.number().nonnegative().default(4).describe('Stop once the smoothed loss is this many times its lowest; 0: never stop early.'),
-    frozenBefore: z.number().int().nonnegative().optional().describe('Groups before this one stay frozen during the sweep (default: as the model is).'),
-    factor: z.number().min(1).default(1).describe('Discriminative spacing of the sweep\'s rates over the groups (1: every group at the same rate, as fastai).'),
+    smoothing: z.number().min(0).lt(1).default(0.98).describe("Weight of the past in the loss's moving average."),
+    divergence: z
+      .number()
+      .nonnegative()
+      .default(4)
+      .describe('Stop once the smoothed loss is this many times its lowest; 0: never stop early.'),
+    frozenBefore: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('Groups before this one stay frozen during the sweep (default: as the model is).'),
+    factor: z
+      .number()
+      .min(1)
+      .default(1)
+      .describe("Discriminative spacing of the sweep's rates over the groups (1: every group at the same rate, as fastai)."),
   })
   .refine((o) => o.endLr > o.startLr, { message: 'endLr must be above startLr', path: ['endLr'] });
 

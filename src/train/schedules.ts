@@ -16,7 +16,8 @@ export type Schedule = (step: number, total: number) => SchedulePoint;
 
 function checkStep(step: number, total: number): void {
   if (!Number.isInteger(total) || total < 1) throw new RangeError(`schedule: total must be a positive integer, got ${total}`);
-  if (!Number.isInteger(step) || step < 0 || step >= total) throw new RangeError(`schedule: step must be an integer in [0, ${total}), got ${step}`);
+  if (!Number.isInteger(step) || step < 0 || step >= total)
+    throw new RangeError(`schedule: step must be an integer in [0, ${total}), got ${step}`);
 }
 
 export const StlrOptionsSchema = z.object({

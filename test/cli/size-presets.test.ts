@@ -3,15 +3,25 @@ import { describe, expect, it } from 'vitest';
 import { DEMO_SIZES } from '../../src/cli/demo.js';
 import { defaultSize, presetOptions, withPreset } from '../../src/cli/size-presets.js';
 
-describe('the stage commands\' --size presets', () => {
+describe("the stage commands' --size presets", () => {
   it("start from the demo's sizes and schedules, paper on a CUDA device and cpu elsewhere", () => {
     expect(defaultSize(undefined)).toBe('cpu');
     expect(defaultSize('cpu')).toBe('cpu');
     expect(defaultSize('cuda:1')).toBe('paper');
     const cpu = DEMO_SIZES.cpu;
-    expect(presetOptions('pretrain', 'cpu')).toEqual({ config: cpu.config, batchSize: cpu.batchSize, seqLen: cpu.seqLen, epochs: cpu.pretrain.epochs, lr: cpu.pretrain.lr });
+    expect(presetOptions('pretrain', 'cpu')).toEqual({
+      config: cpu.config,
+      batchSize: cpu.batchSize,
+      seqLen: cpu.seqLen,
+      epochs: cpu.pretrain.epochs,
+      lr: cpu.pretrain.lr,
+    });
     expect(presetOptions('finetune', 'cpu')).toMatchObject({ epochs: cpu.finetune.epochs, lr: cpu.finetune.lr });
-    expect(presetOptions('train', 'cpu')).toMatchObject({ maxTokens: cpu.maxTokens, config: { seqLen: cpu.seqLen }, epochs: cpu.classifier.epochs });
+    expect(presetOptions('train', 'cpu')).toMatchObject({
+      maxTokens: cpu.maxTokens,
+      config: { seqLen: cpu.seqLen },
+      epochs: cpu.classifier.epochs,
+    });
     expect(presetOptions('pretrain', 'paper').config).toEqual({});
   });
 

@@ -15,12 +15,21 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function ulmfit(args: string[], input?: string) {
-  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 240_000, cwd: tmp, ...(input !== undefined ? { input } : {}) });
+  return spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    timeout: 240_000,
+    cwd: tmp,
+    ...(input !== undefined ? { input } : {}),
+  });
 }
 
 const at = (...p: string[]) => path.join(tmp, ...p);
 const tinyLm = ['--emb-size', '16', '--hidden-size', '24', '--num-layers', '2', '--batch-size', '8', '--seq-len', '16', '--min-freq', '1'];
-const jsonLines = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonLines = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('ulmfit pretrain / finetune / train / predict / evaluate / generate', () => {
   beforeAll(() => {
@@ -42,14 +51,51 @@ describe('ulmfit pretrain / finetune / train / predict / evaluate / generate', (
     expect(steps[0]!.lrs).toHaveLength(3);
     expect(events.find((e) => e.event === 'epoch')).toMatchObject({ stage: 'pretrain', valid: { perplexity: expect.any(Number) } });
     expect(events.at(-1)).toMatchObject({ event: 'done', dir: 'general', report: path.join('general', 'report.html') });
-    for (const f of ['config.json', 'weights.safetensors', 'training-state.json', 'report.html', 'run.json']) expect(fs.existsSync(at('general', f)), f).toBe(true);
+    for (const f of ['config.json', 'weights.safetensors', 'training-state.json', 'report.html', 'run.json'])
+      expect(fs.existsSync(at('general', f)), f).toBe(true);
 
-    const ft = ulmfit(['finetune', 'messages.jsonl', '--from', 'general', '--out', 'target', '--batch-size', '8', '--seq-len', '16', '--epochs', '1', '--frozen-epochs', '1', '--lr', '0.01', '--min-freq', '1']);
+    const ft = ulmfit([
+      'finetune',
+      'messages.jsonl',
+      '--from',
+      'general',
+      '--out',
+      'target',
+      '--batch-size',
+      '8',
+      '--seq-len',
+      '16',
+      '--epochs',
+      '1',
+      '--frozen-epochs',
+      '1',
+      '--lr',
+      '0.01',
+      '--min-freq',
+      '1',
+    ]);
     expect(ft.status, ft.stderr).toBe(0);
     expect(ft.stdout).toMatch(/finetune: validation perplexity [\d.]+; model in target/);
     expect(ft.stdout).toMatch(/report: target\/report\.html/);
 
-    const train = ulmfit(['train', 'labelled.jsonl', '--encoder', 'target', '--out', 'classifier', '--batch-size', '8', '--seq-len', '16', '--epochs', '1', '--max-tokens', '64', '--lr', '0.02']);
+    const train = ulmfit([
+      'train',
+      'labelled.jsonl',
+      '--encoder',
+      'target',
+      '--out',
+      'classifier',
+      '--batch-size',
+      '8',
+      '--seq-len',
+      '16',
+      '--epochs',
+      '1',
+      '--max-tokens',
+      '64',
+      '--lr',
+      '0.02',
+    ]);
     expect(train.status, train.stderr).toBe(0);
     expect(train.stdout).toMatch(/train: validation error [\d.]+%; model in classifier/);
     const html = fs.readFileSync(at('classifier', 'report.html'), 'utf8');
@@ -70,7 +116,11 @@ describe('ulmfit pretrain / finetune / train / predict / evaluate / generate', (
 
     const evaluation = ulmfit(['evaluate', 'labelled.jsonl', '--model', 'classifier', '--max-tokens', '64', '--json']);
     expect(evaluation.status, evaluation.stderr).toBe(0);
-    expect(JSON.parse(evaluation.stdout)).toMatchObject({ accuracy: expect.any(Number), errorRate: expect.any(Number), macroF1: expect.any(Number) });
+    expect(JSON.parse(evaluation.stdout)).toMatchObject({
+      accuracy: expect.any(Number),
+      errorRate: expect.any(Number),
+      macroF1: expect.any(Number),
+    });
     const lm = ulmfit(['evaluate', 'messages.jsonl', '--model', 'target', '--json']);
     expect(lm.status, lm.stderr).toBe(0);
     expect(JSON.parse(lm.stdout)).toMatchObject({ perplexity: expect.any(Number) });
@@ -83,7 +133,21 @@ describe('ulmfit pretrain / finetune / train / predict / evaluate / generate', (
   }, 300_000);
 
   it('runs the learning-rate finder alone and prints its suggestions', () => {
-    const run = ulmfit(['lr-find', 'train', 'labelled.jsonl', '--encoder', 'target', '--out', 'lr-find', '--batch-size', '8', '--seq-len', '16', '--max-tokens', '32']);
+    const run = ulmfit([
+      'lr-find',
+      'train',
+      'labelled.jsonl',
+      '--encoder',
+      'target',
+      '--out',
+      'lr-find',
+      '--batch-size',
+      '8',
+      '--seq-len',
+      '16',
+      '--max-tokens',
+      '32',
+    ]);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/suggested learning rates: valley [\d.e-]+, steepest [\d.e-]+/);
     expect(fs.readFileSync(at('lr-find', 'report.html'), 'utf8')).toContain('learning-rate finder');

@@ -26,7 +26,13 @@ type Precision = 'fp32' | 'bf16';
 const report: { check: string; relativeError: number; tolerance: number }[] = [];
 
 /** ||ours - golden|| / ||golden|| (the absolute error where golden is all zeros), and every value finite. */
-function expectNear(ours: ArrayLike<number>, golden: ArrayLike<number>, precision: Precision, what: string, tolerance: number = TOLERANCE[precision]): void {
+function expectNear(
+  ours: ArrayLike<number>,
+  golden: ArrayLike<number>,
+  precision: Precision,
+  what: string,
+  tolerance: number = TOLERANCE[precision],
+): void {
   expect(ours.length, `${what}: length`).toBe(golden.length);
   let diff = 0;
   let norm = 0;
@@ -72,7 +78,8 @@ describe.skipIf(!runs)(`${device} against the CPU fp32 golden values`, () => {
       const model = lmModel(precision);
       const r = await model.trainStep(lmBatch(0), { groups: lmNoUpdate(), clip: 0, alpha: lm.alpha, beta: lm.beta });
       expectNear([r.crossEntropy, r.loss], [lm.forward.crossEntropy, lm.forward.loss], precision, 'LM cross-entropy, loss');
-      for (const [name, grad] of Object.entries<number[]>(lm.grads)) expectNear(model.getGrad(name)!.data, grad, precision, `LM grad ${name}`);
+      for (const [name, grad] of Object.entries<number[]>(lm.grads))
+        expectNear(model.getGrad(name)!.data, grad, precision, `LM grad ${name}`);
       model.dispose();
     });
   }
@@ -80,10 +87,17 @@ describe.skipIf(!runs)(`${device} against the CPU fp32 golden values`, () => {
   it('language model, fp32: training-mode maths with fixed dropout masks', async () => {
     const model = lmModel('fp32');
     const m = lm.masked.masks;
-    model.setDropoutMasks({ embed: tensor(m.embed), input: tensor(m.input), weight: m.weight.map(tensor), hidden: m.hidden.map(tensor), output: tensor(m.output) });
+    model.setDropoutMasks({
+      embed: tensor(m.embed),
+      input: tensor(m.input),
+      weight: m.weight.map(tensor),
+      hidden: m.hidden.map(tensor),
+      output: tensor(m.output),
+    });
     const r = await model.trainStep(lmBatch(0), { groups: lmNoUpdate(), clip: 0, alpha: lm.alpha, beta: lm.beta });
     expectNear([r.crossEntropy, r.loss], [lm.masked.crossEntropy, lm.masked.loss], 'fp32', 'LM masked loss');
-    for (const [name, grad] of Object.entries<number[]>(lm.masked.grads)) expectNear(model.getGrad(name)!.data, grad, 'fp32', `LM masked grad ${name}`);
+    for (const [name, grad] of Object.entries<number[]>(lm.masked.grads))
+      expectNear(model.getGrad(name)!.data, grad, 'fp32', `LM masked grad ${name}`);
     model.dispose();
   });
 
@@ -112,7 +126,8 @@ describe.skipIf(!runs)(`${device} against the CPU fp32 golden values`, () => {
       const want = o.steps[s];
       expectNear([r.crossEntropy, r.loss, r.gradNorm], [want.crossEntropy, want.loss, want.gradNorm], 'fp32', `LM step ${s + 1}`);
     }
-    for (const [name, values] of Object.entries<number[]>(o.after)) expectNear(model.getTensor(name).data, values, 'fp32', `LM after 3 steps: ${name}`);
+    for (const [name, values] of Object.entries<number[]>(o.after))
+      expectNear(model.getTensor(name).data, values, 'fp32', `LM after 3 steps: ${name}`);
     model.dispose();
   });
 
@@ -120,8 +135,17 @@ describe.skipIf(!runs)(`${device} against the CPU fp32 golden values`, () => {
     const c = clas.config;
     const model = new Classifier(
       {
-        vocabSize: c.vocabSize, numClasses: c.nClasses, embSize: c.embSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, padId: c.padId,
-        headHidden: c.headHidden, headDropouts: c.headHidden.map(() => 0), dropMult: 0, seqLen: c.seqLen, maxLen: c.maxLen,
+        vocabSize: c.vocabSize,
+        numClasses: c.nClasses,
+        embSize: c.embSize,
+        hiddenSize: c.hiddenSize,
+        numLayers: c.numLayers,
+        padId: c.padId,
+        headHidden: c.headHidden,
+        headDropouts: c.headHidden.map(() => 0),
+        dropMult: 0,
+        seqLen: c.seqLen,
+        maxLen: c.maxLen,
       },
       { device, precision },
     );
@@ -130,7 +154,13 @@ describe.skipIf(!runs)(`${device} against the CPU fp32 golden values`, () => {
   };
   const clasBatch = (i: number): ClassifierBatchInput => {
     const b = clas.batches[i];
-    return { tokens: Int32Array.from(b.tokens), rows: b.rows, length: b.length, lengths: Int32Array.from(b.lengths), labels: Int32Array.from(b.labels) };
+    return {
+      tokens: Int32Array.from(b.tokens),
+      rows: b.rows,
+      length: b.length,
+      lengths: Int32Array.from(b.lengths),
+      labels: Int32Array.from(b.labels),
+    };
   };
   const clasNoUpdate = () => Array.from({ length: 5 }, () => ({ lr: 0, weightDecay: 0 }));
 
@@ -143,7 +173,8 @@ describe.skipIf(!runs)(`${device} against the CPU fp32 golden values`, () => {
       for (const [name, grad] of Object.entries<number[]>(clas.plain.grads)) {
         expectNear(model.getGrad(name)!.data, grad, precision, `classifier grad ${name}`, gradTolerance);
       }
-      for (const [name, values] of Object.entries<number[]>(clas.plain.buffers)) expectNear(model.getTensor(name).data, values, precision, `classifier buffer ${name}`);
+      for (const [name, values] of Object.entries<number[]>(clas.plain.buffers))
+        expectNear(model.getTensor(name).data, values, precision, `classifier buffer ${name}`);
       model.dispose();
     });
   }
@@ -151,7 +182,13 @@ describe.skipIf(!runs)(`${device} against the CPU fp32 golden values`, () => {
   it('classifier, fp32: fixed dropout masks, evaluation and two AdamW steps', async () => {
     const masked = clasModel('fp32');
     const m = clas.masked.masks;
-    masked.setDropoutMasks({ embed: tensor(m.embed), input: tensor(m.input), weight: m.weight.map(tensor), hidden: m.hidden.map(tensor), head: m.head.map(tensor) });
+    masked.setDropoutMasks({
+      embed: tensor(m.embed),
+      input: tensor(m.input),
+      weight: m.weight.map(tensor),
+      hidden: m.hidden.map(tensor),
+      head: m.head.map(tensor),
+    });
     const r = await masked.trainStep(clasBatch(0), { groups: clasNoUpdate(), clip: 0 });
     expectNear([r.loss], [clas.masked.loss], 'fp32', 'classifier masked loss');
     for (const [name, grad] of Object.entries<number[]>(clas.masked.grads)) {
@@ -172,9 +209,16 @@ describe.skipIf(!runs)(`${device} against the CPU fp32 golden values`, () => {
     for (let s = 0; s < o.steps.length; s++) {
       const step = await model.trainStep(clasBatch(o.batches[s]), { groups: o.groups, eps: o.eps, clip: o.clip });
       expect(step.skipped).toBe(false);
-      expectNear([step.loss, step.gradNorm], [o.steps[s].loss, o.steps[s].gradNorm], 'fp32', `classifier step ${s + 1}`, TOLERANCE.classifierFp32);
+      expectNear(
+        [step.loss, step.gradNorm],
+        [o.steps[s].loss, o.steps[s].gradNorm],
+        'fp32',
+        `classifier step ${s + 1}`,
+        TOLERANCE.classifierFp32,
+      );
     }
-    for (const [name, values] of Object.entries<number[]>(o.after)) expectNear(model.getTensor(name).data, values, 'fp32', `classifier after: ${name}`);
+    for (const [name, values] of Object.entries<number[]>(o.after))
+      expectNear(model.getTensor(name).data, values, 'fp32', `classifier after: ${name}`);
     model.dispose();
   });
 
@@ -202,7 +246,9 @@ describe.skipIf(!runs)(`${device} against the CPU fp32 golden values`, () => {
     const rows = 256;
     const seq = 256;
     const ids = Int32Array.from({ length: rows * seq }, (_, i) => (i * 7919) % 1_000_000);
-    await expect(huge.trainStep({ input: ids, target: ids, batchSize: rows, seqLen: seq }, { groups: [{ lr: 1e-3 }, { lr: 1e-3 }] })).rejects.toMatchObject({
+    await expect(
+      huge.trainStep({ input: ids, target: ids, batchSize: rows, seqLen: seq }, { groups: [{ lr: 1e-3 }, { lr: 1e-3 }] }),
+    ).rejects.toMatchObject({
       code: 'ERR_ULMFIT_OUT_OF_MEMORY',
     });
     huge.dispose();

@@ -7,7 +7,11 @@ const P = 1;
 
 describe('classifier batches', () => {
   it('pads at the front in whole seqLen chunks and the remainder at the end (hand-computed)', () => {
-    const store = TokenStore.fromDocuments([[2, 11, 12, 13, 14], [2, 21], [2, 31, 32, 33, 34, 35, 36, 37, 38]]);
+    const store = TokenStore.fromDocuments([
+      [2, 11, 12, 13, 14],
+      [2, 21],
+      [2, 31, 32, 33, 34, 35, 36, 37, 38],
+    ]);
     const [batch, ...rest] = [...classifierBatches(store, Int32Array.of(0, 1, 0), { batchSize: 3, seqLen: 3 })];
     expect(rest).toEqual([]);
     expect(batch!.length).toBe(9);
@@ -21,7 +25,10 @@ describe('classifier batches', () => {
   });
 
   it('reverses documents for a backward model and truncates to maxTokens', () => {
-    const store = TokenStore.fromDocuments([[2, 11, 12, 13, 14], [2, 21]]);
+    const store = TokenStore.fromDocuments([
+      [2, 11, 12, 13, 14],
+      [2, 21],
+    ]);
     const [batch] = [...classifierBatches(store, null, { batchSize: 2, seqLen: 2, direction: 'backward', maxTokens: 4 })];
     expect(batch!.labels).toBeNull();
     expect([...batch!.tokens]).toEqual([13, 12, 11, 2, P, P, 21, 2]);
@@ -56,7 +63,10 @@ describe('classifier batches', () => {
   });
 
   it('refuses labels that do not match the documents', () => {
-    const store = TokenStore.fromDocuments([[2, 3], [2, 4]]);
+    const store = TokenStore.fromDocuments([
+      [2, 3],
+      [2, 4],
+    ]);
     expect(() => [...classifierBatches(store, Int32Array.of(0), {})]).toThrow(/1 labels for 2 documents/);
   });
 });

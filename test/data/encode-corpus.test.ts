@@ -27,10 +27,13 @@ function documentsOf(store: { documentCount: number; document(i: number): Int32A
 
 describe('encodeCorpus', () => {
   it('tokenizes, builds the vocabulary from the counts, and stores vocabulary ids', async () => {
-    const { store, vocabulary, summary, labels, rulesVersion } = await encodeCorpus(texts.map((text) => ({ text })), {
-      threads: 1,
-      vocabularyOptions: { minFreq: 2 },
-    });
+    const { store, vocabulary, summary, labels, rulesVersion } = await encodeCorpus(
+      texts.map((text) => ({ text })),
+      {
+        threads: 1,
+        vocabularyOptions: { minFreq: 2 },
+      },
+    );
     const tokenizer = new Tokenizer();
     const tokenized = texts.map((t) => tokenizer.tokenize(t));
     expect(vocabulary.tokens).toEqual(Vocabulary.fromDocuments(tokenized, { minFreq: 2 }).tokens);
@@ -83,12 +86,24 @@ describe('encodeCorpus', () => {
     const given = await encodeCorpus(docs, { threads: 1, classes: ['pos', 'neg'] });
     expect([...given.labels!]).toEqual([0, 1, 0]);
     await expect(encodeCorpus(docs, { threads: 1, classes: ['pos', 'mixed'] })).rejects.toThrow(/label "neg" is not one of the classes/);
-    await expect(encodeCorpus([{ text: 'a', label: 'x' }, { text: 'b', label: 'x' }], { threads: 1 })).rejects.toThrow(
-      /at least two classes; found 1: \["x"\]/,
-    );
-    await expect(encodeCorpus([{ text: 'a', label: 'x', source: 'f.csv', line: 3 }, { text: 'b', source: 'f.csv', line: 4 }], { threads: 1 })).rejects.toThrow(
-      /f.csv:4: some documents have a label and some do not/,
-    );
+    await expect(
+      encodeCorpus(
+        [
+          { text: 'a', label: 'x' },
+          { text: 'b', label: 'x' },
+        ],
+        { threads: 1 },
+      ),
+    ).rejects.toThrow(/at least two classes; found 1: \["x"\]/);
+    await expect(
+      encodeCorpus(
+        [
+          { text: 'a', label: 'x', source: 'f.csv', line: 3 },
+          { text: 'b', source: 'f.csv', line: 4 },
+        ],
+        { threads: 1 },
+      ),
+    ).rejects.toThrow(/f.csv:4: some documents have a label and some do not/);
   });
 
   it('refuses a corpus with no tokens and a document without text', async () => {
@@ -99,7 +114,11 @@ describe('encodeCorpus', () => {
 
   it('runs function rules on this thread, and module rules on workers', async () => {
     const shout = (t: string): string => t.replace(/cat/g, 'feline');
-    const inline = await encodeCorpus([{ text: texts[0]! }], { threads: 2, tokenizer: { preRules: [shout] }, vocabularyOptions: { minFreq: 1 } });
+    const inline = await encodeCorpus([{ text: texts[0]! }], {
+      threads: 2,
+      tokenizer: { preRules: [shout] },
+      vocabularyOptions: { minFreq: 1 },
+    });
     expect(inline.summary.threads).toBe(1);
     expect(inline.summary.inlineReason).toMatch(/cannot cross to worker threads/);
     expect(inline.vocabulary.has('feline')).toBe(true);
@@ -123,7 +142,9 @@ describe('encodeCorpus', () => {
       expect(viaModule.rulesVersion).toMatch(/\+feline$/);
       const bad = path.join(dir, 'bad-rules.mjs'); // another file: a module is imported once per process
       fs.writeFileSync(bad, 'export const preRules = 3;\n');
-      await expect(built.encodeCorpus([{ text: 'x' }], { threads: 2, rulesModule: bad })).rejects.toThrow(/"preRules" must be an array of functions/);
+      await expect(built.encodeCorpus([{ text: 'x' }], { threads: 2, rulesModule: bad })).rejects.toThrow(
+        /"preRules" must be an array of functions/,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -133,7 +154,10 @@ describe('encodeCorpus', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-load-'));
     try {
       const file = path.join(dir, 'corpus.txt');
-      fs.writeFileSync(file, Buffer.concat([Buffer.from('The cat sat.\n\n  \nA bad byte: '), Buffer.from([0xff]), Buffer.from(' here.\nThe cat ran.\n')]));
+      fs.writeFileSync(
+        file,
+        Buffer.concat([Buffer.from('The cat sat.\n\n  \nA bad byte: '), Buffer.from([0xff]), Buffer.from(' here.\nThe cat ran.\n')]),
+      );
       const loaded = await loadCorpus({ path: file, format: 'lines' }, { threads: 1, vocabularyOptions: { minFreq: 2 } });
       expect(loaded.read).toMatchObject({ files: 1, documents: 3, emptySkipped: 2, invalidUtf8Documents: 1, invalidUtf8Sequences: 1 });
       expect(loaded.summary.documents).toBe(3);

@@ -7,7 +7,11 @@ const rows = (b: LmStreamBatch, which: 'input' | 'target'): number[][] =>
   Array.from({ length: b.batchSize }, (_, r) => [...b[which].subarray(r * b.seqLen, (r + 1) * b.seqLen)]);
 
 describe('LmBatches', () => {
-  const store = TokenStore.fromDocuments([[2, 10, 11], [2, 12], [2, 13, 14, 15]]);
+  const store = TokenStore.fromDocuments([
+    [2, 10, 11],
+    [2, 12],
+    [2, 13, 14, 15],
+  ]);
 
   it('cuts the stream into contiguous rows, each batch continuing the last (hand-computed)', () => {
     // Stream 2 10 11 2 12 2 13 14 15: 9 tokens, 2 rows of floor(8 / 2) = 4.
@@ -16,8 +20,14 @@ describe('LmBatches', () => {
     expect(lm.batchesPerEpoch).toBe(2);
     const [b0, b1, ...rest] = [...lm.epoch(0)];
     expect(rest).toEqual([]);
-    expect(rows(b0!, 'input')).toEqual([[2, 10, 11], [12, 2, 13]]);
-    expect(rows(b0!, 'target')).toEqual([[10, 11, 2], [2, 13, 14]]);
+    expect(rows(b0!, 'input')).toEqual([
+      [2, 10, 11],
+      [12, 2, 13],
+    ]);
+    expect(rows(b0!, 'target')).toEqual([
+      [10, 11, 2],
+      [2, 13, 14],
+    ]);
     expect(b1!.seqLen).toBe(1);
     expect(b1!.offset).toBe(3);
     expect(rows(b1!, 'input')).toEqual([[2], [14]]);
@@ -28,8 +38,14 @@ describe('LmBatches', () => {
     // Stream 11 10 2 12 2 15 14 13 2.
     const lm = new LmBatches(store, { batchSize: 2, seqLen: 4, shuffle: false, direction: 'backward' });
     const [b0] = [...lm.epoch(0)];
-    expect(rows(b0!, 'input')).toEqual([[11, 10, 2, 12], [2, 15, 14, 13]]);
-    expect(rows(b0!, 'target')).toEqual([[10, 2, 12, 2], [15, 14, 13, 2]]);
+    expect(rows(b0!, 'input')).toEqual([
+      [11, 10, 2, 12],
+      [2, 15, 14, 13],
+    ]);
+    expect(rows(b0!, 'target')).toEqual([
+      [10, 2, 12, 2],
+      [15, 14, 13, 2],
+    ]);
   });
 
   it('shuffles documents per epoch, reproducibly from (seed, epoch)', () => {

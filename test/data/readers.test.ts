@@ -197,7 +197,7 @@ describe('readCorpus', () => {
 
   it('streaming repair agrees with the WHATWG decoder and with decodeUtf8, however the bytes are chunked', () => {
     let seed = 7;
-    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
     // Bytes at the edges of UTF-8's ranges, ASCII, and the pieces of a genuine U+FFFD (EF BF BD) and of a BOM.
     const alphabet = [0x41, 0x0a, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbb, 0xbd, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xef, 0xf0, 0xf4];
     alphabet.push(0xf5, 0xff);
@@ -363,13 +363,19 @@ describe('readLabelled', () => {
 
     const renamed = write('lab/b.csv', 'category,body\nb,x\na,y\n');
     const other = await collect(readLabelled({ path: renamed, labelColumn: 'category', textColumn: 'body' }));
-    expect(other.map((d) => [d.label, d.text])).toEqual([['b', 'x'], ['a', 'y']]);
+    expect(other.map((d) => [d.label, d.text])).toEqual([
+      ['b', 'x'],
+      ['a', 'y'],
+    ]);
     const error = await dataError(readLabelled({ path: renamed }));
     expect(error.message).toBe(`${renamed}:1: no column "label"; the columns are: "category", "body"`);
   });
 
   it('CSV without a header row (AG News style: columns by position) and with another delimiter (TSV)', async () => {
-    const ag = write('lab/ag.csv', '"3","Wall St. Bears","Short-sellers, Wall Street\'s dwindling band"\n"4","New chip","Faster, ""cooler"" chips"\n');
+    const ag = write(
+      'lab/ag.csv',
+      '"3","Wall St. Bears","Short-sellers, Wall Street\'s dwindling band"\n"4","New chip","Faster, ""cooler"" chips"\n',
+    );
     const docs = await collect(readLabelled({ path: ag, header: false, labelColumn: 0, textColumn: 2 }));
     expect(docs.map((d) => [d.label, d.text, d.line])).toEqual([
       ['3', "Short-sellers, Wall Street's dwindling band", 1],
@@ -382,7 +388,10 @@ describe('readLabelled', () => {
 
     const tsv = write('lab/t.csv', 'label\ttext\npos\tgood, really\nneg\tbad\n');
     const tabbed = await collect(readLabelled({ path: tsv, delimiter: '\t' }));
-    expect(tabbed.map((d) => [d.label, d.text])).toEqual([['pos', 'good, really'], ['neg', 'bad']]);
+    expect(tabbed.map((d) => [d.label, d.text])).toEqual([
+      ['pos', 'good, really'],
+      ['neg', 'bad'],
+    ]);
     const { docs: texts } = await corpus({ path: tsv, delimiter: '\t', textColumn: 1 });
     expect(texts.map((d) => d.text)).toEqual(['good, really', 'bad']);
   });
@@ -391,7 +400,11 @@ describe('readLabelled', () => {
     const file = write('lab/a.jsonl', '{"y":1,"x":"good"}\n{"y":0,"x":"bad"}\r\n{"y":1,"x":"fine"}\n');
     const summary = createReadSummary();
     const docs = await collect(readLabelled({ path: file, labelField: 'y', textField: 'x', classes: ['1', '0'] }, summary));
-    expect(docs.map((d) => [d.label, d.text, d.line])).toEqual([['1', 'good', 1], ['0', 'bad', 2], ['1', 'fine', 3]]);
+    expect(docs.map((d) => [d.label, d.text, d.line])).toEqual([
+      ['1', 'good', 1],
+      ['0', 'bad', 2],
+      ['1', 'fine', 3],
+    ]);
     expect(summary.classes).toEqual(['1', '0']);
     expect({ ...summary.classCounts }).toEqual({ '1': 2, '0': 1 });
 

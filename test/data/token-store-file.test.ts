@@ -52,7 +52,13 @@ describe('saved token stores', () => {
   it('refuses a missing, truncated, corrupt or foreign store, naming the file', () => {
     const dir = path.join(tempDir(), 'corpus');
     expect(() => openTokenStore(dir)).toThrow(`${path.join(dir, 'store.json')}: is missing: is this a saved token store?`);
-    saveTokenStore(TokenStore.fromDocuments([[1, 2, 3], [4, 5]]), dir);
+    saveTokenStore(
+      TokenStore.fromDocuments([
+        [1, 2, 3],
+        [4, 5],
+      ]),
+      dir,
+    );
     const tokens = path.join(dir, 'tokens.i32');
     const bytes = fs.readFileSync(tokens);
     bytes[4] = bytes[4]! ^ 0xff;
@@ -60,7 +66,9 @@ describe('saved token stores', () => {
     expect(() => openTokenStore(dir)).toThrow(`${tokens}: does not match its checksum in store.json: the file is corrupt`);
     expect(openTokenStore(dir, { verify: false }).store.tokenCount).toBe(5); // sizes still checked
     fs.writeFileSync(tokens, bytes.subarray(0, 12));
-    expect(() => openTokenStore(dir)).toThrow(`${tokens}: holds 12 bytes; store.json says 20 (20 for its counts): truncated or not this store's`);
+    expect(() => openTokenStore(dir)).toThrow(
+      `${tokens}: holds 12 bytes; store.json says 20 (20 for its counts): truncated or not this store's`,
+    );
     const meta = path.join(dir, 'store.json');
     fs.writeFileSync(meta, JSON.stringify({ format: 'ulmfit-token-store', version: 2 }));
     expect(() => openTokenStore(dir)).toThrow(/store.json: not a ulmfit-token-store version 1 file \(version/);

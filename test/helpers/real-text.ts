@@ -38,7 +38,12 @@ export function spamAssassinMessages(stride: number, chars: number): Message[] {
   const files = fs
     .readdirSync(root)
     .filter((g) => fs.statSync(path.join(root, g)).isDirectory())
-    .flatMap((g) => fs.readdirSync(path.join(root, g)).filter((f) => f.endsWith('.json')).map((f) => `${g}/${f}`))
+    .flatMap((g) =>
+      fs
+        .readdirSync(path.join(root, g))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => `${g}/${f}`),
+    )
     .sort();
   const out: Message[] = [];
   files.forEach((file, i) => {

@@ -29,7 +29,9 @@ beforeAll(() => {
   fx = torchFixtures();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-export-'));
   pythonPath = torchPythonPath();
-  pythonHasSafetensors = !!pythonPath && spawnSync('python3', ['-c', 'import safetensors.torch'], { env: { ...process.env, PYTHONPATH: pythonPath } }).status === 0;
+  pythonHasSafetensors =
+    !!pythonPath &&
+    spawnSync('python3', ['-c', 'import safetensors.torch'], { env: { ...process.env, PYTHONPATH: pythonPath } }).status === 0;
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -42,10 +44,16 @@ function fixtureBytes(fixture: string, key: string): Buffer {
 }
 
 /** Reads an exported file's raw tensors (any dtype) and metadata, without our F32-only reader's checks. */
-function readExport(file: string): { tensors: Map<string, { dtype: string; shape: number[]; bytes: Buffer }>; metadata: Record<string, string> } {
+function readExport(file: string): {
+  tensors: Map<string, { dtype: string; shape: number[]; bytes: Buffer }>;
+  metadata: Record<string, string>;
+} {
   const bytes = fs.readFileSync(file);
   const n = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const tensors = new Map<string, { dtype: string; shape: number[]; bytes: Buffer }>();
   for (const [name, e] of Object.entries(header)) {
     if (name === '__metadata__') continue;
@@ -67,17 +75,23 @@ function expectSameAsFixture(file: string, fixture: string): void {
 }
 
 /** Runs pytorch_roundtrip.py on `file` with `input`; returns what PyTorch computed. */
-function inPyTorch(file: string, input: unknown): { kind: string; keys: string[]; itos: string[]; logits?: number[]; probabilities?: number[] } {
+function inPyTorch(
+  file: string,
+  input: unknown,
+): { kind: string; keys: string[]; itos: string[]; logits?: number[]; probabilities?: number[] } {
   const inFile = `${file}.in.json`;
   const outFile = `${file}.out.json`;
   fs.writeFileSync(inFile, JSON.stringify(input));
-  const r = spawnSync('python3', [ROUNDTRIP, file, inFile, outFile], { env: { ...process.env, PYTHONPATH: pythonPath! }, encoding: 'utf8' });
+  const r = spawnSync('python3', [ROUNDTRIP, file, inFile, outFile], {
+    env: { ...process.env, PYTHONPATH: pythonPath! },
+    encoding: 'utf8',
+  });
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(fs.readFileSync(outFile, 'utf8'));
 }
 
 describe('exportCheckpoint: fastai v2 names, back to PyTorch', () => {
-  it('a language model: the fixture\'s own keys and values, tied copies included; PyTorch gives our logits', async ({ skip }) => {
+  it("a language model: the fixture's own keys and values, tied copies included; PyTorch gives our logits", async ({ skip }) => {
     if (!fx) return skip('no python3 with torch');
     importCheckpoint({ weights: path.join(fx.dir, 'lm_v2.pth'), vocab: VOCAB, out: at('lm') });
     const r = exportCheckpoint({ from: at('lm'), out: at('lm.safetensors') });
@@ -104,9 +118,16 @@ describe('exportCheckpoint: fastai v2 names, back to PyTorch', () => {
     }
   });
 
-  it('a classifier: keys, BatchNorm buffers (num_batches_tracked as int64); PyTorch gives our probabilities over several BPT3C chunks', async ({ skip }) => {
+  it('a classifier: keys, BatchNorm buffers (num_batches_tracked as int64); PyTorch gives our probabilities over several BPT3C chunks', async ({
+    skip,
+  }) => {
     if (!fx) return skip('no python3 with torch');
-    importCheckpoint({ weights: path.join(fx.dir, 'classifier_v2.pth'), vocab: VOCAB, out: at('clas'), classes: ['neg', 'neutral', 'pos'] });
+    importCheckpoint({
+      weights: path.join(fx.dir, 'classifier_v2.pth'),
+      vocab: VOCAB,
+      out: at('clas'),
+      classes: ['neg', 'neutral', 'pos'],
+    });
     const r = exportCheckpoint({ from: at('clas'), out: at('clas.safetensors') });
     expect(r.kind).toBe('awd-lstm-classifier');
     expectSameAsFixture(at('clas.safetensors'), 'classifier_v2.pth');
@@ -127,14 +148,21 @@ describe('exportCheckpoint: fastai v2 names, back to PyTorch', () => {
     const theirs = inPyTorch(at('clas.safetensors'), { tokens: rows, lengths });
     const { model } = Classifier.load(at('clas'));
     try {
-      const ours = await model.predict({ tokens: Int32Array.from(rows.flat()), rows: rows.length, length: total, lengths: Int32Array.from(lengths) });
+      const ours = await model.predict({
+        tokens: Int32Array.from(rows.flat()),
+        rows: rows.length,
+        length: total,
+        lengths: Int32Array.from(lengths),
+      });
       expectClose(ours.probabilities, theirs.probabilities!, 'class probabilities');
     } finally {
       model.dispose();
     }
   });
 
-  it("a fastai v1 classifier (flat head, Linear biases): exported under v2's block names with the biases; PyTorch gives our probabilities", async ({ skip }) => {
+  it("a fastai v1 classifier (flat head, Linear biases): exported under v2's block names with the biases; PyTorch gives our probabilities", async ({
+    skip,
+  }) => {
     if (!fx) return skip('no python3 with torch');
     importCheckpoint({ weights: path.join(fx.dir, 'classifier_v1_legacy.pth'), vocab: VOCAB, out: at('clas-v1') });
     const r = exportCheckpoint({ from: at('clas-v1'), out: at('clas-v1.safetensors') });
@@ -156,7 +184,7 @@ describe('exportCheckpoint: fastai v2 names, back to PyTorch', () => {
     }
   });
 
-  it("an encoder: save_encoder's keys (no \"0.\"), loadable by strict load_state_dict", ({ skip }) => {
+  it('an encoder: save_encoder\'s keys (no "0."), loadable by strict load_state_dict', ({ skip }) => {
     if (!fx) return skip('no python3 with torch');
     importCheckpoint({ weights: path.join(fx.dir, 'encoder_v2.pth'), vocab: VOCAB, out: at('enc') });
     exportCheckpoint({ from: at('enc'), out: at('enc.safetensors') });

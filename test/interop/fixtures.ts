@@ -63,7 +63,11 @@ export function torchFixtures(): Fixtures | null {
   }
   if (!fs.existsSync(path.join(dir, 'expected.json'))) {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-interop-fixtures-tmp-'));
-    const run = spawnSync('python3', [SCRIPT, scratch], { env: { ...process.env, PYTHONPATH: pythonPath }, encoding: 'utf8', timeout: 280_000 });
+    const run = spawnSync('python3', [SCRIPT, scratch], {
+      env: { ...process.env, PYTHONPATH: pythonPath },
+      encoding: 'utf8',
+      timeout: 280_000,
+    });
     if (run.status !== 0) throw new Error(`fixtures.py failed (${run.status}):\n${run.stderr}`);
     try {
       fs.renameSync(scratch, dir); // atomic: another test file may have got there first

@@ -59,7 +59,8 @@ const MUTATIONS: Mutation[] = [
   (b, r) => {
     const out = b.slice();
     const count = 1 + int(r, 8);
-    for (let i = 0; i < count && out.length; i++) out[int(r, out.length)] = r() < 0.5 ? INTERESTING[int(r, INTERESTING.length)]! : int(r, 256);
+    for (let i = 0; i < count && out.length; i++)
+      out[int(r, out.length)] = r() < 0.5 ? INTERESTING[int(r, INTERESTING.length)]! : int(r, 256);
     return [out, `overwrite ${count} bytes`];
   },
   (b, r) => {
@@ -108,7 +109,8 @@ export function fuzzReaders(
     const target = targets[index % targets.length]!;
     let bytes = target.bytes;
     const mutations: string[] = [];
-    for (let m = random() < 0.7 ? 1 : 2 + int(random, 2); m > 0; m--) { // mostly one mutation: more cases get deep
+    for (let m = random() < 0.7 ? 1 : 2 + int(random, 2); m > 0; m--) {
+      // mostly one mutation: more cases get deep
       const [mutated, what] = MUTATIONS[int(random, MUTATIONS.length)]!(bytes, random, donors);
       bytes = mutated;
       mutations.push(what);

@@ -41,10 +41,14 @@ describe('hostile checkpoints', () => {
       'checkpoint.pth: archive/data.pkl byte 2: the pickle names os.system, which a checkpoint never needs; refusing to load',
     );
     const evalInDict = stateDictPickle([['w', (p) => p.global('builtins', 'eval').str('1').tuple1().reduce()]]);
-    expect(refusal(legacyCheckpoint(evalInDict, [])).message).toMatch(/^hostile\.pth: legacy format byte \d+: the pickle names builtins\.eval, which a checkpoint never needs/);
+    expect(refusal(legacyCheckpoint(evalInDict, [])).message).toMatch(
+      /^hostile\.pth: legacy format byte \d+: the pickle names builtins\.eval, which a checkpoint never needs/,
+    );
     // torch's own, but not on the list: refused too, and said so.
     const sparse = new PickleBuilder().proto(2).global('torch._utils', '_rebuild_sparse_tensor').stop().bytes();
-    expect(refusal(zipCheckpoint(sparse, {})).message).toMatch(/names torch\._utils\._rebuild_sparse_tensor, which this reader does not support/);
+    expect(refusal(zipCheckpoint(sparse, {})).message).toMatch(
+      /names torch\._utils\._rebuild_sparse_tensor, which this reader does not support/,
+    );
     // A name that is not an identifier is quoted, not echoed raw.
     const odd = new PickleBuilder().proto(2).global('os\u001b[31m', 'x').stop().bytes();
     expect(refusal(zipCheckpoint(odd, {})).message).toContain('"os\\u001b[31m.x"');
@@ -52,15 +56,21 @@ describe('hostile checkpoints', () => {
 
   it('refuses opcodes outside the set torch uses', () => {
     const inst = new PickleBuilder().proto(2).mark().raw(0x69).stop().bytes(); // INST: calls a class by name
-    expect(refusal(zipCheckpoint(inst, {})).message).toBe('hostile.pth: archive/data.pkl byte 3: opcode 0x69 (INST) is not one a checkpoint uses');
+    expect(refusal(zipCheckpoint(inst, {})).message).toBe(
+      'hostile.pth: archive/data.pkl byte 3: opcode 0x69 (INST) is not one a checkpoint uses',
+    );
     const ext = new PickleBuilder().proto(2).raw(0x82, 1).stop().bytes();
     expect(refusal(zipCheckpoint(ext, {})).message).toMatch(/opcode 0x82 \(EXT1\)/);
-    expect(() => readItos(new PickleBuilder().proto(2).raw(0xff).bytes(), 'x.pkl')).toThrow(/x\.pkl: pickle byte 2: opcode 0xff is not one/);
+    expect(() => readItos(new PickleBuilder().proto(2).raw(0xff).bytes(), 'x.pkl')).toThrow(
+      /x\.pkl: pickle byte 2: opcode 0xff is not one/,
+    );
   });
 
   it('refuses lengths past the end of the data without allocating them', () => {
     const huge = new PickleBuilder().proto(4).raw(0x8d, 0, 0x10, 0xa5, 0xd4, 0xe8, 0, 0, 0).stop().bytes(); // BINUNICODE8 of 10^12
-    expect(refusal(zipCheckpoint(huge, {})).message).toMatch(/archive\/data\.pkl byte 11: a string needs 1000000000000 bytes, past the end of the data/);
+    expect(refusal(zipCheckpoint(huge, {})).message).toMatch(
+      /archive\/data\.pkl byte 11: a string needs 1000000000000 bytes, past the end of the data/,
+    );
     const long = new PickleBuilder().proto(2).raw(0x58, 0xff, 0xff, 0xff, 0xff, 0x61).stop().bytes();
     expect(refusal(zipCheckpoint(long, {})).message).toMatch(/a string needs 4294967295 bytes, past the end/);
   });
@@ -79,9 +89,13 @@ describe('hostile checkpoints', () => {
     );
     // A broadcast view of one element as 10^12: the bytes are there, the output would not be.
     const broadcast = stateDictPickle([['w', (p) => p.tensor('FloatStorage', '0', 1, 0, [1_000_000, 1_000_000], [0, 0])]]);
-    expect(refusal(zipCheckpoint(broadcast, { 0: floats(1) })).message).toMatch(/tensor w has 1000000000000 elements, far more than the checkpoint's storages hold/);
+    expect(refusal(zipCheckpoint(broadcast, { 0: floats(1) })).message).toMatch(
+      /tensor w has 1000000000000 elements, far more than the checkpoint's storages hold/,
+    );
     const overflow = stateDictPickle([['w', (p) => p.tensor('FloatStorage', '0', 4, 0, [2 ** 40, 2 ** 40], [2 ** 40, 1])]]);
-    expect(refusal(zipCheckpoint(overflow, { 0: floats(1, 2, 3, 4) })).message).toMatch(/tensor w \(shape .*\) reaches byte \d+ of storage 0, which holds 16/);
+    expect(refusal(zipCheckpoint(overflow, { 0: floats(1, 2, 3, 4) })).message).toMatch(
+      /tensor w \(shape .*\) reaches byte \d+ of storage 0, which holds 16/,
+    );
   });
 
   it('refuses views that reach past their storage', () => {
@@ -103,7 +117,9 @@ describe('hostile checkpoints', () => {
     expect(refusal(absolute).message).toMatch(/entry named "\/etc\/cron\.d\/x"/);
     const nested = zipCheckpoint(pickle, { 0: floats(1, 2, 3, 4) }, { 'archive/data/../../x': new Uint8Array([1]) });
     expect(refusal(nested).message).toMatch(/entry named "archive\/data\/\.\.\/\.\.\/x"/);
-    expect(refusal(zipSync({ 'a/b.txt': new Uint8Array(3) })).message).toBe('hostile.pth: a zip without data.pkl is not a torch.save checkpoint');
+    expect(refusal(zipSync({ 'a/b.txt': new Uint8Array(3) })).message).toBe(
+      'hostile.pth: a zip without data.pkl is not a torch.save checkpoint',
+    );
     expect(refusal(zipCheckpoint(pickle, { 0: floats(1, 2, 3, 4) }, {}, 'big')).message).toMatch(/written on a big-endian machine/);
   });
 
@@ -144,7 +160,10 @@ describe('hostile checkpoints', () => {
       [new PickleBuilder().proto(9), /pickle protocol 9/],
       [new PickleBuilder().proto(2).global('torch', 'FloatStorage'.repeat(100)).stop(), /GLOBAL name has no newline within 1024 bytes/],
       [new PickleBuilder().proto(2).mark().str('storage').tuple().persid().stop(), /a persistent id that is not a storage record/],
-      [new PickleBuilder().proto(2).global('torch._utils', '_rebuild_tensor_v2').int(1).tuple1().reduce().stop(), /a tensor is rebuilt with 1 arguments/],
+      [
+        new PickleBuilder().proto(2).global('torch._utils', '_rebuild_tensor_v2').int(1).tuple1().reduce().stop(),
+        /a tensor is rebuilt with 1 arguments/,
+      ],
     ];
     for (const [pickle, message] of cases) expect(refusal(zipCheckpoint(pickle.bytes(), {})).message).toMatch(message);
   });

@@ -79,7 +79,11 @@ describe('importCheckpoint: fastai language models', () => {
       if (!fx) return skip('no python3 with torch');
       const dir = out(fixture);
       const r = importCheckpoint({ weights: path.join(fx.dir, fixture), vocab: path.join(fx.dir, 'itos_lm.pkl'), out: dir });
-      expect(r).toMatchObject({ kind: 'language-model', dialect, config: { vocabSize: 11, embSize: 6, hiddenSize: 5, numLayers: 2, padId: 1 } });
+      expect(r).toMatchObject({
+        kind: 'language-model',
+        dialect,
+        config: { vocabSize: 11, embSize: 6, hiddenSize: 5, numLayers: 2, padId: 1 },
+      });
       if (fixture === 'learner.pth') expect(r.warnings.join('\n')).toMatch(/'opt'/);
       await checkLanguageModel(fixture, dir, fixture === 'lm_v07_legacy.pth');
     });
@@ -88,16 +92,25 @@ describe('importCheckpoint: fastai language models', () => {
   it('v1: the weight-dropped copy of weight_hh is ignored in favour of the raw one', ({ skip }) => {
     if (!fx) return skip('no python3 with torch');
     // The fixture's copy equals the raw weight (dropout off when saved): make it differ, as after training.
-    const tensors = [...readTorchCheckpoint(fx.bytes('lm_v1.pth'), 'lm_v1.pth').tensors].map(([n, t]): [string, { shape: number[]; data: Float32Array }] => [
-      n,
-      { shape: t.shape, data: /module\.weight_hh_l0$/.test(n) ? (t.data as Float32Array).map((v) => v * 2) : (t.data as Float32Array) },
-    ]);
+    const tensors = [...readTorchCheckpoint(fx.bytes('lm_v1.pth'), 'lm_v1.pth').tensors].map(
+      ([n, t]): [string, { shape: number[]; data: Float32Array }] => [
+        n,
+        { shape: t.shape, data: /module\.weight_hh_l0$/.test(n) ? (t.data as Float32Array).map((v) => v * 2) : (t.data as Float32Array) },
+      ],
+    );
     expect(tensors.filter(([n]) => /module\.weight_hh_l0$/.test(n))).toHaveLength(2);
     const dir = out('v1-altered');
-    expect(importCheckpoint({ weights: writeStateDict(path.join(tmp, 'v1-altered.pth'), tensors), vocab: VOCAB, out: dir }).dialect).toBe('fastai-v1');
+    expect(importCheckpoint({ weights: writeStateDict(path.join(tmp, 'v1-altered.pth'), tensors), vocab: VOCAB, out: dir }).dialect).toBe(
+      'fastai-v1',
+    );
     const { model } = LanguageModel.load(dir);
     try {
-      for (const l of [0, 1]) expectSame(model.getTensor(`0.rnns.${l}.weight_hh_l0_raw`).data, expected('lm_v1.pth', `0.rnns.${l}.weight_hh_l0_raw`), `layer ${l}`);
+      for (const l of [0, 1])
+        expectSame(
+          model.getTensor(`0.rnns.${l}.weight_hh_l0_raw`).data,
+          expected('lm_v1.pth', `0.rnns.${l}.weight_hh_l0_raw`),
+          `layer ${l}`,
+        );
     } finally {
       model.dispose();
     }
@@ -143,7 +156,12 @@ describe('importCheckpoint: fastai classifiers', () => {
       expect(classes).toEqual(['class0', 'class1', 'class2']);
       const { parameters, buffers } = model.parameters();
       for (const p of [...parameters, ...buffers]) expectSame(model.getTensor(p.name).data, expected('classifier_v2.pth', p.name), p.name);
-      const p = await model.predict({ tokens: Int32Array.from([2, 8, 9, 10, 2, 10, 9, 8]), rows: 2, length: 4, lengths: Int32Array.from([4, 4]) });
+      const p = await model.predict({
+        tokens: Int32Array.from([2, 8, 9, 10, 2, 10, 9, 8]),
+        rows: 2,
+        length: 4,
+        lengths: Int32Array.from([4, 4]),
+      });
       expect(p.classes).toBe(3);
       expect(p.probabilities.every(Number.isFinite)).toBe(true);
     } finally {
@@ -151,7 +169,7 @@ describe('importCheckpoint: fastai classifiers', () => {
     }
   });
 
-  it('takes class names, and refuses a count that is not the head\'s', ({ skip }) => {
+  it("takes class names, and refuses a count that is not the head's", ({ skip }) => {
     if (!fx) return skip('no python3 with torch');
     const weights = path.join(fx.dir, 'classifier_v2.pth');
     importCheckpoint({ weights, vocab: VOCAB, out: out('named'), classes: ['neg', 'neu', 'pos'] });
@@ -180,8 +198,14 @@ describe('importCheckpoint: fastai classifiers', () => {
         expect(model.config.headBias).toBe(true);
         const { parameters, buffers } = model.parameters();
         expect(parameters.map((p) => p.name)).toContain('1.layers.1.2.bias');
-        for (const p of [...parameters, ...buffers]) expectSame(model.getTensor(p.name).data, expected(fixture, fixtureName(p.name)), p.name);
-        const p = await model.predict({ tokens: Int32Array.from([2, 8, 9, 10, 2, 10, 9, 8]), rows: 2, length: 4, lengths: Int32Array.from([4, 4]) });
+        for (const p of [...parameters, ...buffers])
+          expectSame(model.getTensor(p.name).data, expected(fixture, fixtureName(p.name)), p.name);
+        const p = await model.predict({
+          tokens: Int32Array.from([2, 8, 9, 10, 2, 10, 9, 8]),
+          rows: 2,
+          length: 4,
+          lengths: Int32Array.from([4, 4]),
+        });
         expect(p.probabilities.every(Number.isFinite)).toBe(true);
       } finally {
         model.dispose();
@@ -192,15 +216,32 @@ describe('importCheckpoint: fastai classifiers', () => {
   it('refuses a head some of whose Linear layers have a bias and others not, and a flat head out of order', ({ skip }) => {
     if (!fx) return skip('no python3 with torch');
     const all = [...readTorchCheckpoint(fx.bytes('classifier_v1_legacy.pth'), 'classifier_v1_legacy.pth').tensors].map(
-      ([n, t]): [string, { shape: number[]; data: Float32Array }] => [n, { shape: t.shape, data: Float32Array.from(t.data as ArrayLike<number>, Number) }],
+      ([n, t]): [string, { shape: number[]; data: Float32Array }] => [
+        n,
+        { shape: t.shape, data: Float32Array.from(t.data as ArrayLike<number>, Number) },
+      ],
     );
     const refused = (tensors: typeof all, name: string) => {
-      expect(() => importCheckpoint({ weights: writeStateDict(path.join(tmp, `${name}.pth`), tensors), vocab: VOCAB, out: out(name) })).toThrow(CheckpointError);
+      expect(() =>
+        importCheckpoint({ weights: writeStateDict(path.join(tmp, `${name}.pth`), tensors), vocab: VOCAB, out: out(name) }),
+      ).toThrow(CheckpointError);
       expect(fs.existsSync(out(name))).toBe(false);
       return () => importCheckpoint({ weights: path.join(tmp, `${name}.pth`), vocab: VOCAB, out: out(name) });
     };
-    expect(refused(all.filter(([n]) => n !== '1.layers.6.bias'), 'mixed-bias')).toThrow(/"1\.layers\.2\.bias": some of the head's Linear layers have a bias and others not|unexpected tensor "1\.layers\.6\.bias"|missing tensor "1\.layers\.6\.bias"/);
-    expect(refused(all.filter(([n]) => !n.startsWith('1.layers.2.')), 'two-bn')).toThrow(/"1\.layers\.4\.running_mean": two BatchNorm layers in a row/);
+    expect(
+      refused(
+        all.filter(([n]) => n !== '1.layers.6.bias'),
+        'mixed-bias',
+      ),
+    ).toThrow(
+      /"1\.layers\.2\.bias": some of the head's Linear layers have a bias and others not|unexpected tensor "1\.layers\.6\.bias"|missing tensor "1\.layers\.6\.bias"/,
+    );
+    expect(
+      refused(
+        all.filter(([n]) => !n.startsWith('1.layers.2.')),
+        'two-bn',
+      ),
+    ).toThrow(/"1\.layers\.4\.running_mean": two BatchNorm layers in a row/);
   });
 });
 
@@ -220,10 +261,9 @@ function writeStateDict(file: string, tensors: [string, { shape: number[]; data:
 
 describe('importCheckpoint refuses what it cannot import, naming it', () => {
   const v2 = () =>
-    [...readTorchCheckpoint(fx!.bytes('lm_v2.pth'), 'lm_v2.pth').tensors].map(([name, t]): [string, { shape: number[]; data: Float32Array }] => [
-      name,
-      { shape: t.shape, data: t.data as Float32Array },
-    ]);
+    [...readTorchCheckpoint(fx!.bytes('lm_v2.pth'), 'lm_v2.pth').tensors].map(
+      ([name, t]): [string, { shape: number[]; data: Float32Array }] => [name, { shape: t.shape, data: t.data as Float32Array }],
+    );
   const refusal = (tensors: [string, { shape: number[]; data: Float32Array }][], vocab: string[] | string = VOCAB): Error => {
     const weights = writeStateDict(path.join(tmp, 'bad.pth'), tensors);
     try {
@@ -271,7 +311,7 @@ describe('importCheckpoint refuses what it cannot import, naming it', () => {
     expect(refusal(tensors).message).toMatch(/"1\.decoder\.weight" differs from "0\.encoder\.weight"/);
   });
 
-  it('an itos whose length is not the embedding\'s rows', ({ skip }) => {
+  it("an itos whose length is not the embedding's rows", ({ skip }) => {
     if (!fx) return skip('no python3 with torch');
     const itos = path.join(fx.dir, 'itos.pkl');
     const err = refusal(v2(), itos);

@@ -21,7 +21,9 @@ describe('readItos', () => {
   it('refuses anything but a list of strings, by file', ({ skip }) => {
     if (!fx) return skip('no python3 with torch');
     expect(() => readItos(fx!.bytes('not_itos.pkl'), 'not_itos.pkl')).toThrow(/^not_itos\.pkl: holds a dict, not a list of strings$/);
-    expect(() => readItos(fx!.bytes('itos_with_int.pkl'), 'itos_with_int.pkl')).toThrow(/itos_with_int\.pkl: item 1 of the list is a number, not a string/);
+    expect(() => readItos(fx!.bytes('itos_with_int.pkl'), 'itos_with_int.pkl')).toThrow(
+      /itos_with_int\.pkl: item 1 of the list is a number, not a string/,
+    );
     expect(() => readItos(fx!.bytes('lm_v2.pth'), 'lm_v2.pth')).toThrow(CheckpointError);
   });
 
@@ -30,13 +32,17 @@ describe('readItos', () => {
     expect(() => readItos(fx!.bytes('evil_eval.pkl'), 'evil_eval.pkl')).toThrow(
       /^evil_eval\.pkl: pickle byte 36: the pickle names builtins\.eval, which a list of strings never needs; refusing to load$/,
     );
-    expect(() => readItos(fx!.bytes('evil_system.pkl'), 'evil_system.pkl')).toThrow(/names posix\.system, which a list of strings never needs/);
+    expect(() => readItos(fx!.bytes('evil_system.pkl'), 'evil_system.pkl')).toThrow(
+      /names posix\.system, which a list of strings never needs/,
+    );
   });
 
   it('needs no torch for hand-made pickles', () => {
     const list = new PickleBuilder().proto(2).emptyList().mark().str('a').str('ü').raw(0x65).stop().bytes();
     expect(readItos(list, 'v.pkl')).toEqual(['a', 'ü']);
-    const eval4 = new PickleBuilder().proto(4).raw(0x8c, 8, ...new TextEncoder().encode('builtins'), 0x8c, 4, ...new TextEncoder().encode('eval'), 0x93);
+    const eval4 = new PickleBuilder()
+      .proto(4)
+      .raw(0x8c, 8, ...new TextEncoder().encode('builtins'), 0x8c, 4, ...new TextEncoder().encode('eval'), 0x93);
     expect(() => readItos(eval4.str('1+1').tuple1().reduce().stop().bytes(), 'e.pkl')).toThrow(/names builtins\.eval/);
     const badUtf8 = new PickleBuilder().proto(2).raw(0x58, 1, 0, 0, 0, 0xff).stop().bytes();
     expect(() => readItos(badUtf8, 'u.pkl')).toThrow(/u\.pkl: pickle byte 2: a string is not valid UTF-8/);

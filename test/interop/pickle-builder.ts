@@ -17,7 +17,9 @@ export class PickleBuilder {
   }
   str(s: string): this {
     const b = new TextEncoder().encode(s);
-    return this.raw(0x58).u32(b.length).raw(...b);
+    return this.raw(0x58)
+      .u32(b.length)
+      .raw(...b);
   }
   int(n: number): this {
     if (n >= 0 && n < 256) return this.raw(0x4b, n);
@@ -76,7 +78,12 @@ export function stateDictPickle(entries: [string, (p: PickleBuilder) => PickleBu
 }
 
 /** A zip-format checkpoint: <archive>/data.pkl, byteorder, and data/<key> per storage; stored, like torch. */
-export function zipCheckpoint(pickle: Uint8Array, storages: Record<string, Uint8Array>, extra: Record<string, Uint8Array> = {}, byteorder = 'little'): Uint8Array {
+export function zipCheckpoint(
+  pickle: Uint8Array,
+  storages: Record<string, Uint8Array>,
+  extra: Record<string, Uint8Array> = {},
+  byteorder = 'little',
+): Uint8Array {
   const files: Record<string, Uint8Array> = { 'archive/data.pkl': pickle, 'archive/byteorder': new TextEncoder().encode(byteorder) };
   for (const [key, data] of Object.entries(storages)) files[`archive/data/${key}`] = data;
   return zipSync({ ...files, ...extra }, { level: 0 });
@@ -88,8 +95,22 @@ const MAGIC = 0x1950a86a20f9469cfc6cn;
 export function legacyCheckpoint(object: Uint8Array, storages: { key: string; count: bigint; data: Uint8Array }[]): Uint8Array {
   const header = [
     new PickleBuilder().proto(2).long(MAGIC).stop().bytes(),
-    new PickleBuilder().proto(2).raw(0x4d, 1001 & 0xff, 1001 >> 8).stop().bytes(),
-    new PickleBuilder().proto(2).emptyDict().mark().str('protocol_version').raw(0x4d, 1001 & 0xff, 1001 >> 8).str('little_endian').true().setitems().stop().bytes(),
+    new PickleBuilder()
+      .proto(2)
+      .raw(0x4d, 1001 & 0xff, 1001 >> 8)
+      .stop()
+      .bytes(),
+    new PickleBuilder()
+      .proto(2)
+      .emptyDict()
+      .mark()
+      .str('protocol_version')
+      .raw(0x4d, 1001 & 0xff, 1001 >> 8)
+      .str('little_endian')
+      .true()
+      .setitems()
+      .stop()
+      .bytes(),
   ];
   const keys = new PickleBuilder().proto(2).emptyList().mark();
   for (const s of storages) keys.str(s.key);

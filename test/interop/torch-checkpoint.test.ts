@@ -37,7 +37,8 @@ function expectSameElements(data: TensorData, expected: Buffer, what: string): v
   const want = data instanceof Float32Array ? new Float32Array(copy.buffer) : new Float64Array(copy.buffer);
   expect(want.length, what).toBe(data.length);
   for (let i = 0; i < data.length; i++) {
-    if (!Object.is(data[i], want[i]) && !(Number.isNaN(data[i]) && Number.isNaN(want[i]))) expect.fail(`${what}[${i}]: ${data[i]} vs ${want[i]}`);
+    if (!Object.is(data[i], want[i]) && !(Number.isNaN(data[i]) && Number.isNaN(want[i])))
+      expect.fail(`${what}[${i}]: ${data[i]} vs ${want[i]}`);
   }
 }
 
@@ -88,7 +89,9 @@ describe('readTorchCheckpoint on torch.save output', () => {
     expect(v1.tensors.has('0.rnns.0.weight_hh_l0_raw')).toBe(true);
     const v07 = read('lm_v07_legacy.pth');
     expect(v07.format).toBe('legacy');
-    expect(v07.sharedStorages.map((s) => s.tensors)).toEqual([['0.encoder.weight', '0.encoder_with_dropout.embed.weight', '1.decoder.weight']]);
+    expect(v07.sharedStorages.map((s) => s.tensors)).toEqual([
+      ['0.encoder.weight', '0.encoder_with_dropout.embed.weight', '1.decoder.weight'],
+    ]);
   });
 
   it("learn.save: 'opt' holds an unknown fastcore class, kept opaque with a warning when skipped, refused otherwise", ({ skip }) => {
@@ -104,8 +107,12 @@ describe('readTorchCheckpoint on torch.save output', () => {
     expect((state.state as Map<string, unknown[]>).get('items')!.length).toBe(2);
     expect(ckpt.tensors.get('model.1.decoder.weight')!.data).toBe(ckpt.tensors.get('model.0.encoder.weight')!.data);
 
-    expect(() => read('learner.pth', [])).toThrow(/learner\.pth: learner\/data\.pkl byte \d+: the pickle names fastcore\.foundation\.L, which a checkpoint never needs; refusing to load/);
-    expect(() => read('learner_bad.pth', ['opt'])).toThrow(/the pickle names fastcore\.foundation\.L outside the parts it was asked to skip \(opt\)/);
+    expect(() => read('learner.pth', [])).toThrow(
+      /learner\.pth: learner\/data\.pkl byte \d+: the pickle names fastcore\.foundation\.L, which a checkpoint never needs; refusing to load/,
+    );
+    expect(() => read('learner_bad.pth', ['opt'])).toThrow(
+      /the pickle names fastcore\.foundation\.L outside the parts it was asked to skip \(opt\)/,
+    );
   });
 
   it("a callable in 'opt' is inert when skipped: a placeholder, never called", ({ skip }) => {
@@ -147,7 +154,13 @@ describe('readTorchCheckpoint on torch.save output', () => {
       expect(values.get('big')).toBe(2n ** 70n);
       expect(values.get('negative_big')).toBe(-(2n ** 65n));
       expect(values.get('negative')).toBe(-5);
-      expect(values.get('int_keys')).toEqual(new Map([[1, 'a'], [300, 'b'], [70000, 'c']]));
+      expect(values.get('int_keys')).toEqual(
+        new Map([
+          [1, 'a'],
+          [300, 'b'],
+          [70000, 'c'],
+        ]),
+      );
       expect(values.get('dtype')).toEqual(new TorchDtypeValue('float16'));
     }
   });
@@ -165,7 +178,9 @@ describe('readTorchCheckpoint on torch.save output', () => {
 
   it('validates its options', ({ skip }) => {
     if (!fx) return skip('no python3 with torch');
-    expect(() => readTorchCheckpoint(fx!.bytes('lm_v2.pth'), 'lm_v2.pth', { skip: 'opt' } as never)).toThrow(/readTorchCheckpoint options: skip/);
+    expect(() => readTorchCheckpoint(fx!.bytes('lm_v2.pth'), 'lm_v2.pth', { skip: 'opt' } as never)).toThrow(
+      /readTorchCheckpoint options: skip/,
+    );
     expect(() => readTorchCheckpoint(new Uint8Array(10), 'x.pth')).toThrow(CheckpointError);
   });
 });

@@ -10,11 +10,25 @@ import { expectClose } from '../helpers/close.js';
 
 type Tensor = { shape: number[]; data: number[] };
 interface Golden {
-  config: { vocabSize: number; embSize: number; hiddenSize: number; numLayers: number; padId: number; nClasses: number; headHidden: number[]; seqLen: number; maxLen: number };
+  config: {
+    vocabSize: number;
+    embSize: number;
+    hiddenSize: number;
+    numLayers: number;
+    padId: number;
+    nClasses: number;
+    headHidden: number[];
+    seqLen: number;
+    maxLen: number;
+  };
   weights: Record<string, number[]>;
   batches: { tokens: number[]; rows: number; length: number; lengths: number[]; labels: number[] }[];
   plain: { loss: number; grads: Record<string, number[]>; buffers: Record<string, number[]> };
-  masked: { masks: Record<'embed' | 'input', Tensor> & Record<'weight' | 'hidden' | 'head', Tensor[]>; loss: number; grads: Record<string, number[]> };
+  masked: {
+    masks: Record<'embed' | 'input', Tensor> & Record<'weight' | 'hidden' | 'head', Tensor[]>;
+    loss: number;
+    grads: Record<string, number[]>;
+  };
   weighted: { classWeights: number[]; loss: number; grads: Record<string, number[]> };
   regularised: { alpha: number; beta: number; crossEntropy: number; loss: number; grads: Record<string, number[]> };
   eval: { batch: number; features: number[]; probabilities: number[]; lossSum: number; correct: number }[];
@@ -57,7 +71,13 @@ function goldenModel(maxLen: number = golden.config.maxLen): Classifier {
 
 function batch(i: number): ClassifierBatchInput {
   const b = golden.batches[i]!;
-  return { tokens: Int32Array.from(b.tokens), rows: b.rows, length: b.length, lengths: Int32Array.from(b.lengths), labels: Int32Array.from(b.labels) };
+  return {
+    tokens: Int32Array.from(b.tokens),
+    rows: b.rows,
+    length: b.length,
+    lengths: Int32Array.from(b.lengths),
+    labels: Int32Array.from(b.labels),
+  };
 }
 
 const noUpdate = () => Array.from({ length: 5 }, () => ({ lr: 0, weightDecay: 0 }));
@@ -88,7 +108,13 @@ describe('classifier golden parity with PyTorch (fp32, CPU)', () => {
   it('matches training-mode maths with fixed dropout masks (embedding, input, weight, hidden, head)', async () => {
     const model = goldenModel();
     const m = golden.masked.masks;
-    model.setDropoutMasks({ embed: tensor(m.embed), input: tensor(m.input), weight: m.weight.map(tensor), hidden: m.hidden.map(tensor), head: m.head.map(tensor) });
+    model.setDropoutMasks({
+      embed: tensor(m.embed),
+      input: tensor(m.input),
+      weight: m.weight.map(tensor),
+      hidden: m.hidden.map(tensor),
+      head: m.head.map(tensor),
+    });
     const r = await model.trainStep(batch(0), { groups: noUpdate(), clip: 0 });
     expectClose([r.loss], [golden.masked.loss], 'masked loss');
     for (const [name, grad] of Object.entries(golden.masked.grads)) expectClose(model.getGrad(name)!.data, grad, `masked grad ${name}`);
@@ -111,7 +137,9 @@ describe('classifier golden parity with PyTorch (fp32, CPU)', () => {
     expect(r.loss).toBeGreaterThan(r.crossEntropy);
     for (const [name, grad] of Object.entries(g.grads)) expectClose(model.getGrad(name)!.data, grad, `regularised grad ${name}`);
     // The regularisers reach the encoder: its gradients are not the plain step's.
-    expect(model.getGrad('0.module.rnns.2.weight_hh_l0_raw')!.data).not.toEqual(Float32Array.from(golden.plain.grads['0.module.rnns.2.weight_hh_l0_raw']!));
+    expect(model.getGrad('0.module.rnns.2.weight_hh_l0_raw')!.data).not.toEqual(
+      Float32Array.from(golden.plain.grads['0.module.rnns.2.weight_hh_l0_raw']!),
+    );
     model.dispose();
   });
 

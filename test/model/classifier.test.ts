@@ -62,7 +62,12 @@ describe('classifier structure', () => {
     );
     expect(aliases).toEqual({ '0.module.encoder_dp.emb.weight': '0.module.encoder.weight' });
     // BatchNorm weights and biases are exempt from weight decay; the Linear layers have no bias.
-    expect(parameters.filter((p) => !p.decay).map((p) => p.name)).toEqual(['1.layers.0.0.weight', '1.layers.0.0.bias', '1.layers.1.0.weight', '1.layers.1.0.bias']);
+    expect(parameters.filter((p) => !p.decay).map((p) => p.name)).toEqual([
+      '1.layers.0.0.weight',
+      '1.layers.0.0.bias',
+      '1.layers.1.0.weight',
+      '1.layers.1.0.bias',
+    ]);
     const byName = new Map(parameters.map((p) => [p.name, p]));
     expect(byName.get('1.layers.0.2.weight')!.shape).toEqual([50, 24]); // 3 x emb pooled features -> 50
     expect(byName.get('1.layers.1.2.weight')!.shape).toEqual([3, 50]);
@@ -73,9 +78,22 @@ describe('classifier structure', () => {
 
   it('validates its config: fastai classifier defaults, Infinity for whole documents, mismatched head lists refused', () => {
     const model = new Classifier({ vocabSize: 10, numClasses: 2, embSize: 4, hiddenSize: 4, numLayers: 1, maxLen: Infinity });
-    expect(model.config).toMatchObject({ dropMult: 0.5, embedP: 0.05, inputP: 0.4, weightP: 0.5, hiddenP: 0.3, outputP: 0.4, headHidden: [50], headDropouts: [0.1], seqLen: 72, maxLen: Infinity });
+    expect(model.config).toMatchObject({
+      dropMult: 0.5,
+      embedP: 0.05,
+      inputP: 0.4,
+      weightP: 0.5,
+      hiddenP: 0.3,
+      outputP: 0.4,
+      headHidden: [50],
+      headDropouts: [0.1],
+      seqLen: 72,
+      maxLen: Infinity,
+    });
     model.dispose();
-    expect(() => new Classifier({ ...small, headHidden: [20, 10] })).toThrow(/headDropouts: headDropouts needs one probability per headHidden entry/);
+    expect(() => new Classifier({ ...small, headHidden: [20, 10] })).toThrow(
+      /headDropouts: headDropouts needs one probability per headHidden entry/,
+    );
     expect(() => new Classifier({ ...small, numClasses: 1 })).toThrow(/numClasses/);
   });
 });
@@ -135,7 +153,8 @@ describe('classifier steps', () => {
     const p = await model.predict(batch!);
     expect(p.rows).toBe(6);
     expect(p.classes).toBe(3);
-    for (let r = 0; r < 6; r++) expectClose([p.probabilities.slice(r * 3, r * 3 + 3).reduce((a, b) => a + b, 0)], [1], `row ${r} sums to 1`);
+    for (let r = 0; r < 6; r++)
+      expectClose([p.probabilities.slice(r * 3, r * 3 + 3).reduce((a, b) => a + b, 0)], [1], `row ${r} sums to 1`);
     model.dispose();
   });
 
@@ -156,7 +175,7 @@ describe('classifier steps', () => {
     model.dispose();
   });
 
-  it("predicts a document the same whatever its batch mates, documents longer than maxLen included", async () => {
+  it('predicts a document the same whatever its batch mates, documents longer than maxLen included', async () => {
     setSeed(5);
     const model = new Classifier({ ...small, ...noDropout });
     // A few training steps give the BatchNorm statistics something to hold.
@@ -213,7 +232,12 @@ describe('classifier steps', () => {
     const poisoned = Float32Array.from(w.data);
     poisoned[0] = NaN;
     model.setTensor('1.layers.1.2.weight', poisoned);
-    const names = ['1.layers.0.0.running_mean', '1.layers.0.0.running_var', '1.layers.0.0.num_batches_tracked', '0.module.rnns.1.module.weight_ih_l0'];
+    const names = [
+      '1.layers.0.0.running_mean',
+      '1.layers.0.0.running_var',
+      '1.layers.0.0.num_batches_tracked',
+      '0.module.rnns.1.module.weight_ih_l0',
+    ];
     const before = names.map((n) => model.getTensor(n).data);
     const r = await model.trainStep(batch!, { groups: groups(1e-2) });
     expect(r.skipped).toBe(true);
@@ -228,8 +252,12 @@ describe('classifier steps', () => {
     const g = { groups: groups(1e-3) };
     const broken = { ...b!, tokens: Int32Array.from(b!.tokens) };
     broken.tokens[b!.length + 1] = 7; // row 1 (5 tokens in a batch of 9, chunks of 4) starts at 4: position 1 is padding
-    await expect(model.predict(broken)).rejects.toThrow(/tokens row 1, position 1 holds id 7 where the layout puts padding.*text is at \[4, 9\)/);
-    await expect(model.trainStep({ ...b!, labels: Int32Array.from([0, 3]) }, g)).rejects.toThrow(/labels\[1\] = 3 is not a class id \[0, 3\)/);
+    await expect(model.predict(broken)).rejects.toThrow(
+      /tokens row 1, position 1 holds id 7 where the layout puts padding.*text is at \[4, 9\)/,
+    );
+    await expect(model.trainStep({ ...b!, labels: Int32Array.from([0, 3]) }, g)).rejects.toThrow(
+      /labels\[1\] = 3 is not a class id \[0, 3\)/,
+    );
     const [one] = batchesOf(documents([9]), [0], 1);
     await expect(model.trainStep(one!, g)).rejects.toThrow(/at least 2 documents/);
     await expect(model.trainStep(b!, { ...g, classWeights: [1, 1] })).rejects.toThrow(/classWeights has 2 weights for 3 classes/);
@@ -334,7 +362,9 @@ describe('classifier model directory', () => {
     );
     const other = [...vocab];
     other[7] = 'seven';
-    expect(() => Classifier.fromLanguageModel(lmDir, { numClasses: 2, vocab: other })).toThrow(/token 7 is "seven", the language model's "w7"/);
+    expect(() => Classifier.fromLanguageModel(lmDir, { numClasses: 2, vocab: other })).toThrow(
+      /token 7 is "seven", the language model's "w7"/,
+    );
     const wrong = new Classifier({ ...small, hiddenSize: 12 });
     expect(() => wrong.loadEncoder(lmDir)).toThrow(/the language model has hiddenSize 10, the classifier 12/);
     wrong.dispose();
@@ -347,7 +377,11 @@ describe('dropout masks across BPT3C chunks', () => {
   async function lossWith(dropoutMasks: 'document' | 'chunk', lengths: number[]): Promise<number> {
     setSeed(3);
     const model = new Classifier({ ...small, dropoutMasks });
-    const [batch] = batchesOf(documents(lengths), lengths.map((_, i) => i % 3), lengths.length);
+    const [batch] = batchesOf(
+      documents(lengths),
+      lengths.map((_, i) => i % 3),
+      lengths.length,
+    );
     setSeed(4);
     const r = await model.trainStep(batch!, { groups: groups(0) });
     model.dispose();

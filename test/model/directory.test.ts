@@ -38,7 +38,10 @@ describe('model directory', () => {
     const { tensors: stored, metadata } = decodeSafetensors(fs.readFileSync(path.join(dir, 'weights.safetensors')), 'weights');
     expect([...stored.keys()]).toContain('0.encoder.weight');
     expect([...stored.keys()]).not.toContain('1.decoder.weight');
-    expect(JSON.parse(metadata.aliases!)).toEqual({ '0.encoder_dp.emb.weight': '0.encoder.weight', '1.decoder.weight': '0.encoder.weight' });
+    expect(JSON.parse(metadata.aliases!)).toEqual({
+      '0.encoder_dp.emb.weight': '0.encoder.weight',
+      '1.decoder.weight': '0.encoder.weight',
+    });
 
     const loaded = LanguageModel.load(dir);
     expect(loaded.vocab).toEqual(vocab);
@@ -136,7 +139,9 @@ describe('model directory', () => {
     fs.rmSync(path.join(dir, 'vocab.json'));
     expect(() => LanguageModel.load(dir)).toThrow(`${path.join(dir, 'vocab.json')} is missing`);
 
-    expect(() => LanguageModel.load(path.join(scratch, 'nothing-here'))).toThrow('config.json is missing: is this a ulmfit model directory?');
+    expect(() => LanguageModel.load(path.join(scratch, 'nothing-here'))).toThrow(
+      'config.json is missing: is this a ulmfit model directory?',
+    );
     expect(() => model.save(dir, { vocab: vocab.slice(1) })).toThrow('save: the vocabulary has 11 tokens, the model 12');
     model.dispose();
   });
@@ -169,32 +174,38 @@ const pythonHasSafetensors =
   spawnSync('python3', ['-c', 'import safetensors.numpy'], { env: { ...process.env, PYTHONPATH: pythonPath } }).status === 0;
 
 describe('interchange', () => {
-  it.skipIf(!pythonHasSafetensors && !process.env.ULMFIT_TEST_PYTHONPATH)('weights.safetensors reads in Python with the safetensors package', () => {
-    const model = new LanguageModel(config);
-    const dir = path.join(scratch, 'python');
-    model.save(dir, { vocab });
-    const code = [
-      'import json, sys',
-      'from safetensors.numpy import load_file',
-      'from safetensors import safe_open',
-      'w = load_file(sys.argv[1])',
-      "meta = safe_open(sys.argv[1], 'np').metadata()",
-      "print(json.dumps({'keys': {k: [list(v.shape), float(v.sum())] for k, v in w.items()}, 'aliases': json.loads(meta['aliases'])}))",
-    ].join('\n');
-    const run = spawnSync('python3', ['-c', code, path.join(dir, 'weights.safetensors')], {
-      env: { ...process.env, PYTHONPATH: pythonPath },
-      encoding: 'utf8',
-    });
-    expect(run.status, run.stderr).toBe(0);
-    const read = JSON.parse(run.stdout);
-    for (const p of model.parameters().parameters) {
-      const [shape, sum] = read.keys[p.name];
-      expect(shape).toEqual(p.shape);
-      expect(sum).toBeCloseTo(model.getTensor(p.name).data.reduce((a, b) => a + b, 0), 3);
-    }
-    expect(read.aliases['1.decoder.weight']).toBe('0.encoder.weight');
-    model.dispose();
-  });
+  it.skipIf(!pythonHasSafetensors && !process.env.ULMFIT_TEST_PYTHONPATH)(
+    'weights.safetensors reads in Python with the safetensors package',
+    () => {
+      const model = new LanguageModel(config);
+      const dir = path.join(scratch, 'python');
+      model.save(dir, { vocab });
+      const code = [
+        'import json, sys',
+        'from safetensors.numpy import load_file',
+        'from safetensors import safe_open',
+        'w = load_file(sys.argv[1])',
+        "meta = safe_open(sys.argv[1], 'np').metadata()",
+        "print(json.dumps({'keys': {k: [list(v.shape), float(v.sum())] for k, v in w.items()}, 'aliases': json.loads(meta['aliases'])}))",
+      ].join('\n');
+      const run = spawnSync('python3', ['-c', code, path.join(dir, 'weights.safetensors')], {
+        env: { ...process.env, PYTHONPATH: pythonPath },
+        encoding: 'utf8',
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const read = JSON.parse(run.stdout);
+      for (const p of model.parameters().parameters) {
+        const [shape, sum] = read.keys[p.name];
+        expect(shape).toEqual(p.shape);
+        expect(sum).toBeCloseTo(
+          model.getTensor(p.name).data.reduce((a, b) => a + b, 0),
+          3,
+        );
+      }
+      expect(read.aliases['1.decoder.weight']).toBe('0.encoder.weight');
+      model.dispose();
+    },
+  );
 });
 
 describe('safetensors reader', () => {

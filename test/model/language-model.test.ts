@@ -89,7 +89,11 @@ describe('hidden state', () => {
     const model = new LanguageModel({ ...small, dropMult: 0 });
     await model.trainStep(lmBatch(2, 5), { groups: groupsOf(0) });
     const train = model.getState('train');
-    expect(train.map((l) => l.h.shape)).toEqual([[1, 2, 8], [1, 2, 8], [1, 2, 6]]);
+    expect(train.map((l) => l.h.shape)).toEqual([
+      [1, 2, 8],
+      [1, 2, 8],
+      [1, 2, 6],
+    ]);
     expect(model.getState('eval')).toEqual([]);
     const copy = train.map((l) => ({ h: l.h.data, c: l.c.data }));
     model.resetState('train');
@@ -218,9 +222,16 @@ describe('dropout', () => {
     const m = model.lastDropoutMasks();
     expect(m.embed!.shape).toEqual([30, 1]); // a whole row of the embedding matrix per word
     expect(m.input!.shape).toEqual([2, 1, 6]); // time dimension 1: the same mask at every step
-    expect(m.hidden.map((h) => h!.shape)).toEqual([[2, 1, 8], [2, 1, 8]]);
+    expect(m.hidden.map((h) => h!.shape)).toEqual([
+      [2, 1, 8],
+      [2, 1, 8],
+    ]);
     expect(m.output!.shape).toEqual([2, 1, 6]);
-    expect(m.weight.map((w) => w!.shape)).toEqual([[32, 8], [32, 8], [24, 6]]); // weight_hh shapes only
+    expect(m.weight.map((w) => w!.shape)).toEqual([
+      [32, 8],
+      [32, 8],
+      [24, 6],
+    ]); // weight_hh shapes only
     const values = (p: number) => new Set([0, Number((1 / (1 - p)).toFixed(5))]);
     const rounded = (t: { data: Float32Array }) => new Set([...t.data].map((v) => Number(v.toFixed(5))));
     expect(values(0.02 * 2)).toEqual(new Set([...rounded(m.embed!), 0])); // scaled by 1/(1-p), p = embedP x dropMult
@@ -230,13 +241,21 @@ describe('dropout', () => {
 
   it('DropConnect reaches the raw weight: a zero mask on weight_hh zeroes its gradient, not weight_ih', async () => {
     const model = new LanguageModel({ ...small, dropMult: 0 });
-    model.setDropoutMasks({ weight: [{ data: new Float32Array(32 * 8), shape: [32, 8] }, { data: new Float32Array(32 * 8).fill(1), shape: [32, 8] }, { data: new Float32Array(24 * 6).fill(1), shape: [24, 6] }] });
+    model.setDropoutMasks({
+      weight: [
+        { data: new Float32Array(32 * 8), shape: [32, 8] },
+        { data: new Float32Array(32 * 8).fill(1), shape: [32, 8] },
+        { data: new Float32Array(24 * 6).fill(1), shape: [24, 6] },
+      ],
+    });
     await model.trainStep(lmBatch(2, 5), { groups: groupsOf(0) });
     expect(model.getGrad('0.rnns.0.weight_hh_l0_raw')!.data.every((v) => v === 0)).toBe(true);
     expect(model.getGrad('0.rnns.0.module.weight_ih_l0')!.data.some((v) => v !== 0)).toBe(true);
     expect(model.getGrad('0.rnns.1.weight_hh_l0_raw')!.data.some((v) => v !== 0)).toBe(true);
     model.setDropoutMasks({ input: { data: new Float32Array(4), shape: [1, 4] } });
-    await expect(model.trainStep(lmBatch(2, 5), { groups: groupsOf(0) })).rejects.toThrow('dropout mask input has shape [1, 4], the batch needs [2, 1, 6]');
+    await expect(model.trainStep(lmBatch(2, 5), { groups: groupsOf(0) })).rejects.toThrow(
+      'dropout mask input has shape [1, 4], the batch needs [2, 1, 6]',
+    );
     model.dispose();
   });
 });
@@ -260,7 +279,11 @@ describe('bf16 mixed precision', () => {
     // b starts where a is now: same weights and hidden state.
     const b = new LanguageModel({ ...small, dropMult: 0 }, { precision: 'bf16' });
     for (const p of a.parameters().parameters) b.setTensor(p.name, a.getTensor(p.name).data);
-    b.setState('train', 4, a.getState('train').map((l) => ({ h: l.h.data, c: l.c.data })));
+    b.setState(
+      'train',
+      4,
+      a.getState('train').map((l) => ({ h: l.h.data, c: l.c.data })),
+    );
     const second = await a.trainStep(lmBatch(4, 8, 3), { groups: groupsOf(0) });
     const fresh = await b.trainStep(lmBatch(4, 8, 3), { groups: groupsOf(0) });
     expect(second.loss).toBe(fresh.loss);

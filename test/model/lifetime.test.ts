@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { DIST_INDEX, PACKAGE_ROOT } from '../helpers/child.js';
 
 function runWithGc(code: string) {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', code], { cwd: PACKAGE_ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', code], {
+    cwd: PACKAGE_ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }

@@ -90,7 +90,9 @@ describe('relocatable loader', () => {
     expect(fs.existsSync(path.join(scratch, 'python-started'))).toBe(false);
 
     const other = linkedLibTorch(path.join(scratch, 'recorded-explicit', 'libtorch'));
-    const explicit = JSON.parse(runNode(probe, isolatedEnv(scratch, { ULMFIT_ADDON_DIR: addonDir, ULMFIT_PYTHON: python, LIBTORCH: other })).stdout);
+    const explicit = JSON.parse(
+      runNode(probe, isolatedEnv(scratch, { ULMFIT_ADDON_DIR: addonDir, ULMFIT_PYTHON: python, LIBTORCH: other })).stdout,
+    );
     expect(explicit.source).toBe('LIBTORCH');
     expect(explicit.mapped).toEqual([path.join(other, 'lib', 'libtorch_cpu.so')]);
   });
@@ -128,7 +130,9 @@ describe('platform contract', () => {
     );
     expect(platformProblem({ platform: 'linux', arch: 'arm64' })).toMatch(/does not support linux-arm64 yet/);
     expect(platformProblem({ platform: 'linux', arch: 'x64', glibc: null })).toMatch(/needs glibc \(musl-based/);
-    expect(platformProblem({ platform: 'linux', arch: 'x64', glibc: '2.17' })).toMatch(/does not support glibc 2\.17 yet: it needs glibc 2\.28/);
+    expect(platformProblem({ platform: 'linux', arch: 'x64', glibc: '2.17' })).toMatch(
+      /does not support glibc 2\.17 yet: it needs glibc 2\.28/,
+    );
     expect(platformProblem({ platform: 'linux', arch: 'x64', glibc: '2.28' })).toBeNull();
   });
 });

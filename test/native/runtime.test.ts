@@ -35,9 +35,9 @@ describe('native core', () => {
     await expect(matmul({ a: new Float32Array(5), aShape: [2, 3], b: new Float32Array(6), bShape: [3, 2] })).rejects.toThrow(
       'a has 5 values but its shape [2, 3] needs 6',
     );
-    await expect(matmul({ a: new Float64Array(6) as unknown as Float32Array, aShape: [2, 3], b: new Float32Array(6), bShape: [3, 2] })).rejects.toThrow(
-      /^matmul: a: /,
-    );
+    await expect(
+      matmul({ a: new Float64Array(6) as unknown as Float32Array, aShape: [2, 3], b: new Float32Array(6), bShape: [3, 2] }),
+    ).rejects.toThrow(/^matmul: a: /);
   });
 
   it('repeats random numbers after setSeed', async () => {

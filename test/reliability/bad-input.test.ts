@@ -119,17 +119,30 @@ describe('token ids, labels and lengths: refused before the engine reads them', 
     const m = new LanguageModel(tiny);
     try {
       const groups = { groups: Array.from({ length: 3 }, () => ({ lr: 0.1 })) };
-      const batch = (id: number) => ({ input: Int32Array.from([2, 9, id, 10]), target: Int32Array.from([9, 10, 11, 12]), batchSize: 1, seqLen: 4 });
+      const batch = (id: number) => ({
+        input: Int32Array.from([2, 9, id, 10]),
+        target: Int32Array.from([9, 10, 11, 12]),
+        batchSize: 1,
+        seqLen: 4,
+      });
       await expect(m.trainStep(batch(-1), groups)).rejects.toThrow('input[2] = -1 is outside the vocabulary [0, 15)');
       await expect(m.trainStep(batch(15), groups)).rejects.toThrow('input[2] = 15 is outside the vocabulary [0, 15)');
-      await expect(m.evalStep({ ...batch(9), target: Int32Array.from([9, 10, 99, 12]) })).rejects.toThrow(/target\[2\] = 99 is outside the vocabulary/);
+      await expect(m.evalStep({ ...batch(9), target: Int32Array.from([9, 10, 99, 12]) })).rejects.toThrow(
+        /target\[2\] = 99 is outside the vocabulary/,
+      );
       await expect(m.nextTokenLogits(Int32Array.from([2, -7]))).rejects.toThrow(/-7 is outside the vocabulary/);
     } finally {
       m.dispose();
     }
     const c = new Classifier({ ...tiny, numClasses: 2 });
     try {
-      const b = { tokens: Int32Array.from([2, 9, 10, 2, 9, -3]), rows: 2, length: 3, lengths: Int32Array.from([3, 3]), labels: Int32Array.from([0, 1]) };
+      const b = {
+        tokens: Int32Array.from([2, 9, 10, 2, 9, -3]),
+        rows: 2,
+        length: 3,
+        lengths: Int32Array.from([3, 3]),
+        labels: Int32Array.from([0, 1]),
+      };
       await expect(c.predict(b)).rejects.toThrow(/tokens\[5\] = -3 is outside the vocabulary/);
     } finally {
       c.dispose();
@@ -139,7 +152,9 @@ describe('token ids, labels and lengths: refused before the engine reads them', 
   it('empty input: an empty batch, no texts, an empty prompt', async () => {
     const m = new LanguageModel(tiny);
     try {
-      await expect(m.evalStep({ input: new Int32Array(0), target: new Int32Array(0), batchSize: 0, seqLen: 4 })).rejects.toThrow(/batchSize/);
+      await expect(m.evalStep({ input: new Int32Array(0), target: new Int32Array(0), batchSize: 0, seqLen: 4 })).rejects.toThrow(
+        /batchSize/,
+      );
       await expect(m.nextTokenLogits(new Int32Array(0))).rejects.toThrow(/holds 0 ids/);
     } finally {
       m.dispose();
@@ -150,22 +165,35 @@ describe('token ids, labels and lengths: refused before the engine reads them', 
   });
 
   it('labels outside the class list, and mismatched lengths', async () => {
-    await expect(trainClassifier(lmDir, labelled, { classes: ['pos', 'other'], epochs: 1 } as never)).rejects.toThrow(/label "neg".*not.*class/i);
+    await expect(trainClassifier(lmDir, labelled, { classes: ['pos', 'other'], epochs: 1 } as never)).rejects.toThrow(
+      /label "neg".*not.*class/i,
+    );
     await expect(evaluate(clas, [{ text: 'good', label: 'meh' }])).rejects.toThrow(/"meh"/);
     const c = new Classifier({ ...tiny, numClasses: 2 });
     try {
-      const b = { tokens: Int32Array.from([2, 9, 10, 2, 9, 10]), rows: 2, length: 3, lengths: Int32Array.from([3]), labels: Int32Array.from([0, 1]) };
+      const b = {
+        tokens: Int32Array.from([2, 9, 10, 2, 9, 10]),
+        rows: 2,
+        length: 3,
+        lengths: Int32Array.from([3]),
+        labels: Int32Array.from([0, 1]),
+      };
       await expect(c.predict(b)).rejects.toThrow(/lengths must hold one length per row/);
       await expect(c.predict({ ...b, lengths: Int32Array.from([3, 4]) })).rejects.toThrow(/lengths\[1\] = 4/);
-      await expect(c.trainStep({ ...b, lengths: Int32Array.from([3, 3]), labels: Int32Array.from([0]) }, { groups: Array.from({ length: 4 }, () => ({ lr: 0.1 })) })).rejects.toThrow(
-        /labels must hold one class id per row/,
-      );
+      await expect(
+        c.trainStep(
+          { ...b, lengths: Int32Array.from([3, 3]), labels: Int32Array.from([0]) },
+          { groups: Array.from({ length: 4 }, () => ({ lr: 0.1 })) },
+        ),
+      ).rejects.toThrow(/labels must hold one class id per row/);
     } finally {
       c.dispose();
     }
     const m = new LanguageModel(tiny);
     try {
-      await expect(m.evalStep({ input: Int32Array.from([2, 9, 10, 11]), target: Int32Array.from([9, 10]), batchSize: 1, seqLen: 4 })).rejects.toThrow(/target/);
+      await expect(
+        m.evalStep({ input: Int32Array.from([2, 9, 10, 11]), target: Int32Array.from([9, 10]), batchSize: 1, seqLen: 4 }),
+      ).rejects.toThrow(/target/);
     } finally {
       m.dispose();
     }
@@ -199,7 +227,9 @@ describe('model directories: another format version, a file missing, not ours', 
   it('a file instead of a directory, and a directory of something else', async () => {
     fs.writeFileSync(path.join(tmp, 'plain.txt'), 'hello');
     expect(() => load(path.join(tmp, 'plain.txt'))).toThrow(/plain\.txt/);
-    await expect(fineTuneLanguageModel(clasDir, texts)).rejects.toThrow(`fineTuneLanguageModel: ${clasDir} is a classifier, not a language model`);
+    await expect(fineTuneLanguageModel(clasDir, texts)).rejects.toThrow(
+      `fineTuneLanguageModel: ${clasDir} is a classifier, not a language model`,
+    );
   });
 });
 
@@ -216,8 +246,13 @@ describe('paths that are not UTF-8', () => {
     fs.mkdirSync(path.join(labels, 'pos'), { recursive: true });
     fs.writeFileSync(path.join(labels, 'pos', 'a.txt'), 'good film');
     fs.mkdirSync(path.join(labels, 'neg'));
-    fs.writeFileSync(Buffer.concat([Buffer.from(path.join(labels, 'neg') + path.sep), Buffer.from([0xe9]), Buffer.from('.txt')]), 'bad film');
-    await expect(loadLabelled({ path: labels, format: 'folders' })).rejects.toThrow(`${path.join(labels, 'neg')}: holds a file name that is not valid UTF-8`);
+    fs.writeFileSync(
+      Buffer.concat([Buffer.from(path.join(labels, 'neg') + path.sep), Buffer.from([0xe9]), Buffer.from('.txt')]),
+      'bad film',
+    );
+    await expect(loadLabelled({ path: labels, format: 'folders' })).rejects.toThrow(
+      `${path.join(labels, 'neg')}: holds a file name that is not valid UTF-8`,
+    );
   });
 
   it('a model directory path that does not exist, with bytes that are not UTF-8, is named in the error', () => {

@@ -33,10 +33,37 @@ const CHECKPOINT_EVERY = 2;
 /** The training command, into `out`: a tiny language model on CPU, fp32, two epochs of a few dozen steps. */
 function pretrainArgs(out: string): string[] {
   return [
-    'pretrain', corpus, '--format', 'lines', '--out', out,
-    '--emb-size', '16', '--hidden-size', '16', '--num-layers', '2', '--batch-size', '4', '--seq-len', '8',
-    '--min-freq', '1', '--epochs', '2', '--lr', '0.01', '--seed', '3', '--device', 'cpu', '--precision', 'fp32',
-    '--checkpoint-every-steps', String(CHECKPOINT_EVERY), '--json',
+    'pretrain',
+    corpus,
+    '--format',
+    'lines',
+    '--out',
+    out,
+    '--emb-size',
+    '16',
+    '--hidden-size',
+    '16',
+    '--num-layers',
+    '2',
+    '--batch-size',
+    '4',
+    '--seq-len',
+    '8',
+    '--min-freq',
+    '1',
+    '--epochs',
+    '2',
+    '--lr',
+    '0.01',
+    '--seed',
+    '3',
+    '--device',
+    'cpu',
+    '--precision',
+    'fp32',
+    '--checkpoint-every-steps',
+    String(CHECKPOINT_EVERY),
+    '--json',
   ];
 }
 
@@ -54,7 +81,11 @@ interface Exited {
 }
 
 /** Runs the CLI; `onEvent` sees each --json line as it arrives, with the child (to kill it). */
-function runCli(args: string[], onEvent?: (event: JsonEvent, child: ChildProcess) => void, onSpawn?: (child: ChildProcess) => void): Promise<Exited> {
+function runCli(
+  args: string[],
+  onEvent?: (event: JsonEvent, child: ChildProcess) => void,
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<Exited> {
   const child = spawn(process.execPath, [bin, ...args], { cwd: tmp, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   onSpawn?.(child);
   const events: JsonEvent[] = [];
@@ -200,7 +231,10 @@ function checkOnDisk(out: string): OnDisk {
 
 /** Where the (unfinished) run saved in `dir` stands. */
 function stepsDoneIn(dir: string): number {
-  const state = JSON.parse(fs.readFileSync(path.join(dir, 'training-state.json'), 'utf8')) as { position: { stepsDone: number }; finished: boolean };
+  const state = JSON.parse(fs.readFileSync(path.join(dir, 'training-state.json'), 'utf8')) as {
+    position: { stepsDone: number };
+    finished: boolean;
+  };
   expect(state.finished).toBe(false);
   return state.position.stepsDone;
 }
@@ -233,9 +267,13 @@ function expectSameAsUninterrupted(out: string): void {
     const resumed = path.join(out, file);
     const uninterrupted = path.join(reference.out, file);
     const same = fs.readFileSync(resumed).equals(fs.readFileSync(uninterrupted));
-    expect(same, `${file} differs from the uninterrupted run's; tensors: ${same ? '' : differingTensors(resumed, uninterrupted).join(', ')}`).toBe(true);
+    expect(
+      same,
+      `${file} differs from the uninterrupted run's; tensors: ${same ? '' : differingTensors(resumed, uninterrupted).join(', ')}`,
+    ).toBe(true);
   }
-  const state = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'training-state.json'), 'utf8')) as { finished: boolean; history: unknown[] };
+  const state = (dir: string) =>
+    JSON.parse(fs.readFileSync(path.join(dir, 'training-state.json'), 'utf8')) as { finished: boolean; history: unknown[] };
   expect(state(out).finished).toBe(true);
   expect(state(out).history).toEqual(state(reference.out).history);
 }
@@ -244,7 +282,10 @@ beforeAll(async () => {
   // A toy corpus: 30 lines of 12 to 27 words from 40 made-up words (skewed, so the model has something to learn).
   const random = new Random(7);
   const words = Array.from({ length: 40 }, (_, i) => `w${i.toString(36)}x`);
-  const lines = Array.from({ length: 30 }, () => Array.from({ length: 12 + random.int(16) }, () => words[Math.floor(random.next() * random.next() * 40)]).join(' ') + '.');
+  const lines = Array.from(
+    { length: 30 },
+    () => Array.from({ length: 12 + random.int(16) }, () => words[Math.floor(random.next() * random.next() * 40)]).join(' ') + '.',
+  );
   fs.writeFileSync(corpus, lines.join('\n') + '\n');
 
   const out = path.join(tmp, 'uninterrupted', 'model');
@@ -291,7 +332,9 @@ describe('a training run killed with SIGKILL and resumed with --resume', () => {
     const onDisk = checkOnDisk(out);
     expect(onDisk.stepsDone).toBeGreaterThanOrEqual(afterStep - CHECKPOINT_EVERY);
     expect(onDisk.stepsDone).toBeLessThan(Math.max(...stepsOf(killed.events)) + 1);
-    expect(onDisk.leftovers, `the save interrupted with ${killed.stagedFiles.join(', ') || 'nothing'} written`).toContain(path.basename(killed.staging));
+    expect(onDisk.leftovers, `the save interrupted with ${killed.stagedFiles.join(', ') || 'nothing'} written`).toContain(
+      path.basename(killed.staging),
+    );
     await resumeFrom(args, onDisk);
     expectSameAsUninterrupted(out);
   }, 180_000);

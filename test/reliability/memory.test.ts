@@ -77,8 +77,31 @@ describe('memory under load', () => {
     // ~120 MB, and a batch's logits (512 x 2000 floats, 4 MB) left behind per step adds 1.6 GB.
     // One LibTorch thread: on a shared 2-core machine two spinning intra-op threads made steps 3-6x slower
     // (measured under load); the thread count changes the speed, not what is retained across steps.
-    const r = runChild([SOAK_SCRIPT, '--steps', '500', '--cycles', '50', '--sample-every', '50', '--reference-step', '100', '--tolerance', '0.15', '--threads', '1', '--json']);
-    const soak = r.last as { cycles: number; lastCrossEntropy: number; referenceRssMB: number; endRssMB: number; maxRssMB: number; ratio: number; pass: boolean };
+    const r = runChild([
+      SOAK_SCRIPT,
+      '--steps',
+      '500',
+      '--cycles',
+      '50',
+      '--sample-every',
+      '50',
+      '--reference-step',
+      '100',
+      '--tolerance',
+      '0.15',
+      '--threads',
+      '1',
+      '--json',
+    ]);
+    const soak = r.last as {
+      cycles: number;
+      lastCrossEntropy: number;
+      referenceRssMB: number;
+      endRssMB: number;
+      maxRssMB: number;
+      ratio: number;
+      pass: boolean;
+    };
     expect(soak.cycles).toBe(50);
     expect(Number.isFinite(soak.lastCrossEntropy)).toBe(true);
     expect(soak.endRssMB / soak.referenceRssMB, JSON.stringify(soak)).toBeLessThan(1.15);

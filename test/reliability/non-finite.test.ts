@@ -89,7 +89,9 @@ describe('a step with a NaN is skipped and changes nothing', () => {
   it('names a fault it does not know', () => {
     const model = new LanguageModel({ vocabSize: 10, embSize: 2, hiddenSize: 2, numLayers: 1 });
     try {
-      expect(() => model.injectFault('weights' as Fault)).toThrow('injectFault: where must be "loss", "gradients" or "embeddings", got "weights"');
+      expect(() => model.injectFault('weights' as Fault)).toThrow(
+        'injectFault: where must be "loss", "gradients" or "embeddings", got "weights"',
+      );
     } finally {
       model.dispose();
     }
@@ -98,7 +100,9 @@ describe('a step with a NaN is skipped and changes nothing', () => {
 
 describe('a fit with non-finite steps: counted, then a limit', () => {
   // 5 steps an epoch of an LM over a synthetic stream; faults armed after the steps listed (so they hit the next).
-  const stream = TokenStore.fromDocuments(Array.from({ length: 12 }, (_, d) => Int32Array.from({ length: 20 }, (_, i) => 2 + ((d * 11 + i * 5) % 37))));
+  const stream = TokenStore.fromDocuments(
+    Array.from({ length: 12 }, (_, d) => Int32Array.from({ length: 20 }, (_, i) => 2 + ((d * 11 + i * 5) % 37))),
+  );
   const batches = new LmBatches(stream, { batchSize: 4, seqLen: 12, seed: 1 });
   const source = { stepsPerEpoch: batches.batchesIn(0), epoch: (e: number) => batches.epoch(e) };
   const plan = [{ frozenBefore: 0, epochs: 2, lrs: 1e-2 }];
@@ -147,7 +151,9 @@ describe('a fit with non-finite steps: counted, then a limit', () => {
     try {
       expect(error).toBeInstanceOf(NonFiniteError);
       const e = error as NonFiniteError;
-      expect(e.message).toMatch(/^fit: 1 steps skipped for a non-finite loss or gradient, more than maxSkippedSteps \(0\); the last at stage 0, epoch 0, step 3\./);
+      expect(e.message).toMatch(
+        /^fit: 1 steps skipped for a non-finite loss or gradient, more than maxSkippedSteps \(0\); the last at stage 0, epoch 0, step 3\./,
+      );
       expect(e.message).toContain(`saved, with the training state, in ${dir}`);
       expect(e.skippedSteps).toBe(1);
       expect(e.at).toEqual({ stage: 0, epoch: 0, step: 3 });
@@ -185,7 +191,11 @@ describe('a fit with non-finite steps: counted, then a limit', () => {
     expect(first.error).toBeInstanceOf(NonFiniteError);
     const { model, trainingState } = LanguageModel.load(dir, { optimizer: true });
     try {
-      const history = await Learner.languageModel(model, source, null, { vocab }).fit(plan, { maxSkippedSteps: 10 }, { resume: trainingState! });
+      const history = await Learner.languageModel(model, source, null, { vocab }).fit(
+        plan,
+        { maxSkippedSteps: 10 },
+        { resume: trainingState! },
+      );
       expect(history.map((e) => e.skippedSteps)).toEqual([1, 0]);
     } finally {
       model.dispose();

@@ -167,7 +167,9 @@ echo "_ZNSt7__cxx1112basic_string" > "$target/torch/lib/libc10.so"
     const info = provision({ variant: 'cpu', env, log: (l) => lines.push(l) });
     expect(info.version).toBe('2.13.0+cpu');
     expect(info.root).toBe(path.join(env.ULMFIT_HOME!, 'libtorch', 'torch-2.13.0+cpu', 'torch'));
-    expect(fs.readFileSync(`${python}.args`, 'utf8')).toMatch(/-m pip install .*--target .*torch-2\.13\.0\+cpu\.partial --no-deps torch==2\.13\.0\+cpu/);
+    expect(fs.readFileSync(`${python}.args`, 'utf8')).toMatch(
+      /-m pip install .*--target .*torch-2\.13\.0\+cpu\.partial --no-deps torch==2\.13\.0\+cpu/,
+    );
     expect(lines.join('\n')).toContain('installing LibTorch (torch==2.13.0+cpu, cpu)');
     expect(fs.existsSync(path.join(env.ULMFIT_HOME!, 'libtorch', 'torch-2.13.0+cpu.partial'))).toBe(false);
     expect(discover({ env }).root).toBe(info.root);
@@ -175,7 +177,9 @@ echo "_ZNSt7__cxx1112basic_string" > "$target/torch/lib/libc10.so"
 
   it('reports a failed pip run with the fix, and leaves nothing half-installed', () => {
     const env = isolatedEnv(scratch, { ULMFIT_PYTHON: fakePython('fail'), ULMFIT_HOME: path.join(scratch, 'home-fail') });
-    expect(() => provision({ variant: 'cpu', env, log: () => {} })).toThrow(/Installing torch==2\.13\.0\+cpu failed: pip exited with 1\.\nFix: /);
+    expect(() => provision({ variant: 'cpu', env, log: () => {} })).toThrow(
+      /Installing torch==2\.13\.0\+cpu failed: pip exited with 1\.\nFix: /,
+    );
     expect(fs.readdirSync(path.join(env.ULMFIT_HOME!, 'libtorch'))).toEqual([]);
   });
 

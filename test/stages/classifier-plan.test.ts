@@ -9,13 +9,25 @@ import { sotuTexts } from '../helpers/real-text.js';
 describe("the classifier's epochs on a small labelled set", () => {
   it('pass over the set until they have minStepsPerEpoch steps, validated once an epoch', async () => {
     const texts = sotuTexts(4, 1500);
-    const lm = (await pretrainLanguageModel(texts, { config: { embSize: 8, hiddenSize: 12, numLayers: 2 }, batchSize: 4, seqLen: 16, epochs: 1, lr: 1e-2, seed: 1 })) as TextLanguageModel;
+    const lm = (await pretrainLanguageModel(texts, {
+      config: { embSize: 8, hiddenSize: 12, numLayers: 2 },
+      batchSize: 4,
+      seqLen: 16,
+      epochs: 1,
+      lr: 1e-2,
+      seed: 1,
+    })) as TextLanguageModel;
     const labelled = Array.from({ length: 16 }, (_, i) => ({ text: texts[i % 4]!.slice(i * 50, i * 50 + 300), label: i % 2 ? 'b' : 'a' }));
     const run = async (options: { minStepsPerEpoch?: number }) => {
       const steps: number[] = [0, 0, 0, 0];
       const epochs: number[] = [];
       const clas = await trainClassifier(lm, labelled, {
-        batchSize: 8, validFraction: 0.25, seed: 1, epochs: 2, config: { seqLen: 16 }, ...options,
+        batchSize: 8,
+        validFraction: 0.25,
+        seed: 1,
+        epochs: 2,
+        config: { seqLen: 16 },
+        ...options,
         onStep: (e) => void steps[e.stage]!++,
         onEpoch: (e) => void epochs.push(e.stage),
       });

@@ -32,7 +32,9 @@ describe('the hand-over from language model to classifier', () => {
 
   const encoderNames = (numLayers: number) => [
     'encoder.weight',
-    ...Array.from({ length: numLayers }, (_, l) => ['weight_hh_l0_raw', 'module.weight_ih_l0', 'module.bias_ih_l0', 'module.bias_hh_l0'].map((p) => `rnns.${l}.${p}`)).flat(),
+    ...Array.from({ length: numLayers }, (_, l) =>
+      ['weight_hh_l0_raw', 'module.weight_ih_l0', 'module.bias_ih_l0', 'module.bias_hh_l0'].map((p) => `rnns.${l}.${p}`),
+    ).flat(),
   ];
 
   it("starts from exactly the trained encoder's 1 + 4 x layers tensors, in memory and from its directory", () => {
@@ -61,7 +63,10 @@ describe('the hand-over from language model to classifier', () => {
       { text: `${texts[1]!.slice(0, 200)} zyzzogeton quaggle`, label: 'b' },
     ];
     const asClassifier = await encodeLabelled(labelled, { vocabulary: lm.vocab });
-    const asLanguageModel = await encodeTexts(labelled.map((d) => d.text), { vocabulary: lm.vocab });
+    const asLanguageModel = await encodeTexts(
+      labelled.map((d) => d.text),
+      { vocabulary: lm.vocab },
+    );
     expect(asClassifier.vocabulary.tokens).toEqual(lm.vocab);
     for (let d = 0; d < 2; d++) expect(Array.from(asClassifier.store.document(d))).toEqual(Array.from(asLanguageModel.store.document(d)));
     const unk = lm.vocab.indexOf('xxunk');

@@ -49,7 +49,11 @@ describe('the three stages on real text', () => {
       encode: { vocabularyOptions: { minFreq: 2 } },
     })) as TextLanguageModel;
     // The LM sees every message's text, validation messages included: the paper's semi-supervised setting.
-    fineTuned = (await fineTuneLanguageModel(pretrained, messages.map((m) => m.text), { ...batching, epochs: 2, lr: 1e-2 })) as TextLanguageModel;
+    fineTuned = (await fineTuneLanguageModel(
+      pretrained,
+      messages.map((m) => m.text),
+      { ...batching, epochs: 2, lr: 1e-2 },
+    )) as TextLanguageModel;
     classifier = (await trainClassifier(fineTuned, train, {
       batchSize: 16,
       seed: 1,
@@ -116,12 +120,19 @@ describe('the three stages on real text', () => {
     const dir = path.join(tmp, 'encoder');
     saveEncoder(fineTuned, dir);
     const mixed = [...train.filter((m) => m.label === 'ham').slice(0, 32), ...train.filter((m) => m.label === 'spam').slice(0, 32)];
-    const fresh = (await trainClassifier(fineTuned, mixed, { batchSize: 16, seed: 2, config: { seqLen: 32 }, plan: [{ frozenBefore: 3, epochs: 1, lrs: 1e-3 }] })) as TextClassifier;
+    const fresh = (await trainClassifier(fineTuned, mixed, {
+      batchSize: 16,
+      seed: 2,
+      config: { seqLen: 32 },
+      plan: [{ frozenBefore: 3, epochs: 1, lrs: 1e-3 }],
+    })) as TextClassifier;
     // Change the encoder, then put the saved one back.
     fresh.model.setTensor('0.module.encoder.weight', new Float32Array(fresh.model.getTensor('0.module.encoder.weight').data.length));
     loadEncoder(fresh, dir);
     expect(fresh.model.getTensor('0.module.encoder.weight').data).toEqual(fineTuned.model.getTensor('0.encoder.weight').data);
-    expect(fresh.model.getTensor('0.module.rnns.1.module.weight_ih_l0').data).toEqual(fineTuned.model.getTensor('0.rnns.1.module.weight_ih_l0').data);
+    expect(fresh.model.getTensor('0.module.rnns.1.module.weight_ih_l0').data).toEqual(
+      fineTuned.model.getTensor('0.rnns.1.module.weight_ih_l0').data,
+    );
     // An encoder directory is no model of its own: load says so.
     expect(() => load(dir)).toThrow(/an encoder alone is loaded into a classifier/);
     dispose(fresh);
@@ -192,7 +203,13 @@ describe('stage runs: reproducibility, cancellation and resume, both directions'
     const lms = await pretrainLanguageModel(corpus, { ...tiny, epochs: 1, direction: 'both', dir: path.join(tmp, 'both-lm') });
     expect(lms.kind).toBe('bidirectional');
     const labelled = spamAssassinMessages(40, 400).map(({ text, label }) => ({ text, label }));
-    const pair = await trainClassifier(lms, labelled, { direction: 'both', batchSize: 8, seed: 2, config: { seqLen: 16 }, plan: [{ frozenBefore: 0, epochs: 1, lrs: 1e-2 }] });
+    const pair = await trainClassifier(lms, labelled, {
+      direction: 'both',
+      batchSize: 8,
+      seed: 2,
+      config: { seqLen: 16 },
+      plan: [{ frozenBefore: 0, epochs: 1, lrs: 1e-2 }],
+    });
     if (pair.kind !== 'bidirectional') throw new Error('expected a pair');
     expect(pair.backward.direction).toBe('backward');
     const texts = labelled.slice(0, 5).map((m) => m.text);
@@ -200,7 +217,8 @@ describe('stage runs: reproducibility, cancellation and resume, both directions'
     const fwd = await predict(pair.forward, texts);
     const bwd = await predict(pair.backward, texts);
     both.forEach((p, i) => {
-      for (const c of ['ham', 'spam']) expect(p.probabilities[c]).toBeCloseTo((fwd[i]!.probabilities[c]! + bwd[i]!.probabilities[c]!) / 2, 6);
+      for (const c of ['ham', 'spam'])
+        expect(p.probabilities[c]).toBeCloseTo((fwd[i]!.probabilities[c]! + bwd[i]!.probabilities[c]!) / 2, 6);
     });
     // Saved as a pair and loaded back as one.
     save(pair, path.join(tmp, 'pair'));

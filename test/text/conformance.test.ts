@@ -51,9 +51,18 @@ function compactDiff(golden: readonly string[], ours: readonly string[]): string
     o--;
   }
   const show = (tokens: readonly string[]) =>
-    tokens.slice(0, 8).map((t) => JSON.stringify(t)).join(' ') + (tokens.length > 8 ? ' …' : '');
-  const before = golden.slice(Math.max(0, start - 3), start).map((t) => JSON.stringify(t)).join(' ');
-  const after = golden.slice(g, g + 3).map((t) => JSON.stringify(t)).join(' ');
+    tokens
+      .slice(0, 8)
+      .map((t) => JSON.stringify(t))
+      .join(' ') + (tokens.length > 8 ? ' …' : '');
+  const before = golden
+    .slice(Math.max(0, start - 3), start)
+    .map((t) => JSON.stringify(t))
+    .join(' ');
+  const after = golden
+    .slice(g, g + 3)
+    .map((t) => JSON.stringify(t))
+    .join(' ');
   return `… ${before} [golden ${show(golden.slice(start, g))} | ours ${show(ours.slice(start, o))}] ${after} …`;
 }
 

@@ -95,9 +95,18 @@ describe('Tokenizer', () => {
 describe('EnglishSplitter', () => {
   it("splits text as spaCy's English tokenizer does (no fastai rules)", () => {
     // Expected: [t.text for t in nlp(text)] with spacy.blank('en') plus fastai's special tokens.
-    expect(splitWords("xxbos they'll've gone, haven't they?")).toEqual(
-      ['xxbos', 'they', "'ll", "'ve", 'gone', ',', 'have', "n't", 'they', '?'],
-    );
+    expect(splitWords("xxbos they'll've gone, haven't they?")).toEqual([
+      'xxbos',
+      'they',
+      "'ll",
+      "'ve",
+      'gone',
+      ',',
+      'have',
+      "n't",
+      'they',
+      '?',
+    ]);
     expect(splitWords('xxbos cannot gotta y’all')).toEqual(['xxbos', 'can', 'not', 'got', 'ta', 'y’', 'all']);
     expect(splitWords('xxbos 10am (3pm) 5km/h')).toEqual(['xxbos', '10', 'am', '(', '3', 'pm', ')', '5', 'km/h']);
   });

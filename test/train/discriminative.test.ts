@@ -28,10 +28,16 @@ describe('discriminative learning rates', () => {
     const base = { beta1: 0.7, beta2: 0.99, weightDecay: 0.01 };
     const peaks = groupLrs(0.01, 5);
     const h = groupHyperAt(stlr(), 10, 100, peaks, base);
-    close(h.map((g) => g.lr), peaks);
+    close(
+      h.map((g) => g.lr),
+      peaks,
+    );
     expect(h.every((g) => g.beta1 === 0.7 && g.beta2 === 0.99 && g.weightDecay === 0.01)).toBe(true);
     const first = groupHyperAt(oneCycle(), 0, 100, peaks, base);
-    close(first.map((g) => g.lr), peaks.map((p) => p / 25));
+    close(
+      first.map((g) => g.lr),
+      peaks.map((p) => p / 25),
+    );
     expect(first[0]!.beta1).toBeCloseTo(0.95, 12);
   });
 });

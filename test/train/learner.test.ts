@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 
-import { Classifier, classifierBatches, LanguageModel, LmBatches, paperPlan, setSeed, TokenStore, type ClassifierBatch } from '../../src/index.js';
+import {
+  Classifier,
+  classifierBatches,
+  LanguageModel,
+  LmBatches,
+  paperPlan,
+  setSeed,
+  TokenStore,
+  type ClassifierBatch,
+} from '../../src/index.js';
 import { classifierSource, twoClassDocuments } from '../helpers/toy-data.js';
 import { groupLrs } from '../../src/train/discriminative.js';
 import { Learner } from '../../src/train/learner.js';
@@ -26,12 +35,16 @@ describe('Learner', () => {
     const rnn0 = model.getTensor('0.module.rnns.0.weight_hh_l0_raw').data;
     const steps: number[][] = [];
     const applied: number[][] = [];
-    const [headOnly] = await learner.fit([{ frozenBefore: 4, epochs: 1, lrs: { lrs: [0, 0, 0, 0, 2e-2] }, schedule: 'stlr' }], {}, {
-      onStep: (e) => {
-        steps.push(e.groups.map((g) => g.lr));
-        applied.push(e.applied.map((g) => (g.trained ? g.lr : -1)));
+    const [headOnly] = await learner.fit(
+      [{ frozenBefore: 4, epochs: 1, lrs: { lrs: [0, 0, 0, 0, 2e-2] }, schedule: 'stlr' }],
+      {},
+      {
+        onStep: (e) => {
+          steps.push(e.groups.map((g) => g.lr));
+          applied.push(e.applied.map((g) => (g.trained ? g.lr : -1)));
+        },
       },
-    });
+    );
     expect(model.getTensor('0.module.encoder.weight').data).toEqual(embedding);
     expect(model.getTensor('0.module.rnns.0.weight_hh_l0_raw').data).toEqual(rnn0);
     // The rate each step received: the stage's peak times STLR's factor at that step.
@@ -75,11 +88,14 @@ describe('Learner', () => {
     expect(await losses({})).toEqual(plain);
 
     const lm = new LanguageModel({ vocabSize: 40, embSize: 8, hiddenSize: 10, numLayers: 2 });
-    const stream = new LmBatches(TokenStore.fromDocuments([Int32Array.from({ length: 400 }, (_, i) => 2 + (i % 30))]), { batchSize: 4, seqLen: 8 });
+    const stream = new LmBatches(TokenStore.fromDocuments([Int32Array.from({ length: 400 }, (_, i) => 2 + (i % 30))]), {
+      batchSize: 4,
+      seqLen: 8,
+    });
     const source = { stepsPerEpoch: stream.batchesPerEpoch, epoch: (e: number) => stream.epoch(e) };
-    await expect(Learner.languageModel(lm, source).fit([{ frozenBefore: 0, epochs: 1, lrs: { lrs: [1e-3, 1e-3, 1e-3] } }], { classWeights: [1, 2] })).rejects.toThrow(
-      'classWeights applies to classifiers only',
-    );
+    await expect(
+      Learner.languageModel(lm, source).fit([{ frozenBefore: 0, epochs: 1, lrs: { lrs: [1e-3, 1e-3, 1e-3] } }], { classWeights: [1, 2] }),
+    ).rejects.toThrow('classWeights applies to classifiers only');
     lm.dispose();
   });
 
@@ -88,12 +104,16 @@ describe('Learner', () => {
     const { train } = sources();
     const controller = new AbortController();
     let seen = 0;
-    const history = await Learner.classifier(model, train).fit([{ frozenBefore: 0, epochs: 2, lrs: 1e-3 }], {}, {
-      signal: controller.signal,
-      onStep: () => {
-        if (++seen === 2) controller.abort();
+    const history = await Learner.classifier(model, train).fit(
+      [{ frozenBefore: 0, epochs: 2, lrs: 1e-3 }],
+      {},
+      {
+        signal: controller.signal,
+        onStep: () => {
+          if (++seen === 2) controller.abort();
+        },
       },
-    });
+    );
     expect(seen).toBe(2);
     expect(history).toEqual([]);
     const short = { stepsPerEpoch: train.stepsPerEpoch + 1, epoch: train.epoch };

@@ -16,10 +16,30 @@ describe('metrics', () => {
 
   it('sums confusion matrices and computes accuracy, error rate and macro-F1', () => {
     const m = classifierMetrics([
-      { loss: 3, count: 4, confusion: [[2, 0, 0], [1, 1, 0], [0, 0, 0]] },
-      { loss: 1, count: 2, confusion: [[0, 0, 0], [0, 1, 0], [0, 0, 1]] },
+      {
+        loss: 3,
+        count: 4,
+        confusion: [
+          [2, 0, 0],
+          [1, 1, 0],
+          [0, 0, 0],
+        ],
+      },
+      {
+        loss: 1,
+        count: 2,
+        confusion: [
+          [0, 0, 0],
+          [0, 1, 0],
+          [0, 0, 1],
+        ],
+      },
     ]);
-    expect(m.confusion).toEqual([[2, 0, 0], [1, 2, 0], [0, 0, 1]]);
+    expect(m.confusion).toEqual([
+      [2, 0, 0],
+      [1, 2, 0],
+      [0, 0, 1],
+    ]);
     expect(m.count).toBe(6);
     expect(m.loss).toBeCloseTo(4 / 6, 12);
     expect(m.accuracy).toBeCloseTo(5 / 6, 12);

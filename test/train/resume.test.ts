@@ -4,7 +4,16 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { Classifier, classifierBatches, LanguageModel, LmBatches, setSeed, TokenStore, TrainingStateError, type UnfreezeStageInput } from '../../src/index.js';
+import {
+  Classifier,
+  classifierBatches,
+  LanguageModel,
+  LmBatches,
+  setSeed,
+  TokenStore,
+  TrainingStateError,
+  type UnfreezeStageInput,
+} from '../../src/index.js';
 import { classifierSource, twoClassDocuments } from '../helpers/toy-data.js';
 import { Learner } from '../../src/train/learner.js';
 
@@ -20,7 +29,9 @@ function expectBitIdentical(a: Map<string, Float32Array>, b: Map<string, Float32
   expect([...a.keys()]).toEqual([...b.keys()]);
   for (const [name, t] of a) {
     const u = b.get(name)!;
-    const same = t.length === u.length && Buffer.compare(Buffer.from(t.buffer, t.byteOffset, t.byteLength), Buffer.from(u.buffer, u.byteOffset, u.byteLength)) === 0;
+    const same =
+      t.length === u.length &&
+      Buffer.compare(Buffer.from(t.buffer, t.byteOffset, t.byteLength), Buffer.from(u.buffer, u.byteOffset, u.byteLength)) === 0;
     expect(same, `${name} differs`).toBe(true);
   }
 }
@@ -65,13 +76,17 @@ describe('training state and resume', () => {
     setSeed(99);
     const controller = new AbortController();
     let steps = 0;
-    const partial = await Learner.classifier(part, train, valid, saveOptions).fit(plan, {}, {
-      signal: controller.signal,
-      checkpoint: { dir, everySteps: 4 },
-      onStep: () => {
-        if (++steps === 15) controller.abort();
+    const partial = await Learner.classifier(part, train, valid, saveOptions).fit(
+      plan,
+      {},
+      {
+        signal: controller.signal,
+        checkpoint: { dir, everySteps: 4 },
+        onStep: () => {
+          if (++steps === 15) controller.abort();
+        },
       },
-    });
+    );
     expect(partial).toHaveLength(2);
     part.dispose();
     setSeed(1234); // whatever happens in between: the state brings the generator back
@@ -82,11 +97,15 @@ describe('training state and resume', () => {
     expect(state.position).toMatchObject({ stage: 2, batch: 3, stepsDone: 15 });
     expect(state.finished).toBe(false);
     let resumedSteps = 0;
-    const history = await Learner.classifier(loaded.model, train, valid, saveOptions).fit(plan, {}, {
-      resume: loaded.trainingState,
-      checkpoint: { dir },
-      onStep: () => resumedSteps++,
-    });
+    const history = await Learner.classifier(loaded.model, train, valid, saveOptions).fit(
+      plan,
+      {},
+      {
+        resume: loaded.trainingState,
+        checkpoint: { dir },
+        onStep: () => resumedSteps++,
+      },
+    );
     expect(resumedSteps).toBe(24 - 15);
     expectBitIdentical(weightsOf(loaded.model), expected);
     expect(history).toEqual(wholeHistory);
@@ -96,10 +115,14 @@ describe('training state and resume', () => {
     const done = Classifier.load(dir, { optimizer: true });
     expect((done.trainingState!.json as { finished: boolean }).finished).toBe(true);
     let more = 0;
-    expect(await Learner.classifier(done.model, train, valid, saveOptions).fit(plan, {}, { resume: done.trainingState, onStep: () => more++ })).toEqual(wholeHistory);
+    expect(
+      await Learner.classifier(done.model, train, valid, saveOptions).fit(plan, {}, { resume: done.trainingState, onStep: () => more++ }),
+    ).toEqual(wholeHistory);
     expect(more).toBe(0);
     // Another plan or other options are refused, naming the file.
-    await expect(Learner.classifier(done.model, train).fit(plan.slice(1), {}, { resume: done.trainingState })).rejects.toThrow(TrainingStateError);
+    await expect(Learner.classifier(done.model, train).fit(plan.slice(1), {}, { resume: done.trainingState })).rejects.toThrow(
+      TrainingStateError,
+    );
     await expect(Learner.classifier(done.model, train).fit(plan, { clip: 0.5 }, { resume: done.trainingState })).rejects.toThrow(
       /training-state\.json: the run was started with other fit options/,
     );
@@ -116,7 +139,11 @@ describe('training state and resume', () => {
     const docs = Array.from({ length: 30 }, (_, d) => Int32Array.from({ length: 9 + (d % 7) }, (_, i) => 2 + ((d + i * 3) % 11)));
     // Variable BPTT: the epochs' batch counts vary, which the source's stepsIn gives exactly.
     const batches = new LmBatches(TokenStore.fromDocuments(docs), { batchSize: 4, variableBptt: { bptt: 8, std: 2, min: 3 }, seed: 2 });
-    const train = { stepsPerEpoch: batches.batchesPerEpoch, stepsIn: (e: number) => batches.batchesIn(e), epoch: (e: number) => batches.epoch(e) };
+    const train = {
+      stepsPerEpoch: batches.batchesPerEpoch,
+      stepsIn: (e: number) => batches.batchesIn(e),
+      epoch: (e: number) => batches.epoch(e),
+    };
     const valid = new LmBatches(TokenStore.fromDocuments(docs.slice(0, 6)), { batchSize: 2, seqLen: 8, shuffle: false });
     const lmPlan: UnfreezeStageInput[] = [
       { frozenBefore: 2, epochs: 1, lrs: 1e-2 },
@@ -136,22 +163,30 @@ describe('training state and resume', () => {
     const controller = new AbortController();
     let steps = 0;
     const stopAt = batches.batchesIn(0) + 3;
-    await Learner.languageModel(part, train, () => valid.epoch(0), { vocab: lmVocab }).fit(lmPlan, {}, {
-      signal: controller.signal,
-      checkpoint: { dir },
-      onStep: () => {
-        if (++steps === stopAt) controller.abort();
+    await Learner.languageModel(part, train, () => valid.epoch(0), { vocab: lmVocab }).fit(
+      lmPlan,
+      {},
+      {
+        signal: controller.signal,
+        checkpoint: { dir },
+        onStep: () => {
+          if (++steps === stopAt) controller.abort();
+        },
       },
-    });
+    );
     part.dispose();
     setSeed(77);
     const loaded = LanguageModel.load(dir, { optimizer: true });
     expect(loaded.trainingState!.tensors.has('train.1.c')).toBe(true);
     let resumed = 0;
-    const history = await Learner.languageModel(loaded.model, train, () => valid.epoch(0), { vocab: lmVocab }).fit(lmPlan, {}, {
-      resume: loaded.trainingState,
-      onStep: () => resumed++,
-    });
+    const history = await Learner.languageModel(loaded.model, train, () => valid.epoch(0), { vocab: lmVocab }).fit(
+      lmPlan,
+      {},
+      {
+        resume: loaded.trainingState,
+        onStep: () => resumed++,
+      },
+    );
     expect(resumed).toBe(total - stopAt);
     expectBitIdentical(weightsOf(loaded.model), expected);
     expect(history).toEqual(wholeHistory);
@@ -164,13 +199,17 @@ describe('training state and resume', () => {
     const { train, valid } = classifierSetup();
     const dir = path.join(tmp, 'best');
     const seen: number[] = [];
-    const history = await Learner.classifier(model, train, valid, saveOptions).fit([{ frozenBefore: 0, epochs: 6, lrs: 1e-2 }], {}, {
-      best: { dir, metric: 'loss' },
-      onEpoch: (e) => {
-        seen.push(e.valid!.loss);
-        return seen.length === 3 ? 'stop' : undefined;
+    const history = await Learner.classifier(model, train, valid, saveOptions).fit(
+      [{ frozenBefore: 0, epochs: 6, lrs: 1e-2 }],
+      {},
+      {
+        best: { dir, metric: 'loss' },
+        onEpoch: (e) => {
+          seen.push(e.valid!.loss);
+          return seen.length === 3 ? 'stop' : undefined;
+        },
       },
-    });
+    );
     expect(history).toHaveLength(3);
     const best = Classifier.load(dir);
     expect(best.trainingState).toBeNull();

@@ -73,7 +73,7 @@ describe('constant and warm-up + cosine', () => {
   it('rises linearly, then falls on a cosine', () => {
     const s = warmupCosine({ warmupFrac: 0.2, finalFactor: 0.1 });
     expect(lrs(s, 20).slice(0, 5)).toEqual([1 / 5, 2 / 5, 3 / 5, 4 / 5, 1]);
-    expect(s(12, 20).lrFactor).toBeCloseTo(0.1 + 0.9 * (1 + Math.cos(Math.PI / 2)) / 2, 12);
+    expect(s(12, 20).lrFactor).toBeCloseTo(0.1 + (0.9 * (1 + Math.cos(Math.PI / 2))) / 2, 12);
     expect(s(19, 20).lrFactor).toBeGreaterThan(0.1);
   });
 });
