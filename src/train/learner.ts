@@ -150,6 +150,37 @@ interface Trainee<B, M> {
   restoreSnapshot(s: ModelSnapshot): void;
 }
 
+/** A fit call's moving parts: its checked inputs, where it is, the epoch so far and the history. */
+interface FitRun<M> {
+  o: FitOptions;
+  hooks: FitHooks<M>;
+  stages: UnfreezeStage[];
+  everySteps: number;
+  /** The plan and the maths options as a checkpoint records them (a resume must match both). */
+  planJson: unknown;
+  optionsJson: unknown;
+  history: EpochEvent<M>[];
+  pos: Position;
+  acc: { lossSum: number; counted: number; skipped: number };
+  /** Where a resume started (its first stage keeps the optimizer state it was saved with). */
+  resumedAt: Position | null;
+  best: number | null;
+  /** A resumed run that had already finished: nothing to train. */
+  finished: boolean;
+}
+
+/** What every step of a stage shares. */
+interface StagePlan {
+  index: number;
+  epochs: number;
+  /** The stage's step count, over all its epochs. */
+  total: number;
+  peaks: number[];
+  schedule: Schedule;
+  base: { beta1: number; beta2: number; weightDecay: number };
+  clip: number;
+}
+
 function scheduleOf(stage: UnfreezeStage, moms: [number, number, number]): Schedule {
   if (stage.schedule === 'oneCycle') return oneCycle({ moms });
   if (stage.schedule === 'constant') return constant();
@@ -290,181 +321,224 @@ export class Learner<B, M> {
    * left it, and a checkpoint is written when asked for).
    */
   async fit(plan: readonly UnfreezeStageInput[], options: FitOptionsInput = {}, hooks: FitHooks<M> = {}): Promise<EpochEvent<M>[]> {
+    const run = this.#startRun(plan, options, hooks);
+    if (run.finished) return run.history;
+    for (let s = run.pos.stage; s < run.stages.length; s++) {
+      if ((await this.#trainStage(run, s)) === 'stopped') return run.history;
+      run.pos = { ...run.pos, epochInStage: 0, stepInStage: 0 };
+    }
+    return run.history;
+  }
+
+  /** The checked options and plan of a fit call, and where it starts: at the beginning, or where a resume left off. */
+  #startRun(plan: readonly UnfreezeStageInput[], options: FitOptionsInput, hooks: FitHooks<M>): FitRun<M> {
     const t = this.#trainee;
     const stages = validatePlan(plan, t.numGroups);
     const o = validate(fitOptionsSchemaFor(t.kind), options, 'fit options');
     // An option that means nothing for this kind of model is a mistake, never silently ignored.
     if (o.classWeights && t.kind !== 'classifier') throw new TypeError('fit options: classWeights applies to classifiers only');
-    const { alpha, beta } = o;
     const everySteps = hooks.checkpoint?.everySteps ?? 0;
     if (!Number.isInteger(everySteps) || everySteps < 0)
       throw new RangeError(`fit: checkpoint.everySteps must be a non-negative integer, got ${everySteps}`);
     if ((hooks.checkpoint || hooks.best) && !t.save) {
       throw new TypeError('fit: checkpoints and the best model need the save options (vocabulary, classes) given to the Learner');
     }
-    const planJson = JSON.parse(JSON.stringify(stages)) as unknown;
     // The options that shape the maths; the skip limit is not one of them, so a resume may raise it.
-    const { maxSkippedSteps, ...mathOptions } = o;
-    const optionsJson = JSON.parse(JSON.stringify(mathOptions)) as unknown;
-
-    let history: EpochEvent<M>[] = [];
-    let pos: Position = { stage: 0, epochInStage: 0, stepInStage: 0, epoch: this.#epochsDone, batch: 0, stepsDone: 0 };
-    let acc = { lossSum: 0, counted: 0, skipped: 0 };
-    if (hooks.resume) {
-      const state = parseTrainingState(hooks.resume);
-      const file = `${hooks.resume.dir}/training-state.json`;
-      if (state.learner !== t.kind)
-        throw new TrainingStateError(`${file}: the state is a ${state.learner}'s, this Learner trains a ${t.kind}`);
-      if (JSON.stringify(state.plan) !== JSON.stringify(planJson))
-        throw new TrainingStateError(`${file}: the run was started with another plan; resume it with the same plan`);
-      if (JSON.stringify(state.options) !== JSON.stringify(optionsJson))
-        throw new TrainingStateError(`${file}: the run was started with other fit options; resume it with the same options`);
-      if (state.stepsPerEpoch !== this.#train.stepsPerEpoch) {
-        throw new TrainingStateError(
-          `${file}: the run had ${state.stepsPerEpoch} steps per epoch, this data source ${this.#train.stepsPerEpoch}: resume it with the same data and batch options`,
-        );
-      }
-      history = historyFromJson<M>(state.history);
-      if (state.finished) return history;
-      pos = state.position;
-      acc = state.epochSoFar;
-      this.#epochsDone = pos.epoch;
-      setRngState(decodeRng(state.rng));
-      if (pos.batch > 0) t.restoreCarried(state.tensors, `${hooks.resume.dir}/training-state.safetensors`);
-    }
-    const resumedAt = hooks.resume ? { ...pos } : null;
-
-    const checkpoint = (finished: boolean): void => {
-      if (!hooks.checkpoint) return;
-      const json: TrainingStateJson = {
-        format: 'ulmfit-training-state',
-        version: TRAINING_STATE_VERSION,
-        learner: t.kind,
-        plan: planJson,
-        options: optionsJson,
-        stepsPerEpoch: this.#train.stepsPerEpoch,
-        position: pos,
-        epochSoFar: acc,
-        history: historyToJson(history),
-        rng: encodeRng(getRngState()),
-        finished,
-        savedAt: new Date().toISOString(),
-      };
-      t.save!(hooks.checkpoint.dir, { json, tensors: pos.batch > 0 ? t.carried() : [] });
+    const { maxSkippedSteps: _limit, ...mathOptions } = o;
+    const run: FitRun<M> = {
+      o,
+      hooks,
+      stages,
+      everySteps,
+      planJson: JSON.parse(JSON.stringify(stages)) as unknown,
+      optionsJson: JSON.parse(JSON.stringify(mathOptions)) as unknown,
+      history: [],
+      pos: { stage: 0, epochInStage: 0, stepInStage: 0, epoch: this.#epochsDone, batch: 0, stepsDone: 0 },
+      acc: { lossSum: 0, counted: 0, skipped: 0 },
+      resumedAt: null,
+      best: null,
+      finished: false,
     };
-    let best: number | null = null;
+    if (hooks.resume) this.#resume(run, hooks.resume);
+    return run;
+  }
 
-    for (let s = pos.stage; s < stages.length; s++) {
-      const stage = stages[s]!;
-      const midStage = resumedAt !== null && s === resumedAt.stage && (resumedAt.epochInStage > 0 || resumedAt.stepInStage > 0);
-      // A resumed stage keeps the optimizer state it was saved with.
-      t.freezeTo(stage.frozenBefore, midStage ? false : stage.clearOptimizerState);
-      const peaks = groupLrs(stage.lrs, t.numGroups);
-      const schedule = scheduleOf(stage, o.moms);
-      const firstEpoch = this.#epochsDone - pos.epochInStage;
-      let total = 0;
-      for (let e = 0; e < stage.epochs; e++) total += this.#stepsIn(firstEpoch + e);
-      const base = { beta1: o.beta1, beta2: o.beta2, weightDecay: stage.weightDecay ?? o.weightDecay };
-      const clip = stage.clip ?? o.clip;
-      for (let e = pos.epochInStage; e < stage.epochs; e++) {
-        if (hooks.signal?.aborted) {
-          checkpoint(false);
-          return history;
-        }
-        const epoch = this.#epochsDone;
-        const steps = this.#stepsIn(epoch);
-        const batches = this.#train.epoch(epoch)[Symbol.iterator]();
-        if (pos.batch === 0) {
-          t.startEpoch();
-          acc = { lossSum: 0, counted: 0, skipped: 0 };
-        }
-        for (let k = 0; k < pos.batch; k++) {
-          if (batches.next().done)
-            throw new TrainingStateError(`resume: epoch ${epoch} has fewer than the ${pos.batch} batches already trained`);
-        }
-        let next = batches.next();
-        let step = pos.stepInStage;
-        for (let i = pos.batch; i < steps && !next.done; i++) {
-          const groups = groupHyperAt(schedule, step, total, peaks, base);
-          const started = performance.now();
-          const tokens = t.tokensIn(next.value);
-          const running = t.step(next.value, {
-            optimizer: o.optimizer,
-            groups,
-            eps: o.eps,
-            clip,
-            alpha,
-            beta,
-            classWeights: o.classWeights,
-          });
-          next = batches.next(); // laid out while the native step runs
-          const r = await running;
-          if (r.skipped) acc.skipped++;
-          else {
-            acc.lossSum += r.loss;
-            acc.counted++;
-          }
-          const seconds = (performance.now() - started) / 1000;
-          hooks.onStep?.({
-            stage: s,
-            epoch,
-            step,
-            stageSteps: total,
-            tokens,
-            seconds,
-            loss: r.loss,
-            skipped: r.skipped,
-            groups,
-            applied: r.applied,
-          });
-          step++;
-          pos = { stage: s, epochInStage: e, stepInStage: step, epoch, batch: i + 1, stepsDone: pos.stepsDone + 1 };
-          if (r.skipped) {
-            const skippedSteps = history.reduce((n, h) => n + h.skippedSteps, 0) + acc.skipped;
-            if (skippedSteps > maxSkippedSteps) {
-              checkpoint(false);
-              const saved = hooks.checkpoint ? `; they are saved, with the training state, in ${hooks.checkpoint.dir}` : '';
-              throw new NonFiniteError(
-                `fit: ${skippedSteps} steps skipped for a non-finite loss or gradient, more than maxSkippedSteps (${maxSkippedSteps}); the last at stage ${s}, epoch ${epoch}, step ${step - 1}. ` +
-                  `The model holds the weights of the last finite step${saved}. Lower the learning rate, check the data, or raise maxSkippedSteps.`,
-                skippedSteps,
-                { stage: s, epoch, step: step - 1 },
-              );
-            }
-          }
-          if (i + 1 < steps) {
-            if (hooks.signal?.aborted) {
-              checkpoint(false);
-              return history;
-            }
-            if (everySteps > 0 && pos.stepsDone % everySteps === 0) checkpoint(false);
-          }
-        }
-        if (!next.done || pos.batch !== steps) {
-          throw new RangeError(`Learner: epoch ${epoch} does not have the ${steps} batches its source promised (stepsPerEpoch / stepsIn)`);
-        }
-        this.#epochsDone++;
-        const event: EpochEvent<M> = {
-          stage: s,
-          epoch,
-          trainLoss: acc.counted ? acc.lossSum / acc.counted : NaN,
-          skippedSteps: acc.skipped,
-          valid: this.#valid ? await t.evaluate(this.#valid()) : null,
-        };
-        history.push(event);
-        const last = e + 1 === stage.epochs && s + 1 === stages.length;
-        pos =
-          e + 1 < stage.epochs
-            ? { stage: s, epochInStage: e + 1, stepInStage: step, epoch: this.#epochsDone, batch: 0, stepsDone: pos.stepsDone }
-            : { stage: s + 1, epochInStage: 0, stepInStage: 0, epoch: this.#epochsDone, batch: 0, stepsDone: pos.stepsDone };
-        acc = { lossSum: 0, counted: 0, skipped: 0 };
-        checkpoint(last);
-        if (hooks.best) best = this.#saveIfBest(hooks.best, event, best);
-        if (hooks.onEpoch?.(event) === 'stop') return history;
-      }
-      pos = { ...pos, epochInStage: 0, stepInStage: 0 };
+  /** Puts a run where its saved training state left it, after checking that it is the same run. */
+  #resume(run: FitRun<M>, saved: SavedTrainingState): void {
+    const t = this.#trainee;
+    const state = parseTrainingState(saved);
+    const file = `${saved.dir}/training-state.json`;
+    if (state.learner !== t.kind)
+      throw new TrainingStateError(`${file}: the state is a ${state.learner}'s, this Learner trains a ${t.kind}`);
+    if (JSON.stringify(state.plan) !== JSON.stringify(run.planJson))
+      throw new TrainingStateError(`${file}: the run was started with another plan; resume it with the same plan`);
+    if (JSON.stringify(state.options) !== JSON.stringify(run.optionsJson))
+      throw new TrainingStateError(`${file}: the run was started with other fit options; resume it with the same options`);
+    if (state.stepsPerEpoch !== this.#train.stepsPerEpoch) {
+      throw new TrainingStateError(
+        `${file}: the run had ${state.stepsPerEpoch} steps per epoch, this data source ${this.#train.stepsPerEpoch}: resume it with the same data and batch options`,
+      );
     }
-    return history;
+    run.history = historyFromJson<M>(state.history);
+    run.finished = state.finished;
+    if (state.finished) return;
+    run.pos = state.position;
+    run.acc = state.epochSoFar;
+    run.resumedAt = { ...state.position };
+    this.#epochsDone = run.pos.epoch;
+    setRngState(decodeRng(state.rng));
+    if (run.pos.batch > 0) this.#trainee.restoreCarried(state.tensors, `${saved.dir}/training-state.safetensors`);
+  }
+
+  /** Writes the whole training state into the checkpoint directory, when the run has one. */
+  #checkpoint(run: FitRun<M>, finished: boolean): void {
+    const t = this.#trainee;
+    if (!run.hooks.checkpoint) return;
+    const json: TrainingStateJson = {
+      format: 'ulmfit-training-state',
+      version: TRAINING_STATE_VERSION,
+      learner: t.kind,
+      plan: run.planJson,
+      options: run.optionsJson,
+      stepsPerEpoch: this.#train.stepsPerEpoch,
+      position: run.pos,
+      epochSoFar: run.acc,
+      history: historyToJson(run.history),
+      rng: encodeRng(getRngState()),
+      finished,
+      savedAt: new Date().toISOString(),
+    };
+    t.save!(run.hooks.checkpoint.dir, { json, tensors: run.pos.batch > 0 ? t.carried() : [] });
+  }
+
+  /** One stage of the plan: its frozen groups, peak rates, schedule and epochs. */
+  async #trainStage(run: FitRun<M>, s: number): Promise<'stopped' | 'done'> {
+    const { o, resumedAt } = run;
+    const stage = run.stages[s]!;
+    const midStage = resumedAt !== null && s === resumedAt.stage && (resumedAt.epochInStage > 0 || resumedAt.stepInStage > 0);
+    // A resumed stage keeps the optimizer state it was saved with.
+    this.#trainee.freezeTo(stage.frozenBefore, midStage ? false : stage.clearOptimizerState);
+    const firstEpoch = this.#epochsDone - run.pos.epochInStage;
+    let total = 0;
+    for (let e = 0; e < stage.epochs; e++) total += this.#stepsIn(firstEpoch + e);
+    const plan: StagePlan = {
+      index: s,
+      epochs: stage.epochs,
+      total,
+      peaks: groupLrs(stage.lrs, this.#trainee.numGroups),
+      schedule: scheduleOf(stage, o.moms),
+      base: { beta1: o.beta1, beta2: o.beta2, weightDecay: stage.weightDecay ?? o.weightDecay },
+      clip: stage.clip ?? o.clip,
+    };
+    for (let e = run.pos.epochInStage; e < stage.epochs; e++) {
+      if (run.hooks.signal?.aborted) {
+        this.#checkpoint(run, false);
+        return 'stopped';
+      }
+      if ((await this.#trainEpoch(run, plan, e)) === 'stopped') return 'stopped';
+      if ((await this.#endEpoch(run, plan, e)) === 'stopped') return 'stopped';
+    }
+    return 'done';
+  }
+
+  /** The steps of one epoch of a stage, from where the run is (a resume may start mid-epoch). */
+  async #trainEpoch(run: FitRun<M>, plan: StagePlan, e: number): Promise<'stopped' | 'done'> {
+    const t = this.#trainee;
+    const { o, hooks } = run;
+    const epoch = this.#epochsDone;
+    const steps = this.#stepsIn(epoch);
+    const batches = this.#train.epoch(epoch)[Symbol.iterator]();
+    if (run.pos.batch === 0) {
+      t.startEpoch();
+      run.acc = { lossSum: 0, counted: 0, skipped: 0 };
+    }
+    for (let k = 0; k < run.pos.batch; k++) {
+      if (batches.next().done)
+        throw new TrainingStateError(`resume: epoch ${epoch} has fewer than the ${run.pos.batch} batches already trained`);
+    }
+    let next = batches.next();
+    let step = run.pos.stepInStage;
+    for (let i = run.pos.batch; i < steps && !next.done; i++) {
+      const groups = groupHyperAt(plan.schedule, step, plan.total, plan.peaks, plan.base);
+      const started = performance.now();
+      const tokens = t.tokensIn(next.value);
+      const { alpha, beta, classWeights } = o;
+      const running = t.step(next.value, { optimizer: o.optimizer, groups, eps: o.eps, clip: plan.clip, alpha, beta, classWeights });
+      next = batches.next(); // laid out while the native step runs
+      const r = await running;
+      if (r.skipped) run.acc.skipped++;
+      else {
+        run.acc.lossSum += r.loss;
+        run.acc.counted++;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      hooks.onStep?.({
+        stage: plan.index,
+        epoch,
+        step,
+        stageSteps: plan.total,
+        tokens,
+        seconds,
+        loss: r.loss,
+        skipped: r.skipped,
+        groups,
+        applied: r.applied,
+      });
+      step++;
+      run.pos = { stage: plan.index, epochInStage: e, stepInStage: step, epoch, batch: i + 1, stepsDone: run.pos.stepsDone + 1 };
+      if (r.skipped) this.#checkSkipLimit(run, plan.index, epoch, step - 1);
+      if (i + 1 < steps) {
+        if (hooks.signal?.aborted) {
+          this.#checkpoint(run, false);
+          return 'stopped';
+        }
+        if (run.everySteps > 0 && run.pos.stepsDone % run.everySteps === 0) this.#checkpoint(run, false);
+      }
+    }
+    if (!next.done || run.pos.batch !== steps) {
+      throw new RangeError(`Learner: epoch ${epoch} does not have the ${steps} batches its source promised (stepsPerEpoch / stepsIn)`);
+    }
+    return 'done';
+  }
+
+  /** Ends the run with a NonFiniteError (and a checkpoint) once more steps were skipped than allowed. */
+  #checkSkipLimit(run: FitRun<M>, stage: number, epoch: number, step: number): void {
+    const limit = run.o.maxSkippedSteps;
+    const skippedSteps = run.history.reduce((n, h) => n + h.skippedSteps, 0) + run.acc.skipped;
+    if (skippedSteps <= limit) return;
+    this.#checkpoint(run, false);
+    const saved = run.hooks.checkpoint ? `; they are saved, with the training state, in ${run.hooks.checkpoint.dir}` : '';
+    throw new NonFiniteError(
+      `fit: ${skippedSteps} steps skipped for a non-finite loss or gradient, more than maxSkippedSteps (${limit}); the last at stage ${stage}, epoch ${epoch}, step ${step}. ` +
+        `The model holds the weights of the last finite step${saved}. Lower the learning rate, check the data, or raise maxSkippedSteps.`,
+      skippedSteps,
+      { stage, epoch, step },
+    );
+  }
+
+  /** After an epoch's steps: validation, the history, the next position, the checkpoint, the best model, onEpoch. */
+  async #endEpoch(run: FitRun<M>, plan: StagePlan, e: number): Promise<'stopped' | 'done'> {
+    const { hooks } = run;
+    const epoch = this.#epochsDone;
+    this.#epochsDone++;
+    const event: EpochEvent<M> = {
+      stage: plan.index,
+      epoch,
+      trainLoss: run.acc.counted ? run.acc.lossSum / run.acc.counted : NaN,
+      skippedSteps: run.acc.skipped,
+      valid: this.#valid ? await this.#trainee.evaluate(this.#valid()) : null,
+    };
+    run.history.push(event);
+    const last = e + 1 === plan.epochs && plan.index + 1 === run.stages.length;
+    const { stepInStage, stepsDone } = run.pos;
+    run.pos =
+      e + 1 < plan.epochs
+        ? { stage: plan.index, epochInStage: e + 1, stepInStage, epoch: this.#epochsDone, batch: 0, stepsDone }
+        : { stage: plan.index + 1, epochInStage: 0, stepInStage: 0, epoch: this.#epochsDone, batch: 0, stepsDone };
+    run.acc = { lossSum: 0, counted: 0, skipped: 0 };
+    this.#checkpoint(run, last);
+    if (hooks.best) run.best = this.#saveIfBest(hooks.best, event, run.best);
+    return hooks.onEpoch?.(event) === 'stop' ? 'stopped' : 'done';
   }
 
   /** The validation metrics now (null without validation data): e.g. before training, as a baseline. */
