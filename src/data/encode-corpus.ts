@@ -10,11 +10,14 @@ import { z } from 'zod';
 import { liveModelCount } from '../model/live-models.js';
 import { validate } from '../options.js';
 import { getNumThreads } from '../runtime.js';
-import { Encoder, type EncodedTexts } from '../text/encoder.js';
+import { Encoder } from '../text/encoder.js';
 import { importRules, rulesModuleUrl } from '../text/rules-module.js';
-import { threadCount, TokenizePool, type WorkerInit } from '../text/tokenize-pool.js';
+import { threadCount, type WorkerInit } from '../text/tokenize-pool.js';
 import { Tokenizer, TokenizerOptionsSchema } from '../text/tokenizer.js';
 import { Vocabulary, VocabularyOptionsSchema } from '../text/vocabulary.js';
+import { EncodeJobs, type MergeJob } from './encode-jobs.js';
+import { LabelTable } from './label-table.js';
+import { ProvisionalVocabulary } from './provisional-vocabulary.js';
 import { DataError } from './read-error.js';
 import { DEFAULT_MEMORY_TOKENS, TokenStoreWriter, type TokenStore } from './token-store.js';
 
@@ -67,6 +70,7 @@ export const EncodeCorpusOptionsSchema = z.object({
 });
 
 export type EncodeCorpusOptionsInput = z.input<typeof EncodeCorpusOptionsSchema>;
+type EncodeCorpusOptions = z.output<typeof EncodeCorpusOptionsSchema>;
 
 export interface InputDocument {
   text: string;
@@ -105,31 +109,6 @@ export interface EncodedCorpus {
   summary: EncodeSummary;
 }
 
-// Growable typed arrays, for per-token-type and per-document tables of unknown final size.
-class GrowableInt32 {
-  data = new Int32Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) this.grow(this.length + 1);
-    this.data[this.length++] = v;
-  }
-  grow(min: number): void {
-    const next = new Int32Array(Math.max(min, this.data.length * 2));
-    next.set(this.data.subarray(0, this.length));
-    this.data = next;
-  }
-}
-
-class GrowableFloat64 {
-  data = new Float64Array(1024);
-  ensure(n: number): void {
-    if (n <= this.data.length) return;
-    const next = new Float64Array(Math.max(n, this.data.length * 2));
-    next.set(this.data);
-    this.data = next;
-  }
-}
-
 export async function encodeCorpus(
   documents: AsyncIterable<InputDocument> | Iterable<InputDocument>,
   options: EncodeCorpusOptionsInput = {},
@@ -137,28 +116,105 @@ export async function encodeCorpus(
   const o = validate(EncodeCorpusOptionsSchema, options, 'encodeCorpus options');
   const started = performance.now();
   const fixed = o.vocabulary ?? null;
-  const hasFunctions = (o.tokenizer.preRules?.length ?? 0) + (o.tokenizer.postRules?.length ?? 0) > 0;
-  let threads = threadCount(o.threads, o.alongsideTraining ?? (liveModelCount() > 0 ? getNumThreads() : 0));
-  let inlineReason: string | null = null;
-  if (threads > 1 && hasFunctions) {
-    inlineReason = 'tokenizer rules given as functions cannot cross to worker threads (pass them as rulesModule)';
-    threads = 1;
-  }
-  const workers = threads - 1;
-
-  // Provisional numbering: global ids in first-seen order, counts, and per-worker local -> global maps.
-  const globalIds = new Map<string, number>();
-  const globalTokens: string[] = [];
-  const counts = new GrowableFloat64();
-  const localToGlobal: GrowableInt32[] = [];
-
-  const labelIds = new Map<string, number>();
-  const labelNames: string[] = [];
-  const labels = new GrowableInt32();
-  let labelled: boolean | null = null;
-
+  const { threads, inlineReason } = threadsFor(o);
+  const provisional = fixed ? null : new ProvisionalVocabulary();
+  const labels = new LabelTable(o.classes);
   const writer = new TokenStoreWriter({ memoryTokens: o.memoryTokens, ...(o.spillDir ? { spillDir: o.spillDir } : {}) });
-  const summary: EncodeSummary = {
+  const summary = emptySummary(inlineReason);
+  let characters = 0;
+
+  // A finished job, in document order: its ids into the global numbering (or its unknowns counted), its
+  // documents into the store with their labels.
+  const merge: MergeJob = (encoded, worker, jobLabels) => {
+    if (provisional) provisional.renumber(encoded, worker);
+    else for (const id of encoded.ids) if (id === 0) summary.unknownTokens++;
+    let at = 0;
+    encoded.lengths.forEach((n, d) => {
+      if (n === 0) {
+        summary.emptySkipped++;
+        return;
+      }
+      writer.append(encoded.ids.subarray(at, at + n));
+      at += n;
+      const label = jobLabels[d];
+      if (label !== null && label !== undefined) labels.keep(label);
+      summary.documents++;
+      summary.tokens += n;
+    });
+    o.onProgress?.({ documents: summary.documents, tokens: summary.tokens, characters, seconds: (performance.now() - started) / 1000 });
+  };
+
+  // This thread's tokenizer, with the module's rules too: it encodes this thread's share of the jobs and
+  // gives the rules version. Importing here also checks the module before any worker starts.
+  const rulesUrl = o.rulesModule ? rulesModuleUrl(o.rulesModule) : null;
+  const local = new Tokenizer({ ...o.tokenizer, ...(rulesUrl ? await importRules(rulesUrl) : {}) });
+  const jobs = new EncodeJobs({
+    workers: threads - 1,
+    // Under 'auto' workers start only once the corpus has passed AUTO_WORKERS_AFTER characters (a few seconds
+    // on one thread): measured on 2 cores, a worker's start and warm-up cost more than it gains on a corpus of
+    // ten million characters, and repay it at corpus scale. Asked for by number, they start at once.
+    startWorkersAfter: o.threads === 'auto' ? AUTO_WORKERS_AFTER : 0,
+    init: {
+      tokenizer: o.tokenizer as Record<string, unknown>,
+      ...(rulesUrl ? { rulesModule: rulesUrl } : {}),
+      ...(fixed ? { vocabulary: fixed.tokens } : {}),
+    } satisfies WorkerInit,
+    inline: new Encoder(local, fixed),
+    merge,
+  });
+
+  try {
+    for await (const job of textJobs(documents, o.jobCharacters, labels)) {
+      characters += job.characters;
+      await jobs.submit(job.texts, job.labels, characters);
+    }
+    await jobs.drain();
+  } catch (error) {
+    writer.abort();
+    throw error;
+  } finally {
+    summary.threads = jobs.started ? threads : 1;
+    await jobs.close();
+  }
+
+  if (summary.tokens === 0) {
+    writer.abort();
+    throw new DataError(`the corpus has no tokens (${summary.documents} documents, ${summary.emptySkipped} empty ones skipped)`);
+  }
+  let vocabulary = fixed;
+  if (provisional) {
+    const built = provisional.finish(o.vocabularyOptions, writer);
+    vocabulary = built.vocabulary;
+    summary.unknownTokens += built.unknownTokens;
+    summary.distinctTokens = provisional.distinctTokens;
+  }
+  summary.spilled = writer.spilled;
+  const store = writer.finish();
+  const labelled = labels.finish();
+  summary.seconds = (performance.now() - started) / 1000;
+  summary.tokensPerSecond = summary.tokens / Math.max(summary.seconds, 1e-9);
+  return {
+    store,
+    vocabulary: vocabulary!,
+    rulesVersion: local.rulesVersion,
+    labels: labelled?.classIds ?? null,
+    classes: labelled?.classes ?? null,
+    summary,
+  };
+}
+
+/** Threads that tokenize (this one included), and why only this one does when more were asked for. */
+function threadsFor(o: EncodeCorpusOptions): { threads: number; inlineReason: string | null } {
+  const threads = threadCount(o.threads, o.alongsideTraining ?? (liveModelCount() > 0 ? getNumThreads() : 0));
+  const hasFunctions = (o.tokenizer.preRules?.length ?? 0) + (o.tokenizer.postRules?.length ?? 0) > 0;
+  if (threads > 1 && hasFunctions) {
+    return { threads: 1, inlineReason: 'tokenizer rules given as functions cannot cross to worker threads (pass them as rulesModule)' };
+  }
+  return { threads, inlineReason: null };
+}
+
+function emptySummary(inlineReason: string | null): EncodeSummary {
+  return {
     documents: 0,
     tokens: 0,
     emptySkipped: 0,
@@ -170,180 +226,30 @@ export async function encodeCorpus(
     seconds: 0,
     tokensPerSecond: 0,
   };
-  let characters = 0;
+}
 
-  const merge = (encoded: EncodedTexts, worker: number, jobLabels: (number | null)[]): void => {
-    const { ids, lengths } = encoded;
-    if (!fixed) {
-      const map = (localToGlobal[worker] ??= new GrowableInt32());
-      for (const t of encoded.newTokens) {
-        let g = globalIds.get(t);
-        if (g === undefined) {
-          g = globalTokens.length;
-          globalIds.set(t, g);
-          globalTokens.push(t);
-        }
-        map.push(g);
-      }
-      counts.ensure(globalTokens.length);
-      const table = map.data;
-      const c = counts.data;
-      for (let i = 0; i < ids.length; i++) {
-        const g = table[ids[i]!]!;
-        ids[i] = g;
-        c[g]!++;
-      }
-    } else {
-      for (let i = 0; i < ids.length; i++) if (ids[i] === 0) summary.unknownTokens++;
+/** The documents cut into jobs of about `jobCharacters` characters, each document checked and its label numbered. */
+async function* textJobs(
+  documents: AsyncIterable<InputDocument> | Iterable<InputDocument>,
+  jobCharacters: number,
+  labels: LabelTable,
+): AsyncGenerator<{ texts: string[]; labels: (number | null)[]; characters: number }> {
+  let job = { texts: [] as string[], labels: [] as (number | null)[], characters: 0 };
+  for await (const doc of documents) {
+    if (typeof doc?.text !== 'string') {
+      throw new DataError(
+        `a document must have a string "text", got ${doc === null ? 'null' : typeof doc?.text}`,
+        doc?.source ?? null,
+        doc?.line ?? null,
+      );
     }
-    let at = 0;
-    for (let d = 0; d < lengths.length; d++) {
-      const n = lengths[d]!;
-      if (n === 0) {
-        summary.emptySkipped++;
-        continue;
-      }
-      writer.append(ids.subarray(at, at + n));
-      at += n;
-      const label = jobLabels[d];
-      if (label !== null && label !== undefined) labels.push(label);
-      summary.documents++;
-      summary.tokens += n;
+    job.labels.push(labels.idOf(doc));
+    job.texts.push(doc.text);
+    job.characters += doc.text.length;
+    if (job.characters >= jobCharacters) {
+      yield job;
+      job = { texts: [], labels: [], characters: 0 };
     }
-    o.onProgress?.({ documents: summary.documents, tokens: summary.tokens, characters, seconds: (performance.now() - started) / 1000 });
-  };
-
-  const labelOf = (doc: InputDocument): number | null => {
-    const isLabelled = doc.label !== undefined;
-    if (labelled === null) labelled = isLabelled;
-    else if (labelled !== isLabelled) {
-      throw new DataError('some documents have a label and some do not', doc.source ?? null, doc.line ?? null);
-    }
-    if (!isLabelled) return null;
-    const label = doc.label!;
-    if (o.classes && !o.classes.includes(label)) {
-      throw new DataError(`label "${label}" is not one of the classes ${JSON.stringify(o.classes)}`, doc.source ?? null, doc.line ?? null);
-    }
-    let id = labelIds.get(label);
-    if (id === undefined) {
-      id = labelNames.length;
-      labelIds.set(label, id);
-      labelNames.push(label);
-    }
-    return id;
-  };
-
-  // This thread's tokenizer, with the module's rules too: it encodes this thread's share of the jobs and
-  // gives the rules version. Importing here also checks the module before any worker starts.
-  const rulesUrl = o.rulesModule ? rulesModuleUrl(o.rulesModule) : null;
-  const local = new Tokenizer({ ...o.tokenizer, ...(rulesUrl ? await importRules(rulesUrl) : {}) });
-  // Workers start at once when asked for by number; under 'auto' only once the corpus has passed
-  // AUTO_WORKERS_AFTER characters (a few seconds on one thread): measured on 2 cores, a worker's start and
-  // warm-up cost more than it gains on a corpus of ten million characters, and repay it at corpus scale.
-  const startWorkersAfter = o.threads === 'auto' ? AUTO_WORKERS_AFTER : 0;
-  let pool: TokenizePool | null = null;
-  const startPool = (): void => {
-    summary.threads = threads;
-    pool = new TokenizePool(workers, {
-      tokenizer: o.tokenizer as Record<string, unknown>,
-      ...(rulesUrl ? { rulesModule: rulesUrl } : {}),
-      ...(fixed ? { vocabulary: fixed.tokens } : {}),
-    } satisfies WorkerInit);
-  };
-  const inline = new Encoder(local, fixed);
-  // Jobs in submission order, merged in that order. A job goes to a worker while the workers have fewer
-  // than two jobs each, else this thread encodes it: the share adapts to the threads' speeds, and this
-  // thread keeps working while the workers start. Results wait at most MAX_QUEUED jobs for their turn.
-  type Job = { done: { encoded: EncodedTexts; worker: number } | null; result: Promise<unknown>; labels: (number | null)[] };
-  const queue: Job[] = [];
-  const MAX_QUEUED = 32;
-  const mergeHead = async (): Promise<void> => {
-    const head = queue[0]!;
-    await head.result;
-    queue.shift();
-    merge(head.done!.encoded, head.done!.worker, head.labels);
-  };
-
-  try {
-    let texts: string[] = [];
-    let jobLabels: (number | null)[] = [];
-    let jobChars = 0;
-    const submit = async (): Promise<void> => {
-      if (!texts.length) return;
-      if (!pool && workers > 0 && characters >= startWorkersAfter) startPool();
-      if (pool && pool.inFlight < 2 * workers) {
-        const job: Job = { done: null, result: Promise.resolve(), labels: jobLabels };
-        job.result = pool.encode(texts).then((r) => {
-          job.done = { encoded: r, worker: r.worker };
-        });
-        job.result.catch(() => undefined); // awaited in order by mergeHead; no unhandled rejection meanwhile
-        queue.push(job);
-      } else {
-        queue.push({ done: { encoded: inline.encode(texts), worker: workers }, result: Promise.resolve(), labels: jobLabels });
-        // Let worker replies in (they arrive as events), so that idle workers get the next jobs.
-        if (pool) await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-      while (queue.length && queue[0]!.done) await mergeHead();
-      while (queue.length > MAX_QUEUED) await mergeHead();
-      texts = [];
-      jobLabels = [];
-      jobChars = 0;
-    };
-    for await (const doc of documents) {
-      if (typeof doc?.text !== 'string') {
-        throw new DataError(
-          `a document must have a string "text", got ${doc === null ? 'null' : typeof doc?.text}`,
-          doc?.source ?? null,
-          doc?.line ?? null,
-        );
-      }
-      jobLabels.push(labelOf(doc));
-      texts.push(doc.text);
-      jobChars += doc.text.length;
-      characters += doc.text.length;
-      if (jobChars >= o.jobCharacters) await submit();
-    }
-    await submit();
-    while (queue.length) {
-      await mergeHead();
-    }
-  } catch (error) {
-    writer.abort();
-    throw error;
-  } finally {
-    await (pool as TokenizePool | null)?.close();
   }
-
-  if (summary.tokens === 0) {
-    writer.abort();
-    throw new DataError(`the corpus has no tokens (${summary.documents} documents, ${summary.emptySkipped} empty ones skipped)`);
-  }
-
-  let vocabulary = fixed;
-  if (!vocabulary) {
-    vocabulary = Vocabulary.fromCounts(globalTokens, counts.data, o.vocabularyOptions);
-    const table = new Int32Array(globalTokens.length);
-    for (let g = 0; g < globalTokens.length; g++) {
-      table[g] = vocabulary.id(globalTokens[g]!);
-      if (table[g] === 0) summary.unknownTokens += counts.data[g]!;
-    }
-    writer.remap(table);
-    summary.distinctTokens = globalTokens.length;
-  }
-  summary.spilled = writer.spilled;
-  const store = writer.finish();
-
-  let classes: string[] | null = null;
-  let classIds: Int32Array | null = null;
-  if (labelled) {
-    classes = o.classes ? [...o.classes] : [...labelNames].sort();
-    if (classes.length < 2) {
-      throw new DataError(`a labelled set needs at least two classes; found ${classes.length}: ${JSON.stringify(classes)}`);
-    }
-    const toClass = labelNames.map((name) => classes!.indexOf(name));
-    classIds = Int32Array.from(labels.data.subarray(0, labels.length), (l) => toClass[l]!);
-  }
-  summary.seconds = (performance.now() - started) / 1000;
-  summary.tokensPerSecond = summary.tokens / Math.max(summary.seconds, 1e-9);
-  return { store, vocabulary, rulesVersion: local.rulesVersion, labels: classIds, classes, summary };
+  if (job.texts.length) yield job;
 }
