@@ -10,7 +10,7 @@ export { PlatformError } from '../scripts/platform.js';
 export { cpuFeatures, type CpuFeatures } from './cpu.js';
 export { DeviceSchema, parseDevice, type Device } from './device.js';
 export { NativeLoadError } from './native/loader.js';
-export { benchmarkMatmul, matmul, randn, BenchmarkMatmulSchema, type BenchmarkMatmulOptions, type MatmulInput } from './ops.js';
+export { benchmarkMatmul, matmul, BenchmarkMatmulSchema, type BenchmarkMatmulOptions, type MatmulInput } from './ops.js';
 export {
   ClassifierConfigSchema,
   LanguageModelConfigSchema,
@@ -57,7 +57,7 @@ export { SafetensorsError } from './io/safetensors.js';
 export { OptionsError } from './options.js';
 export { getNumThreads, getRngState, info, setAllowTf32, setNumThreads, setRngState, setSeed, type UlmfitInfo } from './runtime.js';
 export { DataError } from './data/read-error.js';
-export { createReadSummary, type ReadSummary } from './data/read-summary.js';
+export type { ReadSummary } from './data/read-summary.js';
 export { CorpusSourceSchema, readCorpus, type CorpusDocument, type CorpusSourceOptions } from './data/corpus-reader.js';
 export {
   LabelledSourceSchema,
@@ -146,7 +146,7 @@ export {
   type FitOptionsInput,
   type StepEvent,
 } from './train/learner.js';
-export { LrFindOptionsSchema, smoothLosses, suggestLrs, sweepLr, type LrFindOptionsInput, type LrFindResult } from './train/lr-finder.js';
+export { LrFindOptionsSchema, suggestLrs, type LrFindOptionsInput, type LrFindResult } from './train/lr-finder.js';
 export { TrainingStateError, type Position } from './train/training-state.js';
 export { NonFiniteError } from './train/non-finite-error.js';
 export { encodeLabelled, encodeTexts, holdOut, type LabelledInput, type TextsInput } from './stages/inputs.js';
@@ -179,8 +179,8 @@ export {
 } from './stages/text-models.js';
 export { CheckpointError } from './interop/checkpoint-error.js';
 export { type TensorData, type TorchDType } from './interop/dtypes.js';
-export { OpaqueObject, UnknownGlobal } from './interop/pickle.js';
-export { StorageClass, TorchDtypeValue, TorchStorage, TorchTensor } from './interop/torch-values.js';
+// What a read checkpoint's tensors are (pickle's other values stay internal).
+export { TorchTensor } from './interop/torch-values.js';
 export {
   readTorchCheckpoint,
   ReadTorchCheckpointOptionsSchema,

@@ -1,8 +1,6 @@
 // The safetensors format (8-byte little-endian header length, a JSON header, then raw little-endian data),
 // float32 read (int64 also written, for PyTorch's integer buffers), read defensively: a file from anywhere can name offsets, shapes and sizes, and each is
 // checked before any byte is trusted.
-import fs from 'node:fs';
-
 export interface NamedTensor {
   name: string;
   shape: number[];
@@ -101,8 +99,4 @@ export function decodeSafetensors(bytes: Buffer, file: string): { tensors: Map<s
     if (spans[i]![0] < spans[i - 1]![1]) throw new SafetensorsError(file, `tensors "${spans[i - 1]![2]}" and "${spans[i]![2]}" overlap`);
   }
   return { tensors, metadata };
-}
-
-export function readSafetensors(file: string) {
-  return decodeSafetensors(fs.readFileSync(file), file);
 }

@@ -9,7 +9,8 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Classifier, info, LanguageModel, randn, setAllowTf32, type ClassifierBatchInput, type LmBatch } from '../../src/index.js';
+import { Classifier, info, LanguageModel, setAllowTf32, type ClassifierBatchInput, type LmBatch } from '../../src/index.js';
+import { randn } from '../../src/ops.js';
 
 const cuda = info().cuda.available;
 const device = process.env.ULMFIT_CUDA_TEST_DEVICE ?? 'cuda';

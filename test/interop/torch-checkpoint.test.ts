@@ -5,15 +5,9 @@ import path from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  CheckpointError,
-  OpaqueObject,
-  readTorchCheckpoint,
-  TorchDtypeValue,
-  TorchTensor,
-  type TensorData,
-  type TorchCheckpoint,
-} from '../../src/index.js';
+import { CheckpointError, readTorchCheckpoint, TorchTensor, type TensorData, type TorchCheckpoint } from '../../src/index.js';
+import { OpaqueObject } from '../../src/interop/pickle.js';
+import { TorchDtypeValue } from '../../src/interop/torch-values.js';
 import { torchFixtures, type Fixtures } from './fixtures.js';
 
 let fx: Fixtures | null = null;

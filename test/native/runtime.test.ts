@@ -2,7 +2,8 @@ import { Worker } from 'node:worker_threads';
 
 import { describe, expect, it } from 'vitest';
 
-import { benchmarkMatmul, getNumThreads, info, matmul, parseDevice, randn, setNumThreads, setSeed } from '../../src/index.js';
+import { benchmarkMatmul, getNumThreads, info, matmul, parseDevice, setNumThreads, setSeed } from '../../src/index.js';
+import { randn } from '../../src/ops.js';
 
 describe('native core', () => {
   it('reports what it runs on', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { Classifier, getRngState, setSeed, smoothLosses, suggestLrs, sweepLr } from '../../src/index.js';
+import { Classifier, getRngState, setSeed, suggestLrs } from '../../src/index.js';
+import { smoothLosses, sweepLr } from '../../src/train/lr-finder.js';
 import { classifierSource, twoClassDocuments } from '../helpers/toy-data.js';
 import { Learner } from '../../src/train/learner.js';
 
