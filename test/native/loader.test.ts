@@ -27,6 +27,17 @@ const probe = `
   console.log(JSON.stringify({ value: r.data[0], mapped: [...new Set(maps.map((l) => l.slice(l.indexOf('/'))))], builder: info.binary.builder, source: info.libtorch.source }));
 `;
 
+/** A copy of this checkout's build in its own directory, its manifest's LibTorch record set (or dropped). */
+function buildCopy(name: string, libtorchRoot: string | null): string {
+  const build = LOCAL_BUILDS.map((b) => b.dir).find((dir) => fs.existsSync(path.join(dir, MANIFEST)))!;
+  const dir = path.join(scratch, name);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const file of [ADDON, LOADER_ADDON]) fs.copyFileSync(path.join(build, file), path.join(dir, file));
+  const { libtorchRoot: _recorded, ...manifest } = JSON.parse(fs.readFileSync(path.join(build, MANIFEST), 'utf8'));
+  fs.writeFileSync(path.join(dir, MANIFEST), JSON.stringify(libtorchRoot ? { ...manifest, libtorchRoot } : manifest));
+  return dir;
+}
+
 describe('relocatable loader', () => {
   it('links the addon with no rpath and no libtorch path', () => {
     for (const binary of listBinaries()) {
@@ -64,7 +75,12 @@ describe('relocatable loader', () => {
     const home = path.join(scratch, 'home-other');
     const other = linkedLibTorch(path.join(home, 'libtorch', 'torch-2.12.0+cpu', 'torch'));
     rewrite(path.join(other, 'version.py'), "__version__ = '2.12.0+cpu'\n");
-    const run = runNode(probe, isolatedEnv(scratch, { ULMFIT_HOME: home, ULMFIT_PYTHON: '/nonexistent/python3' }));
+    // A build without a record of its LibTorch (a prebuild), so that discovery decides.
+    const addonDir = buildCopy('unrecorded-build', null);
+    const run = runNode(
+      probe,
+      isolatedEnv(scratch, { ULMFIT_HOME: home, ULMFIT_PYTHON: '/nonexistent/python3', ULMFIT_ADDON_DIR: addonDir }),
+    );
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('no LibTorch found fits it');
     expect(run.stderr).toContain(`- cache: LibTorch 2.12.0+cpu, CPU, cxx11 ABI 1 at ${other} (cache): usable`);
@@ -72,12 +88,7 @@ describe('relocatable loader', () => {
 
   it('takes the LibTorch its build recorded, without a python3 process; LIBTORCH still decides when set', () => {
     const recorded = linkedLibTorch(path.join(scratch, 'recorded', 'libtorch'));
-    const build = LOCAL_BUILDS.map((b) => b.dir).find((dir) => fs.existsSync(path.join(dir, MANIFEST)))!;
-    const addonDir = path.join(scratch, 'recorded-build');
-    fs.mkdirSync(addonDir, { recursive: true });
-    for (const file of [ADDON, LOADER_ADDON]) fs.copyFileSync(path.join(build, file), path.join(addonDir, file));
-    const manifest = JSON.parse(fs.readFileSync(path.join(build, MANIFEST), 'utf8'));
-    fs.writeFileSync(path.join(addonDir, MANIFEST), JSON.stringify({ ...manifest, libtorchRoot: recorded }));
+    const addonDir = buildCopy('recorded-build', recorded);
     // A python3 that fails the test if anything starts it.
     const python = path.join(scratch, 'python-never');
     fs.writeFileSync(python, `#!/bin/sh\necho started >> ${path.join(scratch, 'python-started')}\nexit 1\n`, { mode: 0o755 });
