@@ -43,14 +43,14 @@ export interface ClassifierDropoutMasks {
   head?: NativeTensor[];
 }
 
-interface NativeClassifier extends NativeEngine {
+export interface NativeClassifier extends NativeEngine {
   trainStep(
     tokens: Int32Array,
     lengths: Int32Array,
     labels: Int32Array,
     rows: number,
     length: number,
-    hyper: object,
+    hyper: ClassifierStepHyper,
   ): Promise<ClassifierTrainResult>;
   evalStep(tokens: Int32Array, lengths: Int32Array, labels: Int32Array, rows: number, length: number): Promise<NativeEvalResult>;
   predict(tokens: Int32Array, lengths: Int32Array, rows: number, length: number): Promise<NativeTensor>;
@@ -182,7 +182,7 @@ export class Classifier extends EngineModel<NativeClassifier> {
   constructor(config: ClassifierConfigInput, options: ClassifierEngineOptionsInput = {}) {
     const c = validate(ClassifierConfigSchema, config, 'classifier config');
     const run = validate(ClassifierEngineOptionsSchema, options, 'engine options');
-    const Engine = native().Classifier as unknown as new (options: object, device: string) => NativeClassifier;
+    const Engine = native().Classifier;
     const engine = new Engine(
       {
         vocabSize: c.vocabSize,

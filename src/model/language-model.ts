@@ -127,7 +127,7 @@ export class LanguageModel extends EngineModel<NativeLanguageModel> {
     const c = validate(LanguageModelConfigSchema, config, 'language model config');
     const run = validate(EngineOptionsSchema, options, 'engine options');
     const { vocabSize, embSize, hiddenSize, numLayers, padId } = c;
-    const Engine = native().LanguageModel as unknown as new (options: object, device: string) => NativeLanguageModel;
+    const Engine = native().LanguageModel;
     super(
       new Engine(
         {

@@ -1,5 +1,7 @@
 // The shape of the compiled addon (native/addon.cc) as TypeScript sees it. Callers go through the
 // validated wrappers in src/, never through this interface directly.
+import type { NativeClassifier } from '../model/classifier.js';
+import type { NativeLanguageModel } from '../model/language-model.js';
 
 export interface NativeTensor {
   data: Float32Array;
@@ -42,15 +44,18 @@ export interface NativeAddon {
   randn(shape: number[], device: string): Promise<NativeTensor>;
   mapFile(path: string): NativeMappedFile;
   /** The AWD-LSTM engine class (native/language_model.cc); src/model/language-model.ts wraps it. */
-  LanguageModel: unknown;
+  LanguageModel: EngineClass<NativeLanguageModel>;
   /** The classifier engine class (native/classifier.cc); src/model/classifier.ts wraps it. */
-  Classifier: unknown;
+  Classifier: EngineClass<NativeClassifier>;
   benchmarkMatmul(
     size: number,
     iterations: number,
     device: string,
   ): Promise<{ seconds: number; gflops: number; device: string; threads: number }>;
 }
+
+/** An engine class: every option given explicitly (the native side has no defaults), and the device. */
+export type EngineClass<E> = new (options: Record<string, unknown>, device: string) => E;
 
 /** The preloader addon (native/loader.cc). */
 export interface LoaderAddon {

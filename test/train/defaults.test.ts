@@ -68,7 +68,7 @@ describe('one default per value, per model kind', () => {
   });
 
   it('the native engine takes no value implicitly: a missing one is named', () => {
-    const Engine = native().LanguageModel as unknown as new (options: object, device: string) => unknown;
+    const Engine = native().LanguageModel;
     const options = {
       vocabSize: 20,
       embSize: 4,
