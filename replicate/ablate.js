@@ -156,8 +156,11 @@ for (const taskName of tasks) {
           seed,
           precision,
           maxTokens: size.maxTokens,
+          // The baseline pinned (the defaults when the study began), so that the study stays one experiment
+          // whatever trainClassifier's defaults become: one pass per epoch, clipping at 0.1.
           minStepsPerEpoch: 0,
           ...setting.options,
+          fit: { clip: 0.1, ...setting.options?.fit },
           config: { seqLen: size.seqLen, ...setting.options?.config },
           onEpoch: (e) =>
             void epochs.push({

@@ -69,13 +69,13 @@ interface NativeEvalResult {
 export const ClassifierStepHyperSchema = OptimizerHyperSchema.extend({
   /** Cross-entropy weight per class (for unbalanced classes); equal weights when absent. */
   classWeights: z.array(z.number().nonnegative()).optional(),
+  // Off, as in fastai's classifier recipe (the paper's script clipped at 25, which never binds): clipping at
+  // 0.1 with Adam's eps 1e-5 shrinks every update of a large gradient (docs/fidelity.md, docs/RESULTS.md).
   clip: z
     .number()
     .nonnegative()
-    .default(0.1)
-    .describe(
-      "global gradient-norm limit (fastai's classifier recipe does not clip, the paper's script clipped at 25: docs/fidelity.md); 0 turns it off; a stage may set its own",
-    ),
+    .default(0)
+    .describe("global gradient-norm limit (0: off, fastai's classifier recipe; the paper's script: 25); a stage may set its own"),
   // AR and TAR over each document's pooled window, as the language model has them (fastai and the paper's
   // classifier script: 2 and 1); off by default (measured: docs/fidelity.md).
   alpha: z
