@@ -2,44 +2,12 @@
 
 #include <cmath>
 
+#include "args.h"
 #include "errors.h"
 #include "tensor_js.h"
 #include "transfer.h"
 
 namespace ulmfit {
-
-double NumberField(const Napi::Object& object, const char* field, const std::string& where) {
-  Napi::Value v = object.Get(field);
-  if (v.IsUndefined()) throw ArgumentError(where + "." + field + " is required (a number)");
-  if (!v.IsNumber()) throw ArgumentError(where + "." + field + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-std::string StringField(const Napi::Object& object, const char* field, const std::string& where) {
-  Napi::Value v = object.Get(field);
-  if (!v.IsString()) throw ArgumentError(where + "." + field + (v.IsUndefined() ? " is required (a string)" : " must be a string"));
-  return v.As<Napi::String>().Utf8Value();
-}
-
-bool BooleanField(const Napi::Object& object, const char* field, const std::string& where) {
-  Napi::Value v = object.Get(field);
-  if (!v.IsBoolean()) throw ArgumentError(where + "." + field + (v.IsUndefined() ? " is required (a boolean)" : " must be a boolean"));
-  return v.As<Napi::Boolean>().Value();
-}
-
-int64_t IntegerField(const Napi::Object& object, const char* field, int64_t min, const std::string& where) {
-  const double d = NumberField(object, field, where);
-  if (!std::isfinite(d) || std::floor(d) != d || d < static_cast<double>(min) || d > 9007199254740991.0) {
-    throw ArgumentError(where + "." + field + " must be an integer >= " + std::to_string(min));
-  }
-  return static_cast<int64_t>(d);
-}
-
-double ProbabilityField(const Napi::Object& object, const char* field, const std::string& where) {
-  const double p = NumberField(object, field, where);
-  if (!(p >= 0.0 && p < 1.0)) throw ArgumentError(where + "." + field + " must be in [0, 1)");
-  return p;
-}
 
 AwdLstmOptions ReadEncoderOptions(const Napi::Object& o, bool withOutputP) {
   AwdLstmOptions options;

@@ -1,5 +1,5 @@
-// What the steps of both engines read from JS: per-group hyperparameters, token ids checked against the
-// vocabulary, Int32Array arguments, and dropout masks (in and out).
+// What the engines read from JS: their encoder options, per-group hyperparameters, token ids checked against
+// the vocabulary, Int32Array arguments, and dropout masks (in and out).
 #pragma once
 
 #include <napi.h>
@@ -13,18 +13,6 @@
 #include "optimizer.h"
 
 namespace ulmfit {
-
-// object[field] as a number; `where` names the object in errors. Every field is required: the defaults live
-// in the TypeScript schemas alone, and the native side takes each value explicitly.
-double NumberField(const Napi::Object& object, const char* field, const std::string& where);
-
-// object[field] as an integer >= min, or a probability in [0, 1).
-int64_t IntegerField(const Napi::Object& object, const char* field, int64_t min, const std::string& where);
-double ProbabilityField(const Napi::Object& object, const char* field, const std::string& where);
-
-// object[field] as a string, or as a boolean.
-std::string StringField(const Napi::Object& object, const char* field, const std::string& where);
-bool BooleanField(const Napi::Object& object, const char* field, const std::string& where);
 
 // The encoder's sizes and dropouts from the engine options. A classifier's encoder has no output dropout
 // (its head's first dropout takes its place): outputP is read only where `withOutputP`.
