@@ -2,7 +2,7 @@
 /**
  * The settings, each a change to trainClassifier's options (and `lm`: which language model the classifier
  * starts from) away from 'baseline': trainClassifier's defaults when the study began (one pass over the
- * labelled set per epoch), which replicate/ablate.js pins so that the study stays one experiment.
+ * labelled set per epoch, clipping at 0.1), which replicate/ablate.js pins so that the study stays one experiment.
  */
 export const SETTINGS = {
   baseline: {
