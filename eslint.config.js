@@ -3,7 +3,23 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'build-cmake/', 'build-asan/', 'prebuilds/', 'node_modules/', '**/*.d.ts'] },
+  // The build's and the scripts' outputs (what .gitignore keeps out of git).
+  {
+    ignores: [
+      'dist/',
+      'build/',
+      'build-cmake/',
+      'build-asan/',
+      'prebuilds/',
+      'node_modules/',
+      '**/*.d.ts',
+      'ablate-out/',
+      'general-corpus-out/',
+      'replicate-out/',
+      'ulmfit-demo/',
+      '.device/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,7 +5,7 @@
 // where it was, on this machine or another); the language models live under OUT (trained once per task and
 // variant, resumed from their directories); docs/RESULTS.md is rewritten from the result files after each
 // run, never by hand.
-//   node replicate/ablate.js [--out ablate-out] [--size cpu] [--tasks spam,party] [--only name,... | --variants] [--labels 100,500,all]
+//   node replicate/ablate.js [--out ablate-out] [--size cpu] [--tasks spam,party] [--only name,... | --variants] [--labels 100,500,all] [--seeds 1,2,3]
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +42,9 @@ const tasks = flag('tasks', 'spam,party').split(',');
 const labelCounts = flag('labels', LABEL_COUNTS.join(','))
   .split(',')
   .map((n) => (n === 'all' ? n : Number(n)));
+const seeds = flag('seeds', SEEDS.join(',')).split(',').map(Number);
 for (const n of labelCounts) if (!LABEL_COUNTS.includes(n)) throw new Error(`--labels: "${n}" is not one of ${LABEL_COUNTS.join(', ')}`);
+for (const s of seeds) if (!SEEDS.includes(s)) throw new Error(`--seeds: "${s}" is not one of ${SEEDS.join(', ')}`);
 for (const name of only) if (!SETTINGS[name]) throw new Error(`--only: unknown setting "${name}" (${Object.keys(SETTINGS).join(', ')})`);
 for (const name of tasks) if (!TASKS[name]) throw new Error(`--tasks: unknown task "${name}" (${Object.keys(TASKS).join(', ')})`);
 
@@ -138,7 +140,7 @@ for (const taskName of tasks) {
   const task = TASKS[taskName]();
   const valid = task.valid.map(({ text, label }) => ({ text, label }));
   for (const labels of labelCounts) {
-    for (const seed of labels === 'all' ? [1] : SEEDS) {
+    for (const seed of labels === 'all' ? [1] : seeds) {
       for (const name of only) {
         const setting = SETTINGS[name];
         const file = path.join(resultsDir, `${taskName}-${name.replace(/[^a-z0-9]+/gi, '_')}-${labels}-${seed}.json`);

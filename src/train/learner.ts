@@ -22,6 +22,7 @@ import {
   decodeRng,
   encodeRng,
   parseTrainingState,
+  sameFitOptions,
   TRAINING_STATE_VERSION,
   TrainingStateError,
   type Position,
@@ -158,7 +159,7 @@ interface FitRun<M> {
   everySteps: number;
   /** The plan and the maths options as a checkpoint records them (a resume must match both). */
   planJson: unknown;
-  optionsJson: unknown;
+  optionsJson: Record<string, unknown>;
   history: EpochEvent<M>[];
   pos: Position;
   acc: { lossSum: number; counted: number; skipped: number };
@@ -351,7 +352,7 @@ export class Learner<B, M> {
       stages,
       everySteps,
       planJson: JSON.parse(JSON.stringify(stages)) as unknown,
-      optionsJson: JSON.parse(JSON.stringify(mathOptions)) as unknown,
+      optionsJson: JSON.parse(JSON.stringify(mathOptions)) as Record<string, unknown>,
       history: [],
       pos: { stage: 0, epochInStage: 0, stepInStage: 0, epoch: this.#epochsDone, batch: 0, stepsDone: 0 },
       acc: { lossSum: 0, counted: 0, skipped: 0 },
@@ -372,7 +373,8 @@ export class Learner<B, M> {
       throw new TrainingStateError(`${file}: the state is a ${state.learner}'s, this Learner trains a ${t.kind}`);
     if (JSON.stringify(state.plan) !== JSON.stringify(run.planJson))
       throw new TrainingStateError(`${file}: the run was started with another plan; resume it with the same plan`);
-    if (JSON.stringify(state.options) !== JSON.stringify(run.optionsJson))
+    const { maxSkippedSteps: _limit, ...defaults } = fitOptionsSchemaFor(t.kind).parse({});
+    if (!sameFitOptions(state.options, run.optionsJson, defaults))
       throw new TrainingStateError(`${file}: the run was started with other fit options; resume it with the same options`);
     if (state.stepsPerEpoch !== this.#train.stepsPerEpoch) {
       throw new TrainingStateError(

@@ -54,6 +54,25 @@ const TrainingStateJsonSchema = z.object({
 
 export type TrainingStateJson = z.output<typeof TrainingStateJsonSchema>;
 
+/** JSON text with every object's keys sorted: two values that differ only in key order give the same text. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
+ * Whether a saved run's fit options are the ones a resume was given. A field the saved options lack was added
+ * to the fit options after the state was written (AR/TAR and clipping moved there from the model kind); it is
+ * read as the current default of the model kind, which is what the step applied when it was written.
+ */
+export function sameFitOptions(saved: unknown, given: Record<string, unknown>, defaults: Record<string, unknown>): boolean {
+  if (saved === null || typeof saved !== 'object' || Array.isArray(saved)) return false;
+  return canonicalJson({ ...defaults, ...saved }) === canonicalJson(given);
+}
+
 export interface TrainingState extends TrainingStateJson {
   tensors: Map<string, NamedTensor>;
 }
