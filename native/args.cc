@@ -76,6 +76,12 @@ std::vector<int64_t> ShapeFrom(const Napi::Value& value, const std::string& name
   return shape;
 }
 
+Napi::Object ArgObject(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Value v = Arg(info, index, name);
+  if (!v.IsObject() || v.IsArray()) throw ArgumentError(std::string(name) + " must be an object");
+  return v.As<Napi::Object>();
+}
+
 double NumberField(const Napi::Object& object, const char* field, const std::string& where) {
   Napi::Value v = object.Get(field);
   if (v.IsUndefined()) throw ArgumentError(where + "." + field + " is required (a number)");
@@ -99,6 +105,14 @@ int64_t IntegerField(const Napi::Object& object, const char* field, int64_t min,
   const double d = NumberField(object, field, where);
   if (!std::isfinite(d) || std::floor(d) != d || d < static_cast<double>(min) || d > 9007199254740991.0) {
     throw ArgumentError(where + "." + field + " must be an integer >= " + std::to_string(min));
+  }
+  return static_cast<int64_t>(d);
+}
+
+int64_t IntegerField(const Napi::Object& object, const char* field, int64_t min, int64_t max, const std::string& where) {
+  const double d = NumberField(object, field, where);
+  if (!IsInteger(d) || d < static_cast<double>(min) || d > static_cast<double>(max)) {
+    throw ArgumentError(where + "." + field + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
   }
   return static_cast<int64_t>(d);
 }

@@ -17,13 +17,16 @@ Napi::Float32Array ArgFloat32Array(const Napi::CallbackInfo& info, size_t index,
 // A tensor shape: an array of non-negative integers.
 std::vector<int64_t> ArgShape(const Napi::CallbackInfo& info, size_t index, const char* name);
 std::vector<int64_t> ShapeFrom(const Napi::Value& value, const std::string& name);
+// An object argument (a step's batch, its hyperparameters).
+Napi::Object ArgObject(const Napi::CallbackInfo& info, size_t index, const char* name);
 
 // object[field] as a number; `where` names the object in errors. Every field is required: the defaults live
 // in the TypeScript schemas alone, and the native side takes each value explicitly.
 double NumberField(const Napi::Object& object, const char* field, const std::string& where);
 
-// object[field] as an integer >= min, or a probability in [0, 1).
+// object[field] as an integer >= min (or in [min, max]), or a probability in [0, 1).
 int64_t IntegerField(const Napi::Object& object, const char* field, int64_t min, const std::string& where);
+int64_t IntegerField(const Napi::Object& object, const char* field, int64_t min, int64_t max, const std::string& where);
 double ProbabilityField(const Napi::Object& object, const char* field, const std::string& where);
 
 // object[field] as a string, or as a boolean.

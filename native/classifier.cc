@@ -6,7 +6,6 @@
 #include <ATen/ops/bincount.h>
 #include <ATen/ops/cat.h>
 #include <ATen/ops/cross_entropy_loss.h>
-#include <ATen/ops/isfinite.h>
 #include <ATen/ops/softmax.h>
 #include <ATen/ops/stack.h>
 #include <ATen/ops/tensor.h>
@@ -32,6 +31,7 @@
 #include "precision.h"
 #include "runtime.h"
 #include "step_args.h"
+#include "train_step.h"
 #include "transfer.h"
 
 namespace ulmfit {
@@ -127,8 +127,8 @@ ClassifierOptions ReadOptions(const Napi::Object& o) {
   return options;
 }
 
-// A batch from JS, arguments (tokens, lengths, [labels,] rows, length): the layout and every id checked on
-// the calling thread, before LibTorch sees them. Read on the host; OnDevice moves it inside the worker.
+// A batch from JS, { tokens, lengths, labels?, rows, length }: the layout and every id checked on the calling
+// thread, before LibTorch sees them. Read on the host; OnDevice moves it inside the worker.
 struct Batch {
   at::Tensor tokens;             // [rows, length] int64
   std::vector<int64_t> lengths;  // host
@@ -139,20 +139,19 @@ struct Batch {
   }
 };
 
-Batch ReadBatch(const Napi::CallbackInfo& info, const ClassifierSession& s, bool withLabels) {
-  const size_t shapeAt = withLabels ? 3 : 2;
+Batch ReadBatch(const Napi::Object& batch, const ClassifierSession& s, bool withLabels) {
   Batch b;
-  b.rows = ArgInt(info, shapeAt, "rows", 1, 1 << 24);
-  const int64_t length = ArgInt(info, shapeAt + 1, "length", 1, 1 << 30);
+  b.rows = IntegerField(batch, "rows", 1, 1 << 24, "batch");
+  const int64_t length = IntegerField(batch, "length", 1, 1 << 30, "batch");
   const AwdLstmOptions& o = s.encoder.options();
   const c10::Device device = s.encoder.device();
-  const Napi::Int32Array lengths = ArgInt32Array(info, 1, "lengths", b.rows);
-  const Napi::Int32Array tokens = ArgInt32Array(info, 0, "tokens", b.rows * length);
+  const Napi::Int32Array lengths = Int32ArrayField(batch, "lengths", b.rows);
+  const Napi::Int32Array tokens = Int32ArrayField(batch, "tokens", b.rows * length);
   CheckLayout(tokens.Data(), b.rows, length, lengths.Data(), s.bpt3c.seqLen, o.padId);
-  b.tokens = TokensFrom(info, 0, "tokens", {b.rows, length}, o.vocabSize, device);
+  b.tokens = TokensFrom(batch, "tokens", {b.rows, length}, o.vocabSize, device);
   b.lengths.assign(lengths.Data(), lengths.Data() + b.rows);
   if (withLabels) {
-    const Napi::Int32Array labels = ArgInt32Array(info, 2, "labels", b.rows);
+    const int32_t* labels = Int32ArrayField(batch, "labels", b.rows).Data();
     for (int64_t r = 0; r < b.rows; r++) {
       if (labels[r] < 0 || labels[r] >= s.numClasses()) {
         throw ArgumentError("labels[" + std::to_string(r) + "] = " + std::to_string(labels[r]) + " is not a class id [0, " +
@@ -160,17 +159,28 @@ Batch ReadBatch(const Napi::CallbackInfo& info, const ClassifierSession& s, bool
       }
     }
     b.labels = HostTensor({b.rows}, at::kLong, device);
-    std::copy(labels.Data(), labels.Data() + b.rows, b.labels.data_ptr<int64_t>());
+    std::copy(labels, labels + b.rows, b.labels.data_ptr<int64_t>());
   }
   return b;
 }
 
-struct TrainResult {
-  double crossEntropy, loss, gradNorm;
-  int64_t correct;
-  bool skipped;
-  std::vector<AppliedGroup> applied;
-};
+// hyper.classWeights: one cross-entropy weight per class, as a host tensor bound for the model's device;
+// undefined when absent (equal weights).
+at::Tensor ReadClassWeights(const Napi::Object& hyper, const ClassifierSession& s) {
+  const Napi::Value w = hyper.Get("classWeights");
+  if (w.IsUndefined() || w.IsNull()) return {};
+  if (!w.IsArray() || w.As<Napi::Array>().Length() != static_cast<uint32_t>(s.numClasses())) {
+    throw ArgumentError("hyper.classWeights must be an array with one weight per class (" + std::to_string(s.numClasses()) + ")");
+  }
+  at::Tensor weights = HostTensor({s.numClasses()}, at::kFloat, s.encoder.device());
+  for (uint32_t c = 0; c < s.numClasses(); c++) {
+    const Napi::Value v = w.As<Napi::Array>().Get(c);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+    if (!(d >= 0.0 && std::isfinite(d))) throw ArgumentError("hyper.classWeights[" + std::to_string(c) + "] must be a finite number >= 0");
+    weights.data_ptr<float>()[c] = static_cast<float>(d);
+  }
+  return weights;
+}
 
 struct EvalResult {
   double loss;
@@ -206,109 +216,69 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
   }
 
  private:
-  // trainStep(tokens, lengths, labels, rows, length, hyper)
-  //   -> Promise<{ crossEntropy, loss (with AR/TAR), gradNorm, correct, skipped, applied }>
+  // trainStep(batch: { tokens, lengths, labels, rows, length }, hyper) -> Promise<StepOutcome> (train_step.h)
   // hyper: { optimizer, groups: [{ lr, beta1, beta2, weightDecay }] (5), eps, clip, alpha, beta, classWeights? }
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     return Guard(info, [&](ClassifierSession& s) -> Napi::Value {
-      Batch batch = ReadBatch(info, s, /*withLabels=*/true);
-      if (batch.rows < 2) {
+      const Batch host = ReadBatch(ArgObject(info, 0, "batch"), s, /*withLabels=*/true);
+      if (host.rows < 2) {
         throw ArgumentError("trainStep needs at least 2 documents: BatchNorm cannot train on one (drop a last batch of 1)");
       }
-      const StepHyper hyper = ReadHyper(info[5], s.optimizer->numGroups());
-      const double alpha = NumberField(info[5].As<Napi::Object>(), "alpha", "hyper");
-      const double beta = NumberField(info[5].As<Napi::Object>(), "beta", "hyper");
-      if (!(alpha >= 0.0 && std::isfinite(alpha)) || !(beta >= 0.0 && std::isfinite(beta))) {
-        throw ArgumentError("hyper.alpha and hyper.beta must be finite numbers >= 0");
-      }
-      at::Tensor classWeights;
-      const Napi::Value w = info[5].As<Napi::Object>().Get("classWeights");
-      if (!w.IsUndefined() && !w.IsNull()) {
-        if (!w.IsArray() || w.As<Napi::Array>().Length() != static_cast<uint32_t>(s.numClasses())) {
-          throw ArgumentError("hyper.classWeights must be an array with one weight per class (" + std::to_string(s.numClasses()) + ")");
-        }
-        std::vector<float> weights;
-        for (uint32_t c = 0; c < s.numClasses(); c++) {
-          const Napi::Value v = w.As<Napi::Array>().Get(c);
-          const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
-          if (!(d >= 0.0 && std::isfinite(d)))
-            throw ArgumentError("hyper.classWeights[" + std::to_string(c) + "] must be a finite number >= 0");
-          weights.push_back(static_cast<float>(d));
-        }
-        classWeights = HostTensor({s.numClasses()}, at::kFloat, s.encoder.device());
-        std::copy(weights.begin(), weights.end(), classWeights.data_ptr<float>());
-      }
+      const Napi::Object h = ArgObject(info, 1, "hyper");
+      const StepHyper hyper = ReadHyper(h, s.optimizer->numGroups());
+      const at::Tensor hostWeights = ReadClassWeights(h, s);
       const Fault fault = std::exchange(s.pendingFault, Fault::None);
-      auto session = session_;
-      session->busy.store(true);
-      return Task<TrainResult>::Run(
-          info.Env(), "ulmfit.Classifier.trainStep", SettingsOf(info.Env(), /*gradEnabled=*/true),
-          [session, host = std::move(batch), hyper, alpha, beta, hostWeights = classWeights, fault]() {
-            ClassifierSession& s = *session;
+      return RunAsync<StepOutcome>(
+          info, "ulmfit.Classifier.trainStep", /*gradEnabled=*/true,
+          [host, hyper, hostWeights, fault](ClassifierSession& s) {
             const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());  // forward and backward
             const Batch batch = host.OnDevice(s.encoder.device());
             const at::Tensor classWeights = hostWeights.defined() ? ToDevice(hostWeights, s.encoder.device()) : hostWeights;
-            const DropoutMasks* fixed = s.fixedMasks ? &*s.fixedMasks : nullptr;
-            // One set of masks per batch: each document keeps its masks across its chunks (variational).
-            DropoutMasks masks = s.encoder.DrawMasks(batch.rows, fixed);
-            masks.head = s.head.DrawMasks(batch.rows, fixed ? &fixed->head : nullptr);
-            if (s.recordMasks) s.lastMasks = masks;
-            if (fault == Fault::Embeddings) {
-              // The first row's first real token (every row holds at least one).
-              const at::Tensor real = batch.tokens[0].masked_select(batch.tokens[0] != s.encoder.options().padId);
-              PoisonEmbeddingRow(masks, real[0].item<int64_t>(), s.encoder.options().vocabSize,
-                                 s.encoder.embedding().options().requires_grad(false));
-            }
-            const Encoded encoded = s.Encode(batch.tokens, batch.lengths, &masks, /*regularise=*/alpha != 0.0 || beta != 0.0);
-            const at::Tensor logits = s.head.Forward(encoded.features, /*training=*/true, &masks.head);
-            const at::Tensor crossEntropy = at::cross_entropy_loss(logits, batch.labels, classWeights);
-            // AR and TAR as in the language model, on the classifier's encoder outputs over the pooled windows.
-            const double values = static_cast<double>(s.encoder.options().embSize);
-            at::Tensor loss = crossEntropy;
-            if (alpha != 0.0) loss = loss + alpha * encoded.activationSquares / (values * static_cast<double>(encoded.positions));
-            if (beta != 0.0 && encoded.pairs > 0)
-              loss = loss + beta * encoded.changeSquares / (values * static_cast<double>(encoded.pairs));
-            if (fault == Fault::Loss) loss = loss + kNaN;
-            s.optimizer->ZeroGrad();
-            loss.backward();
-            at::NoGradGuard noGrad;
-            if (fault == Fault::Gradients) PoisonFirstGradient(s.parameters);
-            const at::Tensor norm = s.optimizer->GradNorm();
-            // A non-finite loss or gradient skips the update (and the BatchNorm statistics) on the device.
-            const at::Tensor skip = (~(at::isfinite(norm) & at::isfinite(loss.detach()))).to(at::kFloat);
-            s.optimizer->ClipTo(norm, hyper.clip);
-            std::vector<AppliedGroup> applied = s.optimizer->Step(hyper, skip);
-            s.head.CommitStatistics(skip);
-            const at::Tensor correct = (logits.argmax(1) == batch.labels).sum().to(at::kFloat);
-            // The step's only host transfer: the numbers the caller gets.
-            const at::Tensor numbers = at::stack({crossEntropy.detach(), loss.detach(), norm, correct, skip}).to(at::kCPU, at::kDouble);
-            const double* n = numbers.data_ptr<double>();
-            return TrainResult{n[0], n[1], n[2], static_cast<int64_t>(n[3]), n[4] != 0.0, std::move(applied)};
+            return RunTrainStep(
+                s, hyper, FaultGradientHook(fault), [&] { return ForwardBackward(s, batch, classWeights, hyper, fault); },
+                // BatchNorm's statistics move only with a step that was not skipped.
+                [&](const at::Tensor& skip) { s.head.CommitStatistics(skip); });
           },
-          [](Napi::Env env, TrainResult& r) -> Napi::Value {
-            Napi::Object o = Napi::Object::New(env);
-            o.Set("crossEntropy", r.crossEntropy);
-            o.Set("loss", r.loss);
-            o.Set("gradNorm", r.gradNorm);
-            o.Set("correct", static_cast<double>(r.correct));
-            o.Set("skipped", r.skipped);
-            o.Set("applied", AppliedToJs(env, r.applied));
-            return o;
-          },
-          [session]() { session->busy.store(false); });
+          [](Napi::Env env, StepOutcome& r) -> Napi::Value { return StepOutcomeToJs(env, r); });
     });
   }
 
-  // evalStep(tokens, lengths, labels, rows, length) -> Promise<{ loss (summed), count, correct, confusion }>
+  // The classifier's forward pass (BPT3C, pooling, the head), cross-entropy, AR/TAR, and backward.
+  static StepLoss ForwardBackward(ClassifierSession& s, const Batch& batch, const at::Tensor& classWeights, const StepHyper& hyper,
+                                  Fault fault) {
+    const DropoutMasks* fixed = s.fixedMasks ? &*s.fixedMasks : nullptr;
+    // One set of masks per batch: each document keeps its masks across its chunks (variational).
+    DropoutMasks masks = s.encoder.DrawMasks(batch.rows, fixed);
+    masks.head = s.head.DrawMasks(batch.rows, fixed ? &fixed->head : nullptr);
+    if (s.recordMasks) s.lastMasks = masks;
+    if (fault == Fault::Embeddings) {
+      // The first row's first real token (every row holds at least one).
+      const at::Tensor real = batch.tokens[0].masked_select(batch.tokens[0] != s.encoder.options().padId);
+      PoisonEmbeddingRow(masks, real[0].item<int64_t>(), s.encoder.options().vocabSize,
+                         s.encoder.embedding().options().requires_grad(false));
+    }
+    const Encoded encoded = s.Encode(batch.tokens, batch.lengths, &masks, /*regularise=*/hyper.alpha != 0.0 || hyper.beta != 0.0);
+    const at::Tensor logits = s.head.Forward(encoded.features, /*training=*/true, &masks.head);
+    const at::Tensor crossEntropy = at::cross_entropy_loss(logits, batch.labels, classWeights);
+    // AR and TAR as in the language model, on the classifier's encoder outputs over the pooled windows.
+    const double values = static_cast<double>(s.encoder.options().embSize);
+    at::Tensor loss = crossEntropy;
+    if (hyper.alpha != 0.0) loss = loss + hyper.alpha * encoded.activationSquares / (values * static_cast<double>(encoded.positions));
+    if (hyper.beta != 0.0 && encoded.pairs > 0)
+      loss = loss + hyper.beta * encoded.changeSquares / (values * static_cast<double>(encoded.pairs));
+    if (fault == Fault::Loss) loss = loss + kNaN;
+    loss.backward();
+    at::NoGradGuard noGrad;
+    return {crossEntropy.detach(), loss.detach(), (logits.argmax(1) == batch.labels).sum()};
+  }
+
+  // evalStep(batch: { tokens, lengths, labels, rows, length }) -> Promise<{ loss (summed), count, correct, confusion }>
   Napi::Value EvalStep(const Napi::CallbackInfo& info) {
     return Guard(info, [&](ClassifierSession& s) -> Napi::Value {
-      Batch batch = ReadBatch(info, s, /*withLabels=*/true);
-      auto session = session_;
-      session->busy.store(true);
-      return Task<EvalResult>::Run(
-          info.Env(), "ulmfit.Classifier.evalStep", SettingsOf(info.Env(), /*gradEnabled=*/false),
-          [session, host = std::move(batch)]() {
-            ClassifierSession& s = *session;
+      const Batch host = ReadBatch(ArgObject(info, 0, "batch"), s, /*withLabels=*/true);
+      return RunAsync<EvalResult>(
+          info, "ulmfit.Classifier.evalStep", /*gradEnabled=*/false,
+          [host](ClassifierSession& s) {
             const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             const Batch batch = host.OnDevice(s.encoder.device());
             const int64_t classes = s.numClasses();
@@ -332,19 +302,18 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
             for (size_t i = 0; i < r.confusion.size(); i++) confusion.Set(static_cast<uint32_t>(i), r.confusion[i]);
             o.Set("confusion", confusion);
             return o;
-          },
-          [session]() { session->busy.store(false); });
+          });
     });
   }
 
-  // predict(tokens, lengths, rows, length) -> Promise<{ data: Float32Array (rows x classes), shape }>
+  // predict(batch: { tokens, lengths, rows, length }) -> Promise<{ data: Float32Array (rows x classes), shape }>
   Napi::Value Predict(const Napi::CallbackInfo& info) {
     return EvalRows(info, "ulmfit.Classifier.predict", [](ClassifierSession& s, const at::Tensor& features) {
       return at::softmax(s.head.Forward(features, /*training=*/false, nullptr), 1);
     });
   }
 
-  // features(tokens, lengths, rows, length) -> Promise<{ data: Float32Array (rows x 3 emb), shape }>: the
+  // features(batch: { tokens, lengths, rows, length }) -> Promise<{ data: Float32Array (rows x 3 emb), shape }>: the
   // pooled [last, max, mean] the head reads, in evaluation mode.
   Napi::Value Features(const Napi::CallbackInfo& info) {
     return EvalRows(info, "ulmfit.Classifier.features", [](ClassifierSession&, const at::Tensor& features) { return features; });
@@ -355,13 +324,10 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
   template <typename RowsOf>
   Napi::Value EvalRows(const Napi::CallbackInfo& info, const char* name, RowsOf rows) {
     return Guard(info, [&](ClassifierSession& s) -> Napi::Value {
-      Batch batch = ReadBatch(info, s, /*withLabels=*/false);
-      auto session = session_;
-      session->busy.store(true);
-      return Task<Matrix>::Run(
-          info.Env(), name, SettingsOf(info.Env(), /*gradEnabled=*/false),
-          [session, host = std::move(batch), rows]() {
-            ClassifierSession& s = *session;
+      const Batch host = ReadBatch(ArgObject(info, 0, "batch"), s, /*withLabels=*/false);
+      return RunAsync<Matrix>(
+          info, name, /*gradEnabled=*/false,
+          [host, rows](ClassifierSession& s) {
             const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             const Batch batch = host.OnDevice(s.encoder.device());
             const at::Tensor out = rows(s, s.Encode(batch.tokens, batch.lengths, nullptr, /*regularise=*/false).features)
@@ -380,8 +346,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
             o.Set("data", data);
             o.Set("shape", shape);
             return o;
-          },
-          [session]() { session->busy.store(false); });
+          });
     });
   }
 };

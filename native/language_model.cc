@@ -4,7 +4,6 @@
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/addmm.h>
 #include <ATen/ops/empty.h>
-#include <ATen/ops/isfinite.h>
 #include <ATen/ops/stack.h>
 #include <ATen/ops/where.h>
 #include <ATen/ops/zeros.h>
@@ -26,6 +25,7 @@
 #include "runtime.h"
 #include "step_args.h"
 #include "tensor_js.h"
+#include "train_step.h"
 #include "transfer.h"
 
 namespace ulmfit {
@@ -67,27 +67,24 @@ struct LmSession : ModelSession {
   }
 };
 
-// The (input, target) pair of a step, on the host (arguments 0..3 are input, target, batchSize, seqLen);
+// A step's batch { input, target, batchSize, seqLen } (two [batchSize, seqLen] token grids), read on the host;
 // OnDevice moves it to the model's device inside the worker, without blocking.
 struct Batch {
   at::Tensor input, target;
   Batch OnDevice(const c10::Device& device) const { return {ToDevice(input, device), ToDevice(target, device)}; }
 };
 
-Batch ReadBatch(const Napi::CallbackInfo& info, const LmSession& s) {
-  const int64_t batchSize = ArgInt(info, 2, "batchSize", 1, 1 << 20);
-  const int64_t seqLen = ArgInt(info, 3, "seqLen", 1, 1 << 20);
-  const int64_t vocab = s.encoder.options().vocabSize;
-  const c10::Device device = s.encoder.device();
-  return {TokensFrom(info, 0, "input", {batchSize, seqLen}, vocab, device),
-          TokensFrom(info, 1, "target", {batchSize, seqLen}, vocab, device)};
+// [batchSize, seqLen] from a batch object, each at most 2^20 (their product then fits every index type).
+std::pair<int64_t, int64_t> GridOf(const Napi::Object& batch) {
+  return {IntegerField(batch, "batchSize", 1, 1 << 20, "batch"), IntegerField(batch, "seqLen", 1, 1 << 20, "batch")};
 }
 
-struct TrainResult {
-  double crossEntropy, loss, gradNorm;
-  bool skipped;
-  std::vector<AppliedGroup> applied;
-};
+Batch ReadBatch(const Napi::Object& batch, const LmSession& s) {
+  const auto [batchSize, seqLen] = GridOf(batch);
+  const int64_t vocab = s.encoder.options().vocabSize;
+  const c10::Device device = s.encoder.device();
+  return {TokensFrom(batch, "input", {batchSize, seqLen}, vocab, device), TokensFrom(batch, "target", {batchSize, seqLen}, vocab, device)};
+}
 
 struct EvalResult {
   double loss;
@@ -181,104 +178,83 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
     });
   }
 
-  // trainStep(input: Int32Array, target: Int32Array, batchSize, seqLen, hyper) -> Promise<TrainResult>
+  // trainStep(batch: { input, target, batchSize, seqLen }, hyper) -> Promise<StepOutcome> (train_step.h)
   // hyper: { optimizer, groups: [{ lr, beta1, beta2, weightDecay }], eps, clip, alpha, beta }
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     return Guard(info, [&](LmSession& s) -> Napi::Value {
-      const Batch host = ReadBatch(info, s);
-      const StepHyper hyper = ReadHyper(info[4], s.optimizer->numGroups());
-      const Napi::Object h = info[4].As<Napi::Object>();
-      const double alpha = NumberField(h, "alpha", "hyper");
-      const double beta = NumberField(h, "beta", "hyper");
+      const Batch host = ReadBatch(ArgObject(info, 0, "batch"), s);
+      const StepHyper hyper = ReadHyper(ArgObject(info, 1, "hyper"), s.optimizer->numGroups());
       const Fault fault = std::exchange(s.pendingFault, Fault::None);
-      auto session = session_;
-      session->busy.store(true);
-      return Task<TrainResult>::Run(
-          info.Env(), "ulmfit.LanguageModel.trainStep", SettingsOf(info.Env(), /*gradEnabled=*/true),
-          [session, host, hyper, alpha, beta, fault]() {
-            LmSession& s = *session;
+      return RunAsync<StepOutcome>(
+          info, "ulmfit.LanguageModel.trainStep", /*gradEnabled=*/true,
+          [host, hyper, fault](LmSession& s) {
             const auto [input, target] = host.OnDevice(s.encoder.device());
             const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
-            AutocastScope autocast(s.precision, s.encoder.device().type());
-            DropoutMasks masks = s.encoder.DrawMasks(input.size(0), s.fixedMasks ? &*s.fixedMasks : nullptr);
-            if (s.recordMasks) s.lastMasks = masks;
-            if (fault == Fault::Embeddings) {
-              PoisonEmbeddingRow(masks, input[0][0].item<int64_t>(), s.encoder.options().vocabSize,
-                                 s.encoder.embedding().options().requires_grad(false));
-            }
             LstmState& state = s.StateFor(s.trainState, input.size(0));
             const LstmState before = state;  // Forward puts new tensors in the state, never writes into these
-            const ForwardOutputs out = s.encoder.Forward(input, state, &masks);
-            at::Tensor hidden = out.droppedLast.reshape({-1, out.droppedLast.size(2)});
-            const DecoderLoss decoder =
-                DecoderCrossEntropy(hidden, s.encoder.embedding(), s.decoderBias, target.reshape({-1}), s.chunkRows, /*withGrad=*/true,
-                                    /*countCorrect=*/false);
-            at::Tensor crossEntropy = decoder.sumCrossEntropy / static_cast<double>(hidden.size(0));
-            // The decoder's gradient enters the graph as a surrogate term whose gradient is dInput.
-            at::Tensor objective = (hidden * decoder.dInput).sum();
-            at::Tensor regulariser = at::zeros({}, crossEntropy.options());
-            // AR on the dropped last-layer output, TAR on its raw output (training only, as in fastai).
-            // In fp32 whatever the precision: the loss is always fp32.
-            if (alpha != 0.0) regulariser = regulariser + alpha * out.droppedLast.to(at::kFloat).pow(2).mean();
-            if (beta != 0.0 && out.rawLast.size(1) > 1) {
-              const int64_t t = out.rawLast.size(1);
-              const at::Tensor raw = out.rawLast.to(at::kFloat);
-              regulariser = regulariser + beta * (raw.narrow(1, 1, t - 1) - raw.narrow(1, 0, t - 1)).pow(2).mean();
-            }
-            if (fault == Fault::Loss) regulariser = regulariser + kNaN;
-            s.optimizer->ZeroGrad();
-            (objective + regulariser).backward();
-            at::NoGradGuard noGrad;
-            // The decoder's own gradients; the tied weight already holds the embedding path's.
-            for (const auto& [param, grad] : {std::pair{s.encoder.embedding(), decoder.dWeight}, std::pair{s.decoderBias, decoder.dBias}}) {
-              if (!param.requires_grad()) continue;
-              at::Tensor& g = param.mutable_grad();
-              if (g.defined())
-                g.add_(grad);
-              else
-                g = grad;
-            }
-            if (fault == Fault::Gradients) PoisonFirstGradient(s.parameters);
-            at::Tensor loss = crossEntropy + regulariser.detach();
-            at::Tensor norm = s.optimizer->GradNorm();
-            // A non-finite loss or gradient skips the update on the device: no host round trip decides it.
-            at::Tensor foundInf = (~(at::isfinite(norm) & at::isfinite(loss.detach()))).to(at::kFloat);
-            s.optimizer->ClipTo(norm, hyper.clip);
-            std::vector<AppliedGroup> applied = s.optimizer->Step(hyper, foundInf);
-            // A skipped step leaves the carried hidden state as it was too: a NaN that reached it would
-            // otherwise poison every later batch of the epoch.
-            const at::Tensor skipped = foundInf > 0;
-            for (size_t l = 0; l < state.size(); l++) {
-              state[l] = {at::where(skipped, before[l].first, state[l].first), at::where(skipped, before[l].second, state[l].second)};
-            }
-            // The step's only host transfer: the four numbers the caller gets.
-            at::Tensor numbers = at::stack({crossEntropy.detach(), loss.detach(), norm, foundInf}).to(at::kCPU, at::kDouble);
-            const double* n = numbers.data_ptr<double>();
-            return TrainResult{n[0], n[1], n[2], n[3] != 0.0, std::move(applied)};
+            return RunTrainStep(
+                s, hyper, FaultGradientHook(fault), [&] { return ForwardBackward(s, input, target, hyper, fault); },
+                [&](const at::Tensor& skip) {
+                  // A skipped step leaves the carried hidden state as it was too: a NaN that reached it would
+                  // otherwise poison every later batch of the epoch.
+                  const at::Tensor skipped = skip > 0;
+                  for (size_t l = 0; l < state.size(); l++) {
+                    state[l] = {at::where(skipped, before[l].first, state[l].first), at::where(skipped, before[l].second, state[l].second)};
+                  }
+                });
           },
-          [](Napi::Env env, TrainResult& r) -> Napi::Value {
-            Napi::Object o = Napi::Object::New(env);
-            o.Set("crossEntropy", r.crossEntropy);
-            o.Set("loss", r.loss);
-            o.Set("gradNorm", r.gradNorm);
-            o.Set("skipped", r.skipped);
-            o.Set("applied", AppliedToJs(env, r.applied));
-            return o;
-          },
-          [session]() { session->busy.store(false); });
+          [](Napi::Env env, StepOutcome& r) -> Napi::Value { return StepOutcomeToJs(env, r); });
     });
   }
 
-  // evalStep(input, target, batchSize, seqLen) -> Promise<{ loss (summed cross-entropy), tokens, correct }>
+  // The language model's forward pass (under autocast when bf16), cross-entropy through the chunked tied
+  // decoder, AR/TAR, and backward, still under autocast as the forward was.
+  static StepLoss ForwardBackward(LmSession& s, const at::Tensor& input, const at::Tensor& target, const StepHyper& hyper, Fault fault) {
+    AutocastScope autocast(s.precision, s.encoder.device().type());
+    DropoutMasks masks = s.encoder.DrawMasks(input.size(0), s.fixedMasks ? &*s.fixedMasks : nullptr);
+    if (s.recordMasks) s.lastMasks = masks;
+    if (fault == Fault::Embeddings) {
+      PoisonEmbeddingRow(masks, input[0][0].item<int64_t>(), s.encoder.options().vocabSize,
+                         s.encoder.embedding().options().requires_grad(false));
+    }
+    const ForwardOutputs out = s.encoder.Forward(input, s.trainState, &masks);
+    at::Tensor hidden = out.droppedLast.reshape({-1, out.droppedLast.size(2)});
+    const DecoderLoss decoder = DecoderCrossEntropy(hidden, s.encoder.embedding(), s.decoderBias, target.reshape({-1}), s.chunkRows,
+                                                    /*withGrad=*/true, /*countCorrect=*/false);
+    at::Tensor crossEntropy = decoder.sumCrossEntropy / static_cast<double>(hidden.size(0));
+    // The decoder's gradient enters the graph as a surrogate term whose gradient is dInput.
+    at::Tensor objective = (hidden * decoder.dInput).sum();
+    at::Tensor regulariser = at::zeros({}, crossEntropy.options());
+    // AR on the dropped last-layer output, TAR on its raw output (training only, as in fastai).
+    // In fp32 whatever the precision: the loss is always fp32.
+    if (hyper.alpha != 0.0) regulariser = regulariser + hyper.alpha * out.droppedLast.to(at::kFloat).pow(2).mean();
+    if (hyper.beta != 0.0 && out.rawLast.size(1) > 1) {
+      const int64_t t = out.rawLast.size(1);
+      const at::Tensor raw = out.rawLast.to(at::kFloat);
+      regulariser = regulariser + hyper.beta * (raw.narrow(1, 1, t - 1) - raw.narrow(1, 0, t - 1)).pow(2).mean();
+    }
+    if (fault == Fault::Loss) regulariser = regulariser + kNaN;
+    (objective + regulariser).backward();
+    at::NoGradGuard noGrad;
+    // The decoder's own gradients; the tied weight already holds the embedding path's.
+    for (const auto& [param, grad] : {std::pair{s.encoder.embedding(), decoder.dWeight}, std::pair{s.decoderBias, decoder.dBias}}) {
+      if (!param.requires_grad()) continue;
+      at::Tensor& g = param.mutable_grad();
+      if (g.defined())
+        g.add_(grad);
+      else
+        g = grad;
+    }
+    return {crossEntropy.detach(), crossEntropy.detach() + regulariser.detach(), at::Tensor()};
+  }
+
+  // evalStep(batch: { input, target, batchSize, seqLen }) -> Promise<{ loss (summed cross-entropy), tokens, correct }>
   Napi::Value EvalStep(const Napi::CallbackInfo& info) {
     return Guard(info, [&](LmSession& s) -> Napi::Value {
-      const Batch host = ReadBatch(info, s);
-      auto session = session_;
-      session->busy.store(true);
-      return Task<EvalResult>::Run(
-          info.Env(), "ulmfit.LanguageModel.evalStep", SettingsOf(info.Env(), /*gradEnabled=*/false),
-          [session, host]() {
-            LmSession& s = *session;
+      const Batch host = ReadBatch(ArgObject(info, 0, "batch"), s);
+      return RunAsync<EvalResult>(
+          info, "ulmfit.LanguageModel.evalStep", /*gradEnabled=*/false,
+          [host](LmSession& s) {
             const auto [input, target] = host.OnDevice(s.encoder.device());
             const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             AutocastScope autocast(s.precision, s.encoder.device().type());
@@ -297,25 +273,21 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
             o.Set("tokens", static_cast<double>(r.tokens));
             o.Set("correct", static_cast<double>(r.correct));
             return o;
-          },
-          [session]() { session->busy.store(false); });
+          });
     });
   }
 
-  // nextTokenLogits(input: Int32Array, batchSize, seqLen) -> Promise<{ data, shape: [batchSize, vocab] }>
+  // nextTokenLogits(batch: { input, batchSize, seqLen }) -> Promise<{ data, shape: [batchSize, vocab] }>
   // Evaluation mode, carrying the "generate" hidden state: the logits after each row's last token (text
   // generation feeds a prompt, then one sampled token at a time).
   Napi::Value NextTokenLogits(const Napi::CallbackInfo& info) {
     return Guard(info, [&](LmSession& s) -> Napi::Value {
-      const int64_t batchSize = ArgInt(info, 1, "batchSize", 1, 1 << 20);
-      const int64_t seqLen = ArgInt(info, 2, "seqLen", 1, 1 << 20);
-      const at::Tensor hostInput = TokensFrom(info, 0, "input", {batchSize, seqLen}, s.encoder.options().vocabSize, s.encoder.device());
-      auto session = session_;
-      session->busy.store(true);
-      return Task<at::Tensor>::Run(
-          info.Env(), "ulmfit.LanguageModel.nextTokenLogits", SettingsOf(info.Env(), /*gradEnabled=*/false),
-          [session, hostInput]() {
-            LmSession& s = *session;
+      const Napi::Object batch = ArgObject(info, 0, "batch");
+      const auto [batchSize, seqLen] = GridOf(batch);
+      const at::Tensor hostInput = TokensFrom(batch, "input", {batchSize, seqLen}, s.encoder.options().vocabSize, s.encoder.device());
+      return RunAsync<at::Tensor>(
+          info, "ulmfit.LanguageModel.nextTokenLogits", /*gradEnabled=*/false,
+          [hostInput](LmSession& s) {
             const at::Tensor input = ToDevice(hostInput, s.encoder.device());
             const CudnnTf32Scope tf32(s.precision, s.encoder.device().type());
             AutocastScope autocast(s.precision, s.encoder.device().type());
@@ -324,8 +296,7 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
             const at::Tensor logits = at::addmm(s.decoderBias, last, s.encoder.embedding().t());
             return logits.to(at::kCPU).contiguous();
           },
-          [](Napi::Env env, at::Tensor& logits) -> Napi::Value { return TensorToJs(env, logits); },
-          [session]() { session->busy.store(false); });
+          [](Napi::Env env, at::Tensor& logits) -> Napi::Value { return TensorToJs(env, logits); });
     });
   }
 };

@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "args.h"
+#include "async.h"
 #include "errors.h"
 #include "model_session.h"
+#include "runtime.h"
 #include "step_args.h"
 #include "tensor_js.h"
 
@@ -59,6 +61,17 @@ class ModelWrap : public Napi::ObjectWrap<Derived> {
     } catch (...) {
       throw ToJsError(info.Env(), DescribeCurrentException());
     }
+  }
+
+  // Runs work(session) -> Result as one Task off the JS thread and resolves with toJs(env, result); the model
+  // refuses every other call until the Promise settles.
+  template <typename Result, typename Work, typename ToJs>
+  Napi::Value RunAsync(const Napi::CallbackInfo& info, const char* name, bool gradEnabled, Work work, ToJs toJs) {
+    auto session = session_;
+    session->busy.store(true);
+    return Task<Result>::Run(
+        info.Env(), name, SettingsOf(info.Env(), gradEnabled), [session, work]() { return work(*session); },
+        [toJs](Napi::Env env, Result& result) -> Napi::Value { return toJs(env, result); }, [session]() { session->busy.store(false); });
   }
 
   // Constructors: C++ exceptions become JS errors.

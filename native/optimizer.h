@@ -33,7 +33,9 @@ struct StepHyper {
   OptimizerKind kind = OptimizerKind::AdamW;
   std::vector<GroupHyper> groups;  // one per layer group
   double eps = 0;
-  double clip = 0;  // global gradient-norm limit; 0: no clipping
+  double clip = 0;   // global gradient-norm limit; 0: no clipping
+  double alpha = 0;  // activation regularisation (AR) on the last layer's outputs; 0: off
+  double beta = 0;   // temporal activation regularisation (TAR) on them; 0: off
 };
 
 class GroupOptimizer {

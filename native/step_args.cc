@@ -25,9 +25,7 @@ AwdLstmOptions ReadEncoderOptions(const Napi::Object& o, bool withOutputP) {
   return options;
 }
 
-StepHyper ReadHyper(const Napi::Value& value, int numGroups) {
-  if (!value.IsObject()) throw ArgumentError("hyper must be an object");
-  const Napi::Object o = value.As<Napi::Object>();
+StepHyper ReadHyper(const Napi::Object& o, int numGroups) {
   StepHyper hyper;
   const std::string kind = StringField(o, "optimizer", "hyper");
   if (kind == "adamw")
@@ -38,6 +36,11 @@ StepHyper ReadHyper(const Napi::Value& value, int numGroups) {
     throw ArgumentError("hyper.optimizer must be \"adamw\" or \"sgd\"");
   hyper.eps = NumberField(o, "eps", "hyper");
   hyper.clip = NumberField(o, "clip", "hyper");
+  hyper.alpha = NumberField(o, "alpha", "hyper");
+  hyper.beta = NumberField(o, "beta", "hyper");
+  if (!(hyper.alpha >= 0.0 && std::isfinite(hyper.alpha)) || !(hyper.beta >= 0.0 && std::isfinite(hyper.beta))) {
+    throw ArgumentError("hyper.alpha and hyper.beta must be finite numbers >= 0");
+  }
   Napi::Value groups = o.Get("groups");
   if (!groups.IsArray() || groups.As<Napi::Array>().Length() != static_cast<uint32_t>(numGroups)) {
     throw ArgumentError("hyper.groups must be an array with one entry per layer group (" + std::to_string(numGroups) + ")");
@@ -57,31 +60,31 @@ StepHyper ReadHyper(const Napi::Value& value, int numGroups) {
   return hyper;
 }
 
-Napi::Int32Array ArgInt32Array(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t length) {
-  Napi::Value v = index < info.Length() ? info[index] : info.Env().Undefined();
+Napi::Int32Array Int32ArrayField(const Napi::Object& batch, const char* field, int64_t length) {
+  Napi::Value v = batch.Get(field);
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    throw ArgumentError(std::string(name) + " must be an Int32Array");
+    throw ArgumentError(std::string("batch.") + field + " must be an Int32Array");
   }
   Napi::Int32Array array = v.As<Napi::Int32Array>();
   if (static_cast<int64_t>(array.ElementLength()) != length) {
-    throw ArgumentError(std::string(name) + " has " + std::to_string(array.ElementLength()) + " elements, expected " +
+    throw ArgumentError(std::string("batch.") + field + " has " + std::to_string(array.ElementLength()) + " elements, expected " +
                         std::to_string(length));
   }
   return array;
 }
 
-at::Tensor TokensFrom(const Napi::CallbackInfo& info, size_t index, const char* name, at::IntArrayRef shape, int64_t vocabSize,
-                      const c10::Device& bound) {
+at::Tensor TokensFrom(const Napi::Object& batch, const char* field, at::IntArrayRef shape, int64_t vocabSize, const c10::Device& bound) {
   int64_t count = 1;
   for (int64_t d : shape) count *= d;
-  Napi::Int32Array ids = ArgInt32Array(info, index, name, count);
+  Napi::Int32Array ids = Int32ArrayField(batch, field, count);
+  const std::string name = std::string("batch.") + field;
   // The int64 host copy (pinned when bound for a GPU) is what the worker owns; each id is checked as it is copied.
   at::Tensor host = HostTensor(shape, at::kLong, bound);
   int64_t* out = host.data_ptr<int64_t>();
   for (size_t i = 0; i < ids.ElementLength(); i++) {
     if (ids[i] < 0 || ids[i] >= vocabSize) {
-      throw ArgumentError(std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(ids[i]) +
-                          " is outside the vocabulary [0, " + std::to_string(vocabSize) + ")");
+      throw ArgumentError(name + "[" + std::to_string(i) + "] = " + std::to_string(ids[i]) + " is outside the vocabulary [0, " +
+                          std::to_string(vocabSize) + ")");
     }
     out[i] = ids[i];
   }

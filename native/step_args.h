@@ -18,20 +18,20 @@ namespace ulmfit {
 // (its head's first dropout takes its place): outputP is read only where `withOutputP`.
 AwdLstmOptions ReadEncoderOptions(const Napi::Object& options, bool withOutputP);
 
-// hyper: { optimizer: "adamw" | "sgd", groups: [{ lr, beta1, beta2, weightDecay }] (one per group), eps, clip }
-StepHyper ReadHyper(const Napi::Value& value, int numGroups);
+// hyper: { optimizer: "adamw" | "sgd", groups: [{ lr, beta1, beta2, weightDecay }] (one per group), eps, clip,
+// alpha, beta }
+StepHyper ReadHyper(const Napi::Object& hyper, int numGroups);
 
 // [{ lr, beta1, beta2, weightDecay, trained }] per group: what a step's update kernels were given.
 Napi::Array AppliedToJs(Napi::Env env, const std::vector<AppliedGroup>& applied);
 
-// An Int32Array argument of exactly `length` elements.
-Napi::Int32Array ArgInt32Array(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t length);
+// batch[field]: an Int32Array of exactly `length` elements.
+Napi::Int32Array Int32ArrayField(const Napi::Object& batch, const char* field, int64_t length);
 
-// Token ids from an Int32Array of `count` elements, each checked against the vocabulary before LibTorch
-// sees it, as an int64 host tensor of `shape` bound for `bound` (pinned for a GPU: the worker moves it
-// there with ToDevice, without blocking).
-at::Tensor TokensFrom(const Napi::CallbackInfo& info, size_t index, const char* name, at::IntArrayRef shape, int64_t vocabSize,
-                      const c10::Device& bound);
+// Token ids from batch[field], an Int32Array of as many elements as `shape` holds, each checked against the
+// vocabulary before LibTorch sees it, as an int64 host tensor of `shape` bound for `bound` (pinned for a GPU:
+// the worker moves it there with ToDevice, without blocking).
+at::Tensor TokensFrom(const Napi::Object& batch, const char* field, at::IntArrayRef shape, int64_t vocabSize, const c10::Device& bound);
 
 // { embed?, input?, weight?: [], hidden?: [], output?, head?: [] }, each { data, shape }.
 DropoutMasks ReadMasks(const Napi::Object& object);

@@ -22,7 +22,6 @@ export {
 export {
   GroupHyperSchema,
   type AppliedGroupHyper,
-  type Fault,
   type GroupInfo,
   type ModelSnapshot,
   type ParameterInfo,
@@ -33,7 +32,6 @@ export {
   EngineOptionsSchema,
   LanguageModel,
   StepHyperSchema,
-  type DropoutMasks,
   type EvalStepResult,
   type LmBatch,
   type StepHyperInput,
@@ -43,7 +41,6 @@ export {
   Classifier,
   ClassifierStepHyperSchema,
   type ClassifierBatchInput,
-  type ClassifierDropoutMasks,
   type ClassifierEvalResult,
   type ClassifierFeatures,
   type ClassifierPrediction,

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import * as api from '../src/index.js';
+import * as testing from '../src/testing.js';
 
 describe('the public API', () => {
   it('exports exactly these values (types aside)', () => {
@@ -134,5 +135,11 @@ describe('the public API', () => {
       'validatePlan',
       'warmupCosine',
     ]);
+  });
+
+  it('keeps the test hooks on the ulmfit/testing subpath, off the models', () => {
+    expect(Object.keys(testing).sort()).toEqual(['injectFault', 'lastDropoutMasks', 'recordDropoutMasks', 'setDropoutMasks']);
+    for (const model of [api.LanguageModel.prototype, api.Classifier.prototype])
+      for (const hook of Object.keys(testing)) expect(hook in model, hook).toBe(false);
   });
 });

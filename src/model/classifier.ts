@@ -43,20 +43,26 @@ export interface ClassifierDropoutMasks {
   head?: NativeTensor[];
 }
 
+/** The masks a classifier's training step applied; null (or a null entry) where that dropout is off. */
+export type RecordedClassifierDropoutMasks = Record<'embed' | 'input', NativeTensor | null> &
+  Record<'weight' | 'hidden' | 'head', (NativeTensor | null)[]>;
+
 export interface NativeClassifier extends NativeEngine {
-  trainStep(
-    tokens: Int32Array,
-    lengths: Int32Array,
-    labels: Int32Array,
-    rows: number,
-    length: number,
-    hyper: ClassifierStepHyper,
-  ): Promise<ClassifierTrainResult>;
-  evalStep(tokens: Int32Array, lengths: Int32Array, labels: Int32Array, rows: number, length: number): Promise<NativeEvalResult>;
-  predict(tokens: Int32Array, lengths: Int32Array, rows: number, length: number): Promise<NativeTensor>;
-  features(tokens: Int32Array, lengths: Int32Array, rows: number, length: number): Promise<NativeTensor>;
+  trainStep(batch: NativeClassifierBatch & { labels: Int32Array }, hyper: ClassifierStepHyper): Promise<ClassifierTrainResult>;
+  evalStep(batch: NativeClassifierBatch & { labels: Int32Array }): Promise<NativeEvalResult>;
+  predict(batch: NativeClassifierBatch): Promise<NativeTensor>;
+  features(batch: NativeClassifierBatch): Promise<NativeTensor>;
   setDropoutMasks(masks: ClassifierDropoutMasks | null): void;
-  lastDropoutMasks(): Record<'embed' | 'input', NativeTensor | null> & Record<'weight' | 'hidden' | 'head', (NativeTensor | null)[]>;
+  lastDropoutMasks(): RecordedClassifierDropoutMasks;
+}
+
+/** A batch as the engine reads it: rows x length token ids laid out for BPT3C, each row's length, and labels where needed. */
+interface NativeClassifierBatch {
+  tokens: Int32Array;
+  lengths: Int32Array;
+  labels?: Int32Array | null;
+  rows: number;
+  length: number;
 }
 
 interface NativeEvalResult {
@@ -171,9 +177,9 @@ export type FromLanguageModelOptions = Omit<z.input<typeof FromLanguageModelOpti
   config?: Partial<ClassifierConfigInput>;
 };
 
-function requireLabels(batch: { labels?: Int32Array | null }, what: string): Int32Array {
+function requireLabels<B extends { labels?: Int32Array | null }>(batch: B, what: string): B & { labels: Int32Array } {
   if (!batch.labels) throw new TypeError(`${what}: the batch has no labels`);
-  return batch.labels;
+  return batch as B & { labels: Int32Array };
 }
 
 export class Classifier extends EngineModel<NativeClassifier> {
@@ -215,14 +221,14 @@ export class Classifier extends EngineModel<NativeClassifier> {
     if (h.classWeights && h.classWeights.length !== this.config.numClasses) {
       throw new RangeError(`trainStep hyper: classWeights has ${h.classWeights.length} weights for ${this.config.numClasses} classes`);
     }
-    const result = await this.engine.trainStep(b.tokens, b.lengths, requireLabels(b, 'trainStep'), b.rows, b.length, h);
+    const result = await this.engine.trainStep(requireLabels(b, 'trainStep'), h);
     return { ...result, hyper: h };
   }
 
   /** Loss, accuracy and confusion counts in evaluation mode (running BatchNorm statistics, no dropout). */
   async evalStep(batch: ClassifierBatchInput): Promise<ClassifierEvalResult> {
     const b = validate(ClassifierBatchSchema, batch, 'evalStep batch');
-    const r = await this.engine.evalStep(b.tokens, b.lengths, requireLabels(b, 'evalStep'), b.rows, b.length);
+    const r = await this.engine.evalStep(requireLabels(b, 'evalStep'));
     const n = this.config.numClasses;
     const confusion = Array.from({ length: n }, (_, i) => r.confusion.slice(i * n, (i + 1) * n));
     return { loss: r.loss, count: r.count, correct: r.correct, confusion };
@@ -231,7 +237,7 @@ export class Classifier extends EngineModel<NativeClassifier> {
   /** Class probabilities per row, in evaluation mode; restoreOrder puts them back in the dataset's order. */
   async predict(batch: ClassifierBatchInput): Promise<ClassifierPrediction> {
     const b = validate(ClassifierBatchSchema, batch, 'predict batch');
-    const p = await this.engine.predict(b.tokens, b.lengths, b.rows, b.length);
+    const p = await this.engine.predict(b);
     return { probabilities: p.data, rows: p.shape[0]!, classes: p.shape[1]! };
   }
 
@@ -241,17 +247,8 @@ export class Classifier extends EngineModel<NativeClassifier> {
    */
   async features(batch: ClassifierBatchInput): Promise<ClassifierFeatures> {
     const b = validate(ClassifierBatchSchema, batch, 'features batch');
-    const f = await this.engine.features(b.tokens, b.lengths, b.rows, b.length);
+    const f = await this.engine.features(b);
     return { features: f.data, rows: f.shape[0]!, width: f.shape[1]! };
-  }
-
-  /** Fixes the dropout masks of every following training step (null: random again); for tests and parity checks. */
-  setDropoutMasks(masks: ClassifierDropoutMasks | null): void {
-    this.engine.setDropoutMasks(masks);
-  }
-
-  lastDropoutMasks() {
-    return this.engine.lastDropoutMasks();
   }
 
   /**

@@ -162,6 +162,15 @@ export function loadOptimizerState(engine: NativeEngine, state: Map<string, Name
   }
 }
 
+// Each model's native engine, for the test hooks of src/testing.ts (ulmfit/testing): not reachable from the
+// package's main entry point.
+const ENGINES = new WeakMap<object, NativeEngine>();
+
+/** The native engine under a model (src/testing.ts only). */
+export function engineOf(model: EngineModel<NativeEngine>): NativeEngine {
+  return ENGINES.get(model)!;
+}
+
 /** What the language model and the classifier classes share: the native engine and the methods over it. */
 export abstract class EngineModel<E extends NativeEngine> {
   readonly device: string;
@@ -171,6 +180,7 @@ export abstract class EngineModel<E extends NativeEngine> {
 
   protected constructor(engine: E, run: { device: string; precision: 'fp32' | 'bf16' }) {
     this.engine = engine;
+    ENGINES.set(this, engine);
     this.device = run.device;
     this.precision = run.precision;
     this.#unregister = registerModel(this);
@@ -207,20 +217,6 @@ export abstract class EngineModel<E extends NativeEngine> {
   /** The first group that trains. */
   frozenBefore(): number {
     return this.engine.frozenBefore();
-  }
-
-  /** Keeps the masks of each training step for lastDropoutMasks() (they cost as much memory as the weights). */
-  recordDropoutMasks(on: boolean): void {
-    this.engine.recordDropoutMasks(on);
-  }
-
-  /**
-   * Fault injection, for testing what a run does with non-finite values: the next trainStep puts a NaN into
-   * its loss, into one gradient element, or into the embeddings of the batch's first token. That step must
-   * then come back skipped, the weights and optimizer state as they were.
-   */
-  injectFault(where: Fault): void {
-    this.engine.injectFault(where);
   }
 
   /** Writes the model directory with this model's weights (and optimizer state when asked) atomically. */

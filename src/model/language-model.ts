@@ -24,9 +24,9 @@ export interface NativeLanguageModel extends NativeEngine {
   resetState(which: StateName): void;
   getState(which: StateName): { h: NativeTensor; c: NativeTensor }[];
   setState(which: StateName, batchSize: number, state: { h: Float32Array; c: Float32Array }[]): void;
-  nextTokenLogits(input: Int32Array, batchSize: number, seqLen: number): Promise<NativeTensor>;
-  trainStep(input: Int32Array, target: Int32Array, batchSize: number, seqLen: number, hyper: StepHyper): Promise<TrainStepResult>;
-  evalStep(input: Int32Array, target: Int32Array, batchSize: number, seqLen: number): Promise<EvalStepResult>;
+  nextTokenLogits(batch: Omit<LmBatch, 'target'>): Promise<NativeTensor>;
+  trainStep(batch: LmBatch, hyper: StepHyper): Promise<TrainStepResult>;
+  evalStep(batch: LmBatch): Promise<EvalStepResult>;
   setDropoutMasks(masks: DropoutMasks | null): void;
   lastDropoutMasks(): RecordedDropoutMasks;
 }
@@ -163,13 +163,13 @@ export class LanguageModel extends EngineModel<NativeLanguageModel> {
   async trainStep(batch: LmBatch, hyper: StepHyperInput): Promise<TrainStepResult & { hyper: StepHyper }> {
     const b = validate(LmBatchSchema, batch, 'trainStep batch');
     const h = validate(StepHyperSchema, hyper, 'trainStep hyper');
-    const result = await this.engine.trainStep(b.input, b.target, b.batchSize, b.seqLen, h);
+    const result = await this.engine.trainStep(b, h);
     return { ...result, hyper: h };
   }
 
   async evalStep(batch: LmBatch): Promise<EvalStepResult> {
     const b = validate(LmBatchSchema, batch, 'evalStep batch');
-    return this.engine.evalStep(b.input, b.target, b.batchSize, b.seqLen);
+    return this.engine.evalStep(b);
   }
 
   /**
@@ -181,20 +181,8 @@ export class LanguageModel extends EngineModel<NativeLanguageModel> {
     if (!Number.isInteger(batchSize) || batchSize < 1 || input.length === 0 || input.length % batchSize !== 0) {
       throw new RangeError(`nextTokenLogits: input holds ${input.length} ids, not a positive multiple of batchSize ${batchSize}`);
     }
-    const t = await this.engine.nextTokenLogits(input, batchSize, input.length / batchSize);
+    const t = await this.engine.nextTokenLogits({ input, batchSize, seqLen: input.length / batchSize });
     return { logits: t.data, batchSize, vocabSize: t.shape[1]! };
-  }
-
-  /**
-   * Fixes the dropout masks of every following training step (null: random again). For tests and for
-   * checking training-mode maths against another implementation.
-   */
-  setDropoutMasks(masks: DropoutMasks | null): void {
-    this.engine.setDropoutMasks(masks);
-  }
-
-  lastDropoutMasks() {
-    return this.engine.lastDropoutMasks();
   }
 
   /** Writes the model directory (config.json, vocab.json, weights.safetensors, optimizer.safetensors) atomically. */

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Classifier, info, LanguageModel, setAllowTf32, type ClassifierBatchInput, type LmBatch } from '../../src/index.js';
 import { randn } from '../../src/ops.js';
+import { setDropoutMasks } from '../../src/testing.js';
 
 const cuda = info().cuda.available;
 const device = process.env.ULMFIT_CUDA_TEST_DEVICE ?? 'cuda';
@@ -88,7 +89,7 @@ describe.skipIf(!runs)(`${device} against the CPU fp32 golden values`, () => {
   it('language model, fp32: training-mode maths with fixed dropout masks', async () => {
     const model = lmModel('fp32');
     const m = lm.masked.masks;
-    model.setDropoutMasks({
+    setDropoutMasks(model, {
       embed: tensor(m.embed),
       input: tensor(m.input),
       weight: m.weight.map(tensor),
@@ -183,7 +184,7 @@ describe.skipIf(!runs)(`${device} against the CPU fp32 golden values`, () => {
   it('classifier, fp32: fixed dropout masks, evaluation and two AdamW steps', async () => {
     const masked = clasModel('fp32');
     const m = clas.masked.masks;
-    masked.setDropoutMasks({
+    setDropoutMasks(masked, {
       embed: tensor(m.embed),
       input: tensor(m.input),
       weight: m.weight.map(tensor),

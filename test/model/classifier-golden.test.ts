@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { Classifier, type ClassifierBatchInput } from '../../src/index.js';
 import { expectClose } from '../helpers/close.js';
+import { setDropoutMasks } from '../../src/testing.js';
 
 type Tensor = { shape: number[]; data: number[] };
 interface Golden {
@@ -108,7 +109,7 @@ describe('classifier golden parity with PyTorch (fp32, CPU)', () => {
   it('matches training-mode maths with fixed dropout masks (embedding, input, weight, hidden, head)', async () => {
     const model = goldenModel();
     const m = golden.masked.masks;
-    model.setDropoutMasks({
+    setDropoutMasks(model, {
       embed: tensor(m.embed),
       input: tensor(m.input),
       weight: m.weight.map(tensor),

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { LanguageModel, type LmBatch } from '../../src/index.js';
 import { expectClose } from '../helpers/close.js';
+import { setDropoutMasks } from '../../src/testing.js';
 
 interface Golden {
   config: { vocabSize: number; embSize: number; hiddenSize: number; numLayers: number; padId: number };
@@ -69,7 +70,7 @@ describe('golden parity with PyTorch (fp32, CPU)', () => {
     const model = goldenModel();
     const m = golden.masked.masks;
     const t = (x: { shape: number[]; data: number[] }) => ({ shape: x.shape, data: Float32Array.from(x.data) });
-    model.setDropoutMasks({ embed: t(m.embed), input: t(m.input), weight: m.weight.map(t), hidden: m.hidden.map(t), output: t(m.output) });
+    setDropoutMasks(model, { embed: t(m.embed), input: t(m.input), weight: m.weight.map(t), hidden: m.hidden.map(t), output: t(m.output) });
     const noUpdate = golden.optimizer.groups.map(() => ({ lr: 0, weightDecay: 0 }));
     const r = await model.trainStep(batch(0), { groups: noUpdate, clip: 0, alpha: golden.alpha, beta: golden.beta });
     expectClose([r.crossEntropy, r.loss], [golden.masked.crossEntropy, golden.masked.loss], 'masked cross-entropy, loss');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { LanguageModel, setSeed, type LmBatch } from '../../src/index.js';
+import { lastDropoutMasks, recordDropoutMasks, setDropoutMasks } from '../../src/testing.js';
 
 const small = { vocabSize: 30, embSize: 6, hiddenSize: 8, numLayers: 3 };
 const groupsOf = (lr: number) => Array.from({ length: 4 }, () => ({ lr, weightDecay: 0 }));
@@ -217,9 +218,9 @@ describe('training steps', () => {
 describe('dropout', () => {
   it('draws masks of AWD-LSTM shapes: whole embedding rows, one variational mask per sequence, weight_hh only', async () => {
     const model = new LanguageModel({ ...small, dropMult: 2 });
-    model.recordDropoutMasks(true);
+    recordDropoutMasks(model, true);
     await model.trainStep(lmBatch(2, 5), { groups: groupsOf(0) });
-    const m = model.lastDropoutMasks();
+    const m = lastDropoutMasks(model);
     expect(m.embed!.shape).toEqual([30, 1]); // a whole row of the embedding matrix per word
     expect(m.input!.shape).toEqual([2, 1, 6]); // time dimension 1: the same mask at every step
     expect(m.hidden.map((h) => h!.shape)).toEqual([
@@ -241,7 +242,7 @@ describe('dropout', () => {
 
   it('DropConnect reaches the raw weight: a zero mask on weight_hh zeroes its gradient, not weight_ih', async () => {
     const model = new LanguageModel({ ...small, dropMult: 0 });
-    model.setDropoutMasks({
+    setDropoutMasks(model, {
       weight: [
         { data: new Float32Array(32 * 8), shape: [32, 8] },
         { data: new Float32Array(32 * 8).fill(1), shape: [32, 8] },
@@ -252,7 +253,7 @@ describe('dropout', () => {
     expect(model.getGrad('0.rnns.0.weight_hh_l0_raw')!.data.every((v) => v === 0)).toBe(true);
     expect(model.getGrad('0.rnns.0.module.weight_ih_l0')!.data.some((v) => v !== 0)).toBe(true);
     expect(model.getGrad('0.rnns.1.weight_hh_l0_raw')!.data.some((v) => v !== 0)).toBe(true);
-    model.setDropoutMasks({ input: { data: new Float32Array(4), shape: [1, 4] } });
+    setDropoutMasks(model, { input: { data: new Float32Array(4), shape: [1, 4] } });
     await expect(model.trainStep(lmBatch(2, 5), { groups: groupsOf(0) })).rejects.toThrow(
       'dropout mask input has shape [1, 4], the batch needs [2, 1, 6]',
     );

@@ -8,9 +8,10 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { Classifier, LanguageModel, LmBatches, NonFiniteError, setSeed, TokenStore, type Fault } from '../../src/index.js';
+import { Classifier, LanguageModel, LmBatches, NonFiniteError, setSeed, TokenStore } from '../../src/index.js';
 import { Learner } from '../../src/train/learner.js';
 import { classifierSource, twoClassDocuments } from '../helpers/toy-data.js';
+import { injectFault, type Fault } from '../../src/testing.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-non-finite-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -49,7 +50,7 @@ describe('a step with a NaN is skipped and changes nothing', () => {
         await model.trainStep(lmBatch(), lmHyper); // the optimizer has moments to keep
         const before = stateOf(model);
         const hiddenBefore = JSON.stringify(model.getState('train').map((l) => [...l.h.data, ...l.c.data]));
-        model.injectFault(where);
+        injectFault(model, where);
         const hit = await model.trainStep(lmBatch(), lmHyper);
         expect(hit.skipped).toBe(true);
         expectSameState(before, stateOf(model), `after the ${where} fault`);
@@ -76,7 +77,7 @@ describe('a step with a NaN is skipped and changes nothing', () => {
         const hyper = { groups: Array.from({ length: 4 }, () => ({ lr: 1e-2 })) };
         await model.trainStep(first!, hyper);
         const before = stateOf(model);
-        model.injectFault(where);
+        injectFault(model, where);
         expect((await model.trainStep(second!, hyper)).skipped).toBe(true);
         expectSameState(before, stateOf(model), `after the ${where} fault`);
         expect((await model.trainStep(second!, hyper)).skipped).toBe(false);
@@ -89,7 +90,7 @@ describe('a step with a NaN is skipped and changes nothing', () => {
   it('names a fault it does not know', () => {
     const model = new LanguageModel({ vocabSize: 10, embSize: 2, hiddenSize: 2, numLayers: 1 });
     try {
-      expect(() => model.injectFault('weights' as Fault)).toThrow(
+      expect(() => injectFault(model, 'weights' as Fault)).toThrow(
         'injectFault: where must be "loss", "gradients" or "embeddings", got "weights"',
       );
     } finally {
@@ -111,7 +112,7 @@ describe('a fit with non-finite steps: counted, then a limit', () => {
     setSeed(9);
     const model = new LanguageModel({ vocabSize: 40, embSize: 6, hiddenSize: 8, numLayers: 2 });
     const weightsAfter: Map<string, Buffer>[] = [stateOf(model)]; // [k]: after k steps
-    if (faultsAfter.includes(0)) model.injectFault(where);
+    if (faultsAfter.includes(0)) injectFault(model, where);
     let done = 0;
     const learner = Learner.languageModel(model, source, null, { vocab });
     const result = await learner
@@ -119,7 +120,7 @@ describe('a fit with non-finite steps: counted, then a limit', () => {
         onStep: () => {
           done++;
           weightsAfter.push(stateOf(model));
-          if (faultsAfter.includes(done)) model.injectFault(where);
+          if (faultsAfter.includes(done)) injectFault(model, where);
         },
         ...(dir ? { checkpoint: { dir, everySteps: 0 } } : {}),
       })

@@ -1,0 +1,82 @@
+// The training step both engines share, on the LibTorch thread. An engine gives its forward pass, its losses
+// and their backward (the language model's runs under autocast, the classifier's does not); the step does the
+// rest in one place: the gradient hook, the global norm, the non-finite skip, clipping, the optimizer's
+// update, what the engine keeps only from a step that was not skipped, and the step's one host transfer.
+#pragma once
+
+#include <napi.h>
+
+#include <ATen/TensorOperators.h>
+#include <ATen/core/Tensor.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/isfinite.h>
+#include <ATen/ops/stack.h>
+
+#include <functional>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "fault.h"
+#include "model_session.h"
+#include "optimizer.h"
+
+namespace ulmfit {
+
+// What an engine's forward and backward give the step: 0-dim tensors, the gradients already in place.
+struct StepLoss {
+  at::Tensor crossEntropy;  // the batch's mean cross-entropy
+  at::Tensor loss;          // what was minimised: the cross-entropy plus AR and TAR
+  at::Tensor correct;       // rows predicted right (a classifier's); undefined where there is none
+};
+
+// What the caller gets back.
+struct StepOutcome {
+  double crossEntropy = 0, loss = 0, gradNorm = 0;
+  std::optional<int64_t> correct;
+  bool skipped = false;
+  std::vector<AppliedGroup> applied;
+};
+
+// Called with the gradients in place, between backward and clipping: where a process group averages them
+// across ranks (data parallelism), and where a fault test puts its NaN.
+using GradientHook = std::function<void(const std::vector<NamedParameter>& parameters)>;
+
+// The gradient hook of a step armed with the gradients fault (fault.h); none otherwise.
+inline GradientHook FaultGradientHook(Fault fault) {
+  return fault == Fault::Gradients ? GradientHook(PoisonFirstGradient) : GradientHook();
+}
+
+// forwardBackward() -> StepLoss runs the engine's forward pass, its losses and backward; commit(skip) keeps
+// what the engine keeps only from a step that was not skipped (skip: 0-dim float, 1 = skipped), on the device.
+template <typename ForwardBackward, typename Commit>
+StepOutcome RunTrainStep(ModelSession& s, const StepHyper& hyper, const GradientHook& gradientHook, ForwardBackward&& forwardBackward,
+                         Commit&& commit) {
+  s.optimizer->ZeroGrad();
+  const StepLoss l = forwardBackward();
+  at::NoGradGuard noGrad;
+  if (gradientHook) gradientHook(s.parameters);
+  const at::Tensor norm = s.optimizer->GradNorm();
+  // A non-finite loss or gradient skips the update on the device: no host round trip decides it.
+  const at::Tensor skip = (~(at::isfinite(norm) & at::isfinite(l.loss.detach()))).to(at::kFloat);
+  s.optimizer->ClipTo(norm, hyper.clip);
+  StepOutcome outcome;
+  outcome.applied = s.optimizer->Step(hyper, skip);
+  commit(skip);
+  std::vector<at::Tensor> numbers{l.crossEntropy.detach(), l.loss.detach(), norm, skip};
+  if (l.correct.defined()) numbers.push_back(l.correct.to(at::kFloat));
+  // The step's only host transfer: the numbers the caller gets.
+  const at::Tensor host = at::stack(numbers).to(at::kCPU, at::kDouble);
+  const double* n = host.data_ptr<double>();
+  outcome.crossEntropy = n[0];
+  outcome.loss = n[1];
+  outcome.gradNorm = n[2];
+  outcome.skipped = n[3] != 0.0;
+  if (l.correct.defined()) outcome.correct = static_cast<int64_t>(n[4]);
+  return outcome;
+}
+
+// { crossEntropy, loss, gradNorm, correct? (a classifier's), skipped, applied }
+Napi::Object StepOutcomeToJs(Napi::Env env, const StepOutcome& outcome);
+
+}  // namespace ulmfit
