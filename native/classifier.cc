@@ -217,7 +217,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
 
  private:
   // trainStep(batch: { tokens, lengths, labels, rows, length }, hyper) -> Promise<StepOutcome> (train_step.h)
-  // hyper: { optimizer, groups: [{ lr, beta1, beta2, weightDecay }] (5), eps, clip, alpha, beta, classWeights? }
+  // hyper: { optimizer, groups: [{ lr, beta1, beta2, momentum, weightDecay }] (5), eps, clip, alpha, beta, classWeights? }
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     return Guard(info, [&](ClassifierSession& s) -> Napi::Value {
       const Batch host = ReadBatch(ArgObject(info, 0, "batch"), s, /*withLabels=*/true);

@@ -179,7 +179,7 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
   }
 
   // trainStep(batch: { input, target, batchSize, seqLen }, hyper) -> Promise<StepOutcome> (train_step.h)
-  // hyper: { optimizer, groups: [{ lr, beta1, beta2, weightDecay }], eps, clip, alpha, beta }
+  // hyper: { optimizer, groups: [{ lr, beta1, beta2, momentum, weightDecay }], eps, clip, alpha, beta }
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     return Guard(info, [&](LmSession& s) -> Napi::Value {
       const Batch host = ReadBatch(ArgObject(info, 0, "batch"), s);

@@ -71,7 +71,7 @@ std::vector<AppliedGroup> GroupOptimizer::Step(const StepHyper& hyper, const at:
   at::NoGradGuard noGrad;
   // A frozen group received nothing: reported with lr and weight decay 0.
   std::vector<AppliedGroup> applied;
-  for (const GroupHyper& h : hyper.groups) applied.push_back({{0.0, h.beta1, h.beta2, 0.0}, false});
+  for (const GroupHyper& h : hyper.groups) applied.push_back({{0.0, h.beta1, h.beta2, h.momentum, 0.0}, false});
   for (int g = frozenBefore_; g < numGroups_; g++) {
     const GroupHyper& h = hyper.groups[g];
     applied[g] = AppliedGroup{h, true};
@@ -94,7 +94,7 @@ std::vector<AppliedGroup> GroupOptimizer::Step(const StepHyper& hyper, const at:
           expAvgs.push_back(s.expAvg);
           expAvgSqs.push_back(s.expAvgSq);
           steps.push_back(s.step);
-        } else if (h.beta1 > 0.0) {  // plain SGD keeps no buffers (the fused kernel wants none)
+        } else if (h.momentum > 0.0) {  // plain SGD keeps no buffers (the fused kernel wants none)
           if (!s.momentum.defined()) {
             s.momentum = at::zeros_like(p.tensor);
             firstStep = true;
@@ -115,7 +115,7 @@ std::vector<AppliedGroup> GroupOptimizer::Step(const StepHyper& hyper, const at:
           // Decoupled decay (fastai's SGD default), skipped with the update when found_inf is set.
           at::_foreach_mul_(params, 1.0 - h.lr * weightDecay * (1.0 - foundInf));
         }
-        at::_fused_sgd_(params, grads, momenta, /*weight_decay=*/0.0, /*momentum=*/h.beta1, h.lr, /*dampening=*/0.0,
+        at::_fused_sgd_(params, grads, momenta, /*weight_decay=*/0.0, /*momentum=*/h.momentum, h.lr, /*dampening=*/0.0,
                         /*nesterov=*/false, /*maximize=*/false, firstStep, /*grad_scale=*/std::nullopt, foundInf);
       }
     }

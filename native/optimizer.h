@@ -16,8 +16,9 @@ namespace ulmfit {
 // Every value comes from the caller (ReadHyper): the defaults live in the TypeScript schemas alone.
 struct GroupHyper {
   double lr = 0;
-  double beta1 = 0;  // Adam's beta1, or SGD's momentum
-  double beta2 = 0;
+  double beta1 = 0;     // Adam's
+  double beta2 = 0;     // Adam's
+  double momentum = 0;  // SGD's
   double weightDecay = 0;
 };
 

@@ -54,6 +54,7 @@ StepHyper ReadHyper(const Napi::Object& o, int numGroups) {
     h.lr = NumberField(e, "lr", where);
     h.beta1 = NumberField(e, "beta1", where);
     h.beta2 = NumberField(e, "beta2", where);
+    h.momentum = NumberField(e, "momentum", where);
     h.weightDecay = NumberField(e, "weightDecay", where);
     hyper.groups.push_back(h);
   }
@@ -143,6 +144,7 @@ Napi::Array AppliedToJs(Napi::Env env, const std::vector<AppliedGroup>& applied)
     o.Set("lr", applied[g].hyper.lr);
     o.Set("beta1", applied[g].hyper.beta1);
     o.Set("beta2", applied[g].hyper.beta2);
+    o.Set("momentum", applied[g].hyper.momentum);
     o.Set("weightDecay", applied[g].hyper.weightDecay);
     o.Set("trained", applied[g].trained);
     out.Set(static_cast<uint32_t>(g), o);

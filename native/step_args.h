@@ -18,11 +18,11 @@ namespace ulmfit {
 // (its head's first dropout takes its place): outputP is read only where `withOutputP`.
 AwdLstmOptions ReadEncoderOptions(const Napi::Object& options, bool withOutputP);
 
-// hyper: { optimizer: "adamw" | "sgd", groups: [{ lr, beta1, beta2, weightDecay }] (one per group), eps, clip,
+// hyper: { optimizer: "adamw" | "sgd", groups: [{ lr, beta1, beta2, momentum, weightDecay }] (one per group), eps, clip,
 // alpha, beta }
 StepHyper ReadHyper(const Napi::Object& hyper, int numGroups);
 
-// [{ lr, beta1, beta2, weightDecay, trained }] per group: what a step's update kernels were given.
+// [{ lr, beta1, beta2, momentum, weightDecay, trained }] per group: what a step's update kernels were given.
 Napi::Array AppliedToJs(Napi::Env env, const std::vector<AppliedGroup>& applied);
 
 // batch[field]: an Int32Array of exactly `length` elements.

@@ -67,8 +67,9 @@ export const PrecisionSchema = z.enum(['fp32', 'bf16']);
 
 export const GroupHyperSchema = z.object({
   lr: z.number().nonnegative(),
-  beta1: z.number().min(0).lt(1).default(0.7).describe("Adam's beta1 (SGD's momentum) where the schedule sets none (the paper: 0.7)"),
+  beta1: z.number().min(0).lt(1).default(0.7).describe("Adam's beta1 where the schedule sets none (the paper: 0.7)"),
   beta2: z.number().min(0).lt(1).default(0.99).describe("Adam's beta2 (the paper: 0.99)"),
+  momentum: z.number().min(0).lt(1).default(0.7).describe("SGD's momentum where the schedule sets none (0.7, as Adam's beta1)"),
   weightDecay: z.number().nonnegative().default(0.01).describe('decoupled weight decay (fastai: 0.01; a stage may set its own)'),
 });
 
@@ -85,6 +86,7 @@ export interface AppliedGroupHyper {
   lr: number;
   beta1: number;
   beta2: number;
+  momentum: number;
   weightDecay: number;
   trained: boolean;
 }

@@ -2,7 +2,7 @@
 // viewed): a summary per stage, then each stage's loss curves (training per step, validation per epoch),
 // every layer group's learning rate and the momentum over steps, the LR finder's curve when it ran, the
 // classifier's confusion matrix, and the run's config and environment.
-import type { RunRecord, StageRecord } from './run-record.js';
+import type { RunRecord, StageRecord, StepRecord } from './run-record.js';
 import { confusionChart, escapeXml, lineChart, type Series } from './svg.js';
 
 const STYLE = `
@@ -72,10 +72,12 @@ function lrChart(s: StageRecord): string {
 }
 
 function momentumChart(s: StageRecord): string {
-  return lineChart([{ name: 'beta1', points: s.steps.map((t, i) => [i + 1, t.beta1] as const) }], {
-    title: `${s.name} (${s.direction}): momentum (Adam beta1)`,
+  // A run.json written before the momentum term had its own name calls it beta1.
+  const momentum = (t: StepRecord) => t.momentum ?? (t as { beta1?: number }).beta1 ?? NaN;
+  return lineChart([{ name: 'momentum', points: s.steps.map((t, i) => [i + 1, momentum(t)] as const) }], {
+    title: `${s.name} (${s.direction}): momentum (Adam's beta1, SGD's momentum)`,
     xLabel: 'step',
-    yLabel: 'beta1',
+    yLabel: 'momentum',
   });
 }
 

@@ -1,5 +1,5 @@
-// What a run leaves for its report: per stage (and direction) every step's loss, each group's rate, beta1
-// and throughput, every epoch's metrics, validation before training, the LR finder's curve, the class
+// What a run leaves for its report: per stage (and direction) every step's loss, each group's rate, the
+// momentum term and throughput, every epoch's metrics, validation before training, the LR finder's curve, the class
 // names; and the run's config and environment. Collected through the stage functions' hooks, kept as plain
 // JSON (run.json) so a report can be drawn again from it.
 import type { LrFindResult } from '../train/lr-finder.js';
@@ -12,7 +12,8 @@ export interface StepRecord {
   skipped: boolean;
   /** Each group's applied learning rate (0 while frozen). */
   lrs: number[];
-  beta1: number;
+  /** The optimizer's momentum term (Adam's beta1, SGD's momentum) in the last group. */
+  momentum: number;
   tokens: number;
   seconds: number;
 }
@@ -85,7 +86,7 @@ export class RunRecorder {
           loss: e.loss,
           skipped: e.skipped,
           lrs: applied.map((g) => (g.trained ? g.lr : 0)),
-          beta1: e.groups.at(-1)?.beta1 ?? NaN,
+          momentum: (e.optimizer === 'sgd' ? e.groups.at(-1)?.momentum : e.groups.at(-1)?.beta1) ?? NaN,
           tokens: e.tokens,
           seconds: e.seconds,
         });

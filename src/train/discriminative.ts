@@ -42,21 +42,24 @@ export interface GroupStepHyper {
   lr: number;
   beta1: number;
   beta2: number;
+  momentum: number;
   weightDecay: number;
 }
 
 /**
  * Every group's hyperparameters for one step: its peak rate times the schedule's factor, and the schedule's
- * beta1 where it has one (else `base.beta1`). What a native trainStep takes as `groups`.
+ * momentum term where it has one (Adam's beta1, or SGD's momentum, by the optimizer; else the base's). What a
+ * native trainStep takes as `groups`.
  */
 export function groupHyperAt(
   schedule: Schedule,
   step: number,
   total: number,
   peaks: readonly number[],
-  base: { beta1: number; beta2: number; weightDecay: number },
+  base: Omit<GroupStepHyper, 'lr'>,
+  optimizer: 'adamw' | 'sgd',
 ): GroupStepHyper[] {
   const point = schedule(step, total);
-  const beta1 = point.beta1 ?? base.beta1;
-  return peaks.map((peak) => ({ lr: peak * point.lrFactor, beta1, beta2: base.beta2, weightDecay: base.weightDecay }));
+  const scheduled = point.momentum === undefined ? {} : optimizer === 'sgd' ? { momentum: point.momentum } : { beta1: point.momentum };
+  return peaks.map((peak) => ({ ...base, ...scheduled, lr: peak * point.lrFactor }));
 }

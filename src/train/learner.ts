@@ -43,12 +43,13 @@ const fitFields = {
   optimizer: OptimizerHyperSchema.shape.optimizer,
   beta1: GroupHyperSchema.shape.beta1,
   beta2: GroupHyperSchema.shape.beta2,
+  momentum: GroupHyperSchema.shape.momentum,
   eps: OptimizerHyperSchema.shape.eps,
   weightDecay: GroupHyperSchema.shape.weightDecay,
   moms: z
     .tuple([z.number(), z.number(), z.number()])
     .default([0.8, 0.7, 0.8])
-    .describe("beta1 over a one-cycle stage (fastai's text recipes: 0.8 -> 0.7 -> 0.8)"),
+    .describe("the momentum term (Adam's beta1, SGD's momentum) over a one-cycle stage (fastai's text recipes: 0.8 -> 0.7 -> 0.8)"),
   classWeights: ClassifierStepHyperSchema.shape.classWeights.describe('classifier: cross-entropy weight per class'),
   maxSkippedSteps: z
     .union([z.number().int().nonnegative(), z.literal(Infinity)])
@@ -92,7 +93,8 @@ export interface StepEvent {
   seconds: number;
   loss: number;
   skipped: boolean;
-  /** What the schedule asked for each group, and what the native step reports it applied. */
+  /** The optimizer, what the schedule asked for each group, and what the native step reports it applied. */
+  optimizer: 'adamw' | 'sgd';
   groups: GroupStepHyper[];
   applied: AppliedGroupHyper[];
 }
@@ -178,7 +180,7 @@ interface StagePlan {
   total: number;
   peaks: number[];
   schedule: Schedule;
-  base: { beta1: number; beta2: number; weightDecay: number };
+  base: Omit<GroupStepHyper, 'lr'>;
   clip: number;
 }
 
@@ -429,7 +431,7 @@ export class Learner<B, M> {
       total,
       peaks: groupLrs(stage.lrs, this.#trainee.numGroups),
       schedule: scheduleOf(stage, o.moms),
-      base: { beta1: o.beta1, beta2: o.beta2, weightDecay: stage.weightDecay ?? o.weightDecay },
+      base: { beta1: o.beta1, beta2: o.beta2, momentum: o.momentum, weightDecay: stage.weightDecay ?? o.weightDecay },
       clip: stage.clip ?? o.clip,
     };
     for (let e = run.pos.epochInStage; e < stage.epochs; e++) {
@@ -461,7 +463,7 @@ export class Learner<B, M> {
     let next = batches.next();
     let step = run.pos.stepInStage;
     for (let i = run.pos.batch; i < steps && !next.done; i++) {
-      const groups = groupHyperAt(plan.schedule, step, plan.total, plan.peaks, plan.base);
+      const groups = groupHyperAt(plan.schedule, step, plan.total, plan.peaks, plan.base, o.optimizer);
       const started = performance.now();
       const tokens = t.tokensIn(next.value);
       const { alpha, beta, classWeights } = o;
@@ -483,6 +485,7 @@ export class Learner<B, M> {
         seconds,
         loss: r.loss,
         skipped: r.skipped,
+        optimizer: o.optimizer,
         groups,
         applied: r.applied,
       });
@@ -595,6 +598,7 @@ export class Learner<B, M> {
           lr: lr / o.factor ** (t.numGroups - 1 - g),
           beta1: f.beta1,
           beta2: f.beta2,
+          momentum: f.momentum,
           weightDecay: f.weightDecay,
         }));
         const r = await t.step(next.value, {

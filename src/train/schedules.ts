@@ -1,5 +1,5 @@
 // Learning-rate (and momentum) schedules as pure functions of (step, total steps): each gives a factor of a
-// layer group's own peak learning rate, and optionally Adam's beta1 (SGD's momentum) for that step. Steps
+// layer group's own peak learning rate, and optionally the optimizer's momentum term for that step. Steps
 // are 0-based: a run of `total` steps sees step = 0 .. total - 1.
 import { z } from 'zod';
 
@@ -8,8 +8,8 @@ import { validate } from '../options.js';
 export interface SchedulePoint {
   /** Multiplies each layer group's peak learning rate. */
   lrFactor: number;
-  /** beta1 for this step; undefined: the run's fixed beta1. */
-  beta1?: number;
+  /** The momentum term for this step (Adam's beta1, SGD's momentum); undefined: the run's fixed value. */
+  momentum?: number;
 }
 
 export type Schedule = (step: number, total: number) => SchedulePoint;
@@ -32,7 +32,7 @@ export const StlrOptionsSchema = z.object({
  * it always decays over total - cut steps, so it is the paper's schedule where that is well defined, and for
  * other totals (and those under 10 steps, where the paper's cut is 0) it neither overshoots below 1/ratio nor
  * divides by zero: the fall reaches 1/ratio at step `total`, one past the last, so the last step is just
- * above it. beta1 stays fixed (the paper's 0.7) unless a momentum schedule is given.
+ * above it. The momentum term stays fixed (the paper's beta1 0.7) unless a momentum schedule is given.
  */
 export function stlr(options: z.input<typeof StlrOptionsSchema> = {}): Schedule {
   const { cutFrac, ratio } = validate(StlrOptionsSchema, options, 'stlr options');
@@ -51,7 +51,7 @@ export const OneCycleOptionsSchema = z.object({
   divStart: z.number().min(1).default(25),
   /** ... and ends at peak / divFinal. */
   divFinal: z.number().min(1).default(1e5),
-  /** beta1 at the start, the peak and the end (fastai: 0.95, 0.85, 0.95; its text recipes 0.8, 0.7, 0.8). */
+  /** The momentum term (Adam's beta1, SGD's momentum) at the start, the peak and the end (fastai: 0.95, 0.85, 0.95; its text recipes 0.8, 0.7, 0.8). */
   moms: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.95, 0.85, 0.95]),
 });
 
@@ -60,7 +60,7 @@ function cosine(from: number, to: number, pos: number): number {
   return to + ((from - to) * (1 + Math.cos(Math.PI * pos))) / 2;
 }
 
-/** fastai's one-cycle: cosine from peak/divStart up to the peak over pctStart, then cosine down to peak/divFinal; beta1 mirrors it. */
+/** fastai's one-cycle: cosine from peak/divStart up to the peak over pctStart, then cosine down to peak/divFinal; the momentum term mirrors it. */
 export function oneCycle(options: z.input<typeof OneCycleOptionsSchema> = {}): Schedule {
   const { pctStart, divStart, divFinal, moms } = validate(OneCycleOptionsSchema, options, 'oneCycle options');
   return (step, total) => {
@@ -68,10 +68,10 @@ export function oneCycle(options: z.input<typeof OneCycleOptionsSchema> = {}): S
     const pos = step / total; // fastai's position: the fraction of training done before this step
     if (pos < pctStart) {
       const q = pos / pctStart;
-      return { lrFactor: cosine(1 / divStart, 1, q), beta1: cosine(moms[0], moms[1], q) };
+      return { lrFactor: cosine(1 / divStart, 1, q), momentum: cosine(moms[0], moms[1], q) };
     }
     const q = (pos - pctStart) / (1 - pctStart);
-    return { lrFactor: cosine(1, 1 / divFinal, q), beta1: cosine(moms[1], moms[2], q) };
+    return { lrFactor: cosine(1, 1 / divFinal, q), momentum: cosine(moms[1], moms[2], q) };
   };
 }
 

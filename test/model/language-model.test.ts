@@ -122,10 +122,25 @@ describe('training steps', () => {
   it('SGD without momentum moves each parameter by -lr x gradient', async () => {
     const model = new LanguageModel({ ...small, dropMult: 0 });
     const before = model.getTensor('0.rnns.1.module.weight_ih_l0').data;
-    await model.trainStep(lmBatch(2, 5), { optimizer: 'sgd', groups: groupsOf(0.5).map((g) => ({ ...g, beta1: 0 })) });
+    await model.trainStep(lmBatch(2, 5), { optimizer: 'sgd', groups: groupsOf(0.5).map((g) => ({ ...g, momentum: 0 })) });
     const grad = model.getGrad('0.rnns.1.module.weight_ih_l0')!.data;
     const after = model.getTensor('0.rnns.1.module.weight_ih_l0').data;
     for (let i = 0; i < before.length; i++) expect(after[i]).toBeCloseTo(before[i]! - 0.5 * grad[i]!, 6);
+    model.dispose();
+  });
+
+  it("SGD with momentum keeps a buffer (buf = m x buf + g) and takes m from `momentum`, not Adam's beta1", async () => {
+    const name = '0.rnns.1.module.weight_ih_l0';
+    const model = new LanguageModel({ ...small, dropMult: 0 });
+    const hyper = { optimizer: 'sgd' as const, groups: groupsOf(0.5).map((g) => ({ ...g, momentum: 0.6, beta1: 0.1 })) };
+    await model.trainStep(lmBatch(2, 5), hyper);
+    const g1 = model.getGrad(name)!.data;
+    const w1 = model.getTensor(name).data;
+    const r = await model.trainStep(lmBatch(2, 5, 3), hyper);
+    expect(r.applied.every((a) => a.momentum === 0.6 && a.beta1 === 0.1)).toBe(true);
+    const g2 = model.getGrad(name)!.data;
+    const w2 = model.getTensor(name).data;
+    for (let i = 0; i < w1.length; i++) expect(w2[i]).toBeCloseTo(w1[i]! - 0.5 * (0.6 * g1[i]! + g2[i]!), 6);
     model.dispose();
   });
 

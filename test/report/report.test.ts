@@ -31,8 +31,16 @@ function sampleRecord() {
       seconds: 0.05,
       loss: 6 - i * 0.05,
       skipped: false,
-      groups: [0, 1, 2, 3].map((g) => ({ lr: 1e-3 * 2.6 ** (g - 3), beta1: 0.7, beta2: 0.99, weightDecay: 0.01 })),
-      applied: [0, 1, 2, 3].map((g) => ({ lr: 1e-3 * 2.6 ** (g - 3), beta1: 0.7, beta2: 0.99, weightDecay: 0.01, trained: true })),
+      optimizer: 'adamw',
+      groups: [0, 1, 2, 3].map((g) => ({ lr: 1e-3 * 2.6 ** (g - 3), beta1: 0.7, beta2: 0.99, momentum: 0.7, weightDecay: 0.01 })),
+      applied: [0, 1, 2, 3].map((g) => ({
+        lr: 1e-3 * 2.6 ** (g - 3),
+        beta1: 0.7,
+        beta2: 0.99,
+        momentum: 0.7,
+        weightDecay: 0.01,
+        trained: true,
+      })),
     });
     if (i % 20 === 19)
       lm.onEpoch({
@@ -68,11 +76,13 @@ function sampleRecord() {
       seconds: 0.02,
       loss: 0.7 - i * 0.02,
       skipped: i === 5,
-      groups: [0, 1, 2, 3, 4].map(() => ({ lr: 1e-2, beta1: 0.7, beta2: 0.99, weightDecay: 0.01 })),
+      optimizer: 'adamw',
+      groups: [0, 1, 2, 3, 4].map(() => ({ lr: 1e-2, beta1: 0.7, beta2: 0.99, momentum: 0.7, weightDecay: 0.01 })),
       applied: [0, 1, 2, 3, 4].map((g) => ({
         lr: g >= frozenBefore ? 1e-2 / 2.6 ** (4 - g) : 0,
         beta1: 0.7,
         beta2: 0.99,
+        momentum: 0.7,
         weightDecay: 0.01,
         trained: g >= frozenBefore,
       })),

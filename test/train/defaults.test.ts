@@ -15,7 +15,7 @@ const KINDS = [
   { kind: 'classifier', command: 'train', step: ClassifierStepHyperSchema },
 ] as const;
 const FIELDS = ['optimizer', 'eps', 'clip', 'alpha', 'beta'] as const;
-const GROUP_FIELDS = ['beta1', 'beta2', 'weightDecay'] as const;
+const GROUP_FIELDS = ['beta1', 'beta2', 'momentum', 'weightDecay'] as const;
 
 /** The value a --flag's help shows as its default. */
 function shownDefault(help: string, flag: string): string | undefined {
@@ -63,7 +63,12 @@ describe('one default per value, per model kind', () => {
     );
     const defaults = StepHyperSchema.parse({ groups: [{ lr: 0 }] }).groups[0]!;
     for (const applied of r.applied)
-      expect([applied.beta1, applied.beta2, applied.weightDecay]).toEqual([defaults.beta1, defaults.beta2, defaults.weightDecay]);
+      expect([applied.beta1, applied.beta2, applied.momentum, applied.weightDecay]).toEqual([
+        defaults.beta1,
+        defaults.beta2,
+        defaults.momentum,
+        defaults.weightDecay,
+      ]);
     model.dispose();
   });
 

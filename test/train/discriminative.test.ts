@@ -25,19 +25,24 @@ describe('discriminative learning rates', () => {
   });
 
   it("gives every group its step's hyperparameters from a schedule", () => {
-    const base = { beta1: 0.7, beta2: 0.99, weightDecay: 0.01 };
+    const base = { beta1: 0.7, beta2: 0.99, momentum: 0.6, weightDecay: 0.01 };
     const peaks = groupLrs(0.01, 5);
-    const h = groupHyperAt(stlr(), 10, 100, peaks, base);
+    const h = groupHyperAt(stlr(), 10, 100, peaks, base, 'adamw');
     close(
       h.map((g) => g.lr),
       peaks,
     );
-    expect(h.every((g) => g.beta1 === 0.7 && g.beta2 === 0.99 && g.weightDecay === 0.01)).toBe(true);
-    const first = groupHyperAt(oneCycle(), 0, 100, peaks, base);
+    expect(h.every((g) => g.beta1 === 0.7 && g.beta2 === 0.99 && g.momentum === 0.6 && g.weightDecay === 0.01)).toBe(true);
+    const first = groupHyperAt(oneCycle(), 0, 100, peaks, base, 'adamw');
     close(
       first.map((g) => g.lr),
       peaks.map((p) => p / 25),
     );
     expect(first[0]!.beta1).toBeCloseTo(0.95, 12);
+    expect(first[0]!.momentum).toBe(0.6);
+    // With SGD the schedule's momentum term is SGD's momentum; Adam's beta1 stays the base's.
+    const sgd = groupHyperAt(oneCycle(), 0, 100, peaks, base, 'sgd');
+    expect(sgd[0]!.momentum).toBeCloseTo(0.95, 12);
+    expect(sgd[0]!.beta1).toBe(0.7);
   });
 });

@@ -36,7 +36,7 @@ describe('slanted triangular learning rates', () => {
     expect(v[6]).toBeCloseTo(f(1 / 6), 12);
     for (let t = 2; t < 7; t++) expect(v[t]!).toBeLessThan(v[t - 1]!);
     expect(lrs(s, 1)).toEqual([1 / 32]);
-    expect(s(0, 100).beta1).toBeUndefined();
+    expect(s(0, 100).momentum).toBeUndefined();
   });
 
   it('takes cutFrac and ratio, and refuses a step outside the run', () => {
@@ -50,16 +50,16 @@ describe('slanted triangular learning rates', () => {
 });
 
 describe('one-cycle', () => {
-  it("follows fastai's cosines for the rate and beta1", () => {
+  it("follows fastai's cosines for the rate and the momentum term", () => {
     const s = oneCycle({ moms: [0.8, 0.7, 0.8] });
     expect(s(0, 100).lrFactor).toBeCloseTo(1 / 25, 12);
-    expect(s(0, 100).beta1).toBeCloseTo(0.8, 12);
+    expect(s(0, 100).momentum).toBeCloseTo(0.8, 12);
     expect(s(25, 100).lrFactor).toBeCloseTo(1, 12);
-    expect(s(25, 100).beta1).toBeCloseTo(0.7, 12);
+    expect(s(25, 100).momentum).toBeCloseTo(0.7, 12);
     // Halfway up: the mean of the ends; halfway down likewise.
     expect(s(12, 96).lrFactor).toBeCloseTo((1 / 25 + 1) / 2, 12);
     expect(s(24 + 36, 96).lrFactor).toBeCloseTo((1 + 1e-5) / 2, 12);
-    expect(s(24 + 36, 96).beta1).toBeCloseTo(0.75, 12);
+    expect(s(24 + 36, 96).momentum).toBeCloseTo(0.75, 12);
     expect(s(99, 100).lrFactor).toBeGreaterThan(1e-5);
     expect(s(99, 100).lrFactor).toBeLessThan(1e-3);
   });
