@@ -1,5 +1,6 @@
 // The safetensors format (8-byte little-endian header length, a JSON header, then raw little-endian data),
-// float32 read (int64 also written, for PyTorch's integer buffers), read defensively: a file from anywhere can name offsets, shapes and sizes, and each is
+// float32 and bfloat16 read (bf16 widened to float32, exactly); float32 or bfloat16 written, int64 too (for
+// PyTorch's integer buffers); read defensively: a file from anywhere can name offsets, shapes and sizes, and each is
 // checked before any byte is trusted.
 export interface NamedTensor {
   name: string;
@@ -24,16 +25,42 @@ export interface EncodableTensor {
   data: Float32Array | BigInt64Array;
 }
 
-/** The bytes of a safetensors file holding `tensors` (in the order given) and string metadata. */
-export function encodeSafetensors(tensors: EncodableTensor[], metadata: Record<string, string> = {}): Buffer {
-  const header: Record<string, unknown> = { __metadata__: metadata };
-  let offset = 0;
-  for (const t of tensors) {
-    const bytes = t.data.byteLength;
-    const dtype = t.data instanceof BigInt64Array ? 'I64' : 'F32';
-    header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
+/** How float32 tensors are stored: as they are, or rounded to bfloat16 (half the bytes; for shipping weights). */
+export type FloatDtype = 'F32' | 'BF16';
+
+/** float32 values rounded to the nearest bfloat16 (ties to even), as their 16-bit patterns; NaN stays NaN. */
+export function toBf16(data: Float32Array): Uint16Array {
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  const out = new Uint16Array(data.length);
+  for (let i = 0; i < bits.length; i++) {
+    const u = bits[i]!;
+    out[i] = (u & 0x7fffffff) > 0x7f800000 ? (u >>> 16) | 0x40 : (u + 0x7fff + ((u >>> 16) & 1)) >>> 16;
   }
+  return out;
+}
+
+/** bfloat16 bit patterns widened to float32 (exact). */
+function fromBf16(bytes: Buffer): Float32Array {
+  const out = new Uint32Array(bytes.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = bytes.readUInt16LE(2 * i) << 16;
+  return new Float32Array(out.buffer);
+}
+
+/** The bytes of a safetensors file holding `tensors` (in the order given) and string metadata. */
+export function encodeSafetensors(
+  tensors: EncodableTensor[],
+  metadata: Record<string, string> = {},
+  floatDtype: FloatDtype = 'F32',
+): Buffer {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  const stored = tensors.map((t) => (t.data instanceof Float32Array && floatDtype === 'BF16' ? toBf16(t.data) : t.data));
+  let offset = 0;
+  tensors.forEach((t, i) => {
+    const data = stored[i]!;
+    const dtype = data instanceof BigInt64Array ? 'I64' : data instanceof Uint16Array ? 'BF16' : 'F32';
+    header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, offset + data.byteLength] };
+    offset += data.byteLength;
+  });
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8); // data starts 8-byte aligned
   const head = Buffer.from(json, 'utf8');
@@ -41,14 +68,14 @@ export function encodeSafetensors(tensors: EncodableTensor[], metadata: Record<s
   out.writeBigUInt64LE(BigInt(head.length), 0);
   head.copy(out, 8);
   let at = 8 + head.length;
-  for (const t of tensors) {
-    Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(out, at);
-    at += t.data.byteLength;
+  for (const data of stored) {
+    Buffer.from(data.buffer, data.byteOffset, data.byteLength).copy(out, at);
+    at += data.byteLength;
   }
   return out;
 }
 
-/** Reads every tensor of a float32 safetensors file; `file` names it in errors. */
+/** Reads every tensor of a float32 / bfloat16 safetensors file (as float32); `file` names it in errors. */
 export function decodeSafetensors(bytes: Buffer, file: string): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
   if (bytes.length < 8) throw new SafetensorsError(file, `too short for a safetensors file (${bytes.length} bytes)`);
   const headerLength = bytes.readBigUInt64LE(0);
@@ -75,7 +102,9 @@ export function decodeSafetensors(bytes: Buffer, file: string): { tensors: Map<s
       continue;
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (e?.dtype !== 'F32') throw new SafetensorsError(file, `tensor "${name}" has dtype ${String(e?.dtype)}; only F32 is read`);
+    if (e?.dtype !== 'F32' && e?.dtype !== 'BF16')
+      throw new SafetensorsError(file, `tensor "${name}" has dtype ${String(e?.dtype)}; only F32 and BF16 are read`);
+    const width = e.dtype === 'BF16' ? 2 : 4;
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new SafetensorsError(file, `tensor "${name}" has an invalid shape`);
     }
@@ -85,13 +114,14 @@ export function decodeSafetensors(bytes: Buffer, file: string): { tensors: Map<s
     }
     const [begin, end] = offsets as [number, number];
     const numel = (e.shape as number[]).reduce((a, b) => a * b, 1);
-    if (end < begin || end > dataLength || end - begin !== numel * 4) {
+    if (end < begin || end > dataLength || end - begin !== numel * width) {
       throw new SafetensorsError(file, `tensor "${name}": data_offsets [${begin}, ${end}] do not fit its shape [${e.shape}] or the file`);
     }
     spans.push([begin, end, name]);
+    const raw = bytes.subarray(dataStart + begin, dataStart + end);
     // Copy into an aligned buffer (the file's data need not be 4-byte aligned in memory).
-    const data = new Float32Array(numel);
-    Buffer.from(data.buffer).set(bytes.subarray(dataStart + begin, dataStart + end));
+    const data = width === 2 ? fromBf16(raw) : new Float32Array(numel);
+    if (width === 4) Buffer.from(data.buffer).set(raw);
     tensors.set(name, { name, shape: e.shape as number[], data });
   }
   spans.sort((a, b) => a[0] - b[0]);

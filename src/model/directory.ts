@@ -13,7 +13,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 import { restoreMovedAside, sha256, writeDirectoryAtomic } from '../io/atomic-dir.js';
-import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type FloatDtype, type NamedTensor } from '../io/safetensors.js';
 import { parseVocabularyFile, Vocabulary, VocabularyError } from '../text/vocabulary.js';
 import { ClassifierConfigSchema, EncoderConfigSchema, LanguageModelConfigSchema } from './config.js';
 
@@ -91,6 +91,8 @@ export interface DirectoryContents {
   /** A classifier's class list, in class-id order. */
   classes?: readonly string[];
   weights: NamedTensor[];
+  /** How the weights file stores them (BF16: rounded, half the bytes); read back as float32 either way. */
+  weightsDtype?: FloatDtype;
   aliases: Record<string, string>;
   optimizer?: NamedTensor[];
   trainingState?: TrainingStateFiles;
@@ -99,7 +101,11 @@ export interface DirectoryContents {
 export function writeModelDirectory(dir: string, contents: DirectoryContents): void {
   const files: Record<string, Buffer> = {
     [FILES.vocab]: Buffer.from(JSON.stringify(new Vocabulary(contents.vocab).toFile(contents.classes)) + '\n'),
-    [FILES.weights]: encodeSafetensors(contents.weights, { format: 'pt', aliases: JSON.stringify(contents.aliases) }),
+    [FILES.weights]: encodeSafetensors(
+      contents.weights,
+      { format: 'pt', aliases: JSON.stringify(contents.aliases) },
+      contents.weightsDtype,
+    ),
   };
   if (contents.optimizer) files[FILES.optimizer] = encodeSafetensors(contents.optimizer, { format: 'ulmfit-optimizer' });
   if (contents.trainingState) {

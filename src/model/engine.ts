@@ -98,20 +98,27 @@ export const RunOptionsSchema = z.object({
   precision: PrecisionSchema.default('fp32'),
 });
 
-export const SaveOptionsSchema = z.object({
-  /** The vocabulary, in id order: its length must be the model's vocabSize. */
-  vocab: z.array(z.string()),
-  direction: z.enum(['forward', 'backward']).default('forward'),
-  rulesVersion: z.string().nullable().default(null),
-  specialTokens: z.array(z.string()).default([]),
-  /** Also save the optimizer's state (to resume training exactly). */
-  optimizer: z.boolean().default(false),
-  /** A Learner's training state (training-state.json and .safetensors), written in the same atomic save. */
-  trainingState: z
-    .custom<TrainingStateFiles>((v) => typeof v === 'object' && v !== null && 'json' in v && 'tensors' in v)
-    .nullable()
-    .default(null),
-});
+export const SaveOptionsSchema = z
+  .object({
+    /** The vocabulary, in id order: its length must be the model's vocabSize. */
+    vocab: z.array(z.string()),
+    direction: z.enum(['forward', 'backward']).default('forward'),
+    rulesVersion: z.string().nullable().default(null),
+    specialTokens: z.array(z.string()).default([]),
+    /** Also save the optimizer's state (to resume training exactly). */
+    optimizer: z.boolean().default(false),
+    /** A Learner's training state (training-state.json and .safetensors), written in the same atomic save. */
+    trainingState: z
+      .custom<TrainingStateFiles>((v) => typeof v === 'object' && v !== null && 'json' in v && 'tensors' in v)
+      .nullable()
+      .default(null),
+    /** bf16 halves weights.safetensors, each weight rounded to bfloat16: for shipping a model, never to resume one. */
+    weightsPrecision: PrecisionSchema.default('fp32'),
+  })
+  .refine((o) => o.weightsPrecision === 'fp32' || (!o.optimizer && o.trainingState === null), {
+    message: 'weightsPrecision bf16 rounds the weights: a save that keeps the optimizer or training state (to resume) must be fp32',
+    path: ['weightsPrecision'],
+  });
 
 export type SaveOptions = z.input<typeof SaveOptionsSchema>;
 
@@ -247,6 +254,7 @@ export abstract class EngineModel<E extends NativeEngine> {
       vocab: o.vocab,
       classes,
       weights: collectWeights(this.engine),
+      weightsDtype: o.weightsPrecision === 'bf16' ? 'BF16' : 'F32',
       aliases: this.parameters().aliases,
       optimizer: o.optimizer ? collectOptimizerState(this.engine) : undefined,
       trainingState: o.trainingState ?? undefined,

@@ -64,14 +64,17 @@ function historyOf(state: { json: unknown } | null): never[] {
   return (Array.isArray(h) ? h : []) as never[];
 }
 
-/** Writes a model (or a pair, into dir/forward and dir/backward) as model directories. */
-export function save(model: AnyTextModel, dir: string): void {
+/**
+ * Writes a model (or a pair, into dir/forward and dir/backward) as model directories; weightsPrecision 'bf16'
+ * halves the weights file (each weight rounded to bfloat16), for shipping a model.
+ */
+export function save(model: AnyTextModel, dir: string, options: { weightsPrecision?: 'fp32' | 'bf16' } = {}): void {
   if (model.kind === 'bidirectional') {
-    save(model.forward, path.join(dir, 'forward'));
-    save(model.backward, path.join(dir, 'backward'));
+    save(model.forward, path.join(dir, 'forward'), options);
+    save(model.backward, path.join(dir, 'backward'), options);
     return;
   }
-  const common = { vocab: model.vocab, direction: model.direction, rulesVersion: model.rulesVersion };
+  const common = { vocab: model.vocab, direction: model.direction, rulesVersion: model.rulesVersion, ...options };
   if (model.kind === 'classifier') model.model.save(dir, { ...common, classes: model.classes });
   else model.model.save(dir, common);
 }

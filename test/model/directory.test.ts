@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, toBf16 } from '../../src/io/safetensors.js';
 import { LanguageModel, setSeed, type LmBatch } from '../../src/index.js';
 
 const config = { vocabSize: 12, embSize: 4, hiddenSize: 6, numLayers: 2 };
@@ -48,6 +48,26 @@ describe('model directory', () => {
     expect(loaded.config.model).toEqual(model.config);
     expect(loaded.config.vocabulary).toMatchObject({ size: 12, direction: 'forward', rulesVersion: 'test-1' });
     expect(tensors(loaded.model)).toEqual(tensors(model));
+    loaded.model.dispose();
+    model.dispose();
+  });
+
+  it('saves bf16 weights in half the bytes, read back as the weights rounded to bfloat16; never with the optimizer', () => {
+    const model = new LanguageModel({ ...config, embSize: 16, hiddenSize: 32 });
+    const full = path.join(scratch, 'fp32');
+    const half = path.join(scratch, 'bf16');
+    model.save(full, { vocab });
+    model.save(half, { vocab, weightsPrecision: 'bf16' });
+    const bytes = (dir: string) => fs.statSync(path.join(dir, 'weights.safetensors')).size;
+    expect(bytes(half)).toBeLessThan(0.52 * bytes(full));
+    const loaded = LanguageModel.load(half);
+    for (const p of model.parameters().parameters) {
+      const rounded = new Float32Array(new Uint32Array(Array.from(toBf16(model.getTensor(p.name).data), (b) => b << 16)).buffer);
+      expect(loaded.model.getTensor(p.name).data, p.name).toEqual(rounded);
+    }
+    expect(() => model.save(half, { vocab, weightsPrecision: 'bf16', optimizer: true })).toThrow(
+      /weightsPrecision bf16 rounds the weights/,
+    );
     loaded.model.dispose();
     model.dispose();
   });
@@ -211,6 +231,27 @@ describe('interchange', () => {
 describe('safetensors reader', () => {
   const good = encodeSafetensors([{ name: 'a', shape: [2], data: new Float32Array([1, 2]) }]);
 
+  it('rounds float32 to bfloat16 to nearest, ties to even; infinities and NaN kept', () => {
+    const f = (bits: number) => new Float32Array(new Uint32Array([bits]).buffer)[0]!;
+    const cases: [number, number][] = [
+      [1, 0x3f80],
+      [f(0x3f808000), 0x3f80], // a tie, to the even 0x3f80
+      [f(0x3f818000), 0x3f82], // a tie, to the even 0x3f82
+      [f(0x3f808001), 0x3f81], // above the tie
+      [-2.5, 0xc020],
+      [Infinity, 0x7f80],
+      [-Infinity, 0xff80],
+      [f(0x7f7fffff), 0x7f80], // the largest float32 rounds up to infinity, as IEEE rounding does
+    ];
+    for (const [x, bits] of cases) expect(toBf16(new Float32Array([x]))[0], String(x)).toBe(bits);
+    expect(Number.isNaN(new Float32Array(new Uint32Array([toBf16(new Float32Array([NaN]))[0]! << 16]).buffer)[0])).toBe(true);
+    const { tensors } = decodeSafetensors(
+      encodeSafetensors([{ name: 'a', shape: [3], data: new Float32Array([1, -2.5, 0.1]) }], {}, 'BF16'),
+      'f',
+    );
+    expect([...tensors.get('a')!.data]).toEqual([1, -2.5, f(0x3dcd0000)]);
+  });
+
   it('reads what it writes, data 8-byte aligned', () => {
     const { tensors: t } = decodeSafetensors(good, 'f');
     expect([...t.get('a')!.data]).toEqual([1, 2]);
@@ -229,7 +270,9 @@ describe('safetensors reader', () => {
       json.copy(b, 8);
       return b;
     };
-    expect(() => decodeSafetensors(header({ a: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }), 'f')).toThrow('only F32 is read');
+    expect(() => decodeSafetensors(header({ a: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }), 'f')).toThrow(
+      'only F32 and BF16 are read',
+    );
     expect(() => decodeSafetensors(header({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }), 'f')).toThrow('do not fit its shape');
     expect(() => decodeSafetensors(header({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }), 'f')).toThrow('do not fit');
     expect(() =>
