@@ -20,13 +20,15 @@
       "sources": ["<!@(node scripts/native-sources.js)"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<!@(node scripts/libtorch.js include)"
+        "<!@(node scripts/libtorch.js include)",
+        "<!@(node scripts/gloo.js include)"
       ],
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
-        "_GLIBCXX_USE_CXX11_ABI=<(libtorch_abi)"
+        "_GLIBCXX_USE_CXX11_ABI=<(libtorch_abi)",
+        "<!@(node scripts/gloo.js defines)"
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],

@@ -8,6 +8,7 @@
 #include "language_model.h"
 #include "mapped_file.h"
 #include "ops.h"
+#include "process_group.h"
 #include "runtime.h"
 
 namespace ulmfit {
@@ -37,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<MapFile>(env, exports, "mapFile");
   exports.Set("LanguageModel", DefineLanguageModel(env));
   exports.Set("Classifier", DefineClassifier(env));
+  exports.Set("ProcessGroup", DefineProcessGroup(env));
   return exports;
 }
 

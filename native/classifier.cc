@@ -235,7 +235,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
             const Batch batch = host.OnDevice(s.encoder.device());
             const at::Tensor classWeights = hostWeights.defined() ? ToDevice(hostWeights, s.encoder.device()) : hostWeights;
             return RunTrainStep(
-                s, hyper, FaultGradientHook(fault), [&] { return ForwardBackward(s, batch, classWeights, hyper, fault); },
+                s, hyper, fault, [&] { return ForwardBackward(s, batch, classWeights, hyper, fault); },
                 // BatchNorm's statistics move only with a step that was not skipped.
                 [&](const at::Tensor& skip) { s.head.CommitStatistics(skip); });
           },

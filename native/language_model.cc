@@ -193,7 +193,7 @@ class LanguageModel : public ModelWrap<LanguageModel, LmSession> {
             LstmState& state = s.StateFor(s.trainState, input.size(0));
             const LstmState before = state;  // Forward puts new tensors in the state, never writes into these
             return RunTrainStep(
-                s, hyper, FaultGradientHook(fault), [&] { return ForwardBackward(s, input, target, hyper, fault); },
+                s, hyper, fault, [&] { return ForwardBackward(s, input, target, hyper, fault); },
                 [&](const at::Tensor& skip) {
                   // A skipped step leaves the carried hidden state as it was too: a NaN that reached it would
                   // otherwise poison every later batch of the epoch.

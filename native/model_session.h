@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,10 @@
 #include "optimizer.h"
 
 namespace ulmfit {
+
+// Called in a training step with the gradients in place, between backward and clipping: where a process
+// group averages them across ranks (data parallelism).
+using GradientHook = std::function<void(const std::vector<NamedParameter>& parameters)>;
 
 struct ModelSession {
   std::vector<NamedParameter> parameters;                    // trained by the optimizer, in its order
@@ -28,6 +33,7 @@ struct ModelSession {
   DropoutMasks lastMasks;            // what the last training step applied, when recording
   std::atomic<bool> busy{false};     // from a step's call until its promise settles
   Fault pendingFault = Fault::None;  // inflicted by the next training step (fault tests), then cleared
+  GradientHook gradientHook;         // set while a process group is attached
 
   void BuildOptimizer() { optimizer = std::make_unique<GroupOptimizer>(parameters, static_cast<int>(groupNames.size())); }
 };

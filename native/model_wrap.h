@@ -14,6 +14,7 @@
 #include "async.h"
 #include "errors.h"
 #include "model_session.h"
+#include "process_group.h"
 #include "runtime.h"
 #include "step_args.h"
 #include "tensor_js.h"
@@ -45,6 +46,8 @@ class ModelWrap : public Napi::ObjectWrap<Derived> {
         Wrap::InstanceMethod("recordDropoutMasks", Callback(&ModelWrap::RecordDropoutMasks)),
         Wrap::InstanceMethod("lastDropoutMasks", Callback(&ModelWrap::LastDropoutMasks)),
         Wrap::InstanceMethod("injectFault", Callback(&ModelWrap::InjectFault)),
+        Wrap::InstanceMethod("attachProcessGroup", Callback(&ModelWrap::AttachProcessGroup)),
+        Wrap::InstanceMethod("broadcastFrom", Callback(&ModelWrap::BroadcastFrom)),
         Wrap::InstanceMethod("dispose", Callback(&ModelWrap::Dispose)),
     };
   }
@@ -285,6 +288,35 @@ class ModelWrap : public Napi::ObjectWrap<Derived> {
     return Guard(info, [&](Session& s) -> Napi::Value {
       s.pendingFault = FaultNamed(ArgString(info, 0, "where"));
       return info.Env().Undefined();
+    });
+  }
+
+  // attachProcessGroup(group | null): every training step averages its gradients over the group's ranks
+  // (between backward and clipping); null detaches.
+  Napi::Value AttachProcessGroup(const Napi::CallbackInfo& info) {
+    return Guard(info, [&](Session& s) -> Napi::Value {
+      const bool detach = info.Length() < 1 || info[0].IsNull() || info[0].IsUndefined();
+      s.gradientHook = detach ? GradientHook() : AveragingHook(GroupOf(info.Env(), info[0], "attachProcessGroup"));
+      return info.Env().Undefined();
+    });
+  }
+
+  // broadcastFrom(group, root) -> Promise<void>: every parameter and buffer becomes rank root's (a collective:
+  // every rank calls it).
+  Napi::Value BroadcastFrom(const Napi::CallbackInfo& info) {
+    return Guard(info, [&](Session& s) -> Napi::Value {
+      auto group = GroupOf(info.Env(), info[0], "broadcastFrom");
+      const int root = ArgInt(info, 1, "root", 0, WorldSizeOf(*group) - 1);
+      return RunAsync<bool>(
+          info, "ulmfit.broadcastFrom", /*gradEnabled=*/false,
+          [group, root](Session& s) {
+            std::vector<at::Tensor> tensors;
+            for (const auto* list : {&s.parameters, &s.buffers})
+              for (const NamedParameter& p : *list) tensors.push_back(p.tensor);
+            BroadcastTensors(*group, tensors, root);
+            return true;
+          },
+          [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
     });
   }
 

@@ -78,6 +78,14 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   backends.Set("mkldnn", at::hasMKLDNN());
   backends.Set("lapack", at::hasLAPACK());
   out.Set("backends", backends);
+  // Process groups for data-parallel training: built where gloo's headers were found (scripts/gloo.js).
+  Napi::Object distributed = Napi::Object::New(env);
+#ifdef USE_C10D_GLOO
+  distributed.Set("gloo", true);
+#else
+  distributed.Set("gloo", false);
+#endif
+  out.Set("distributed", distributed);
   return out;
 }
 

@@ -13,6 +13,7 @@ namespace ulmfit {
 // Per Node environment (main thread or worker_threads Worker): the addon is context-aware.
 struct AddonState {
   std::atomic<int> numThreads{0};
+  Napi::FunctionReference processGroupClass;  // to tell a ProcessGroup argument from any object
 };
 
 AddonState& StateOf(Napi::Env env);

@@ -38,24 +38,16 @@ struct StepOutcome {
   std::vector<AppliedGroup> applied;
 };
 
-// Called with the gradients in place, between backward and clipping: where a process group averages them
-// across ranks (data parallelism), and where a fault test puts its NaN.
-using GradientHook = std::function<void(const std::vector<NamedParameter>& parameters)>;
-
-// The gradient hook of a step armed with the gradients fault (fault.h); none otherwise.
-inline GradientHook FaultGradientHook(Fault fault) {
-  return fault == Fault::Gradients ? GradientHook(PoisonFirstGradient) : GradientHook();
-}
-
 // forwardBackward() -> StepLoss runs the engine's forward pass, its losses and backward; commit(skip) keeps
 // what the engine keeps only from a step that was not skipped (skip: 0-dim float, 1 = skipped), on the device.
 template <typename ForwardBackward, typename Commit>
-StepOutcome RunTrainStep(ModelSession& s, const StepHyper& hyper, const GradientHook& gradientHook, ForwardBackward&& forwardBackward,
-                         Commit&& commit) {
+StepOutcome RunTrainStep(ModelSession& s, const StepHyper& hyper, Fault fault, ForwardBackward&& forwardBackward, Commit&& commit) {
   s.optimizer->ZeroGrad();
   const StepLoss l = forwardBackward();
   at::NoGradGuard noGrad;
-  if (gradientHook) gradientHook(s.parameters);
+  // Between backward and clipping: a test's NaN first (so that it reaches every rank), then the gradient hook.
+  if (fault == Fault::Gradients) PoisonFirstGradient(s.parameters);
+  if (s.gradientHook) s.gradientHook(s.parameters);
   const at::Tensor norm = s.optimizer->GradNorm();
   // A non-finite loss or gradient skips the update on the device: no host round trip decides it.
   const at::Tensor skip = (~(at::isfinite(norm) & at::isfinite(l.loss.detach()))).to(at::kFloat);

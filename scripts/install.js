@@ -7,6 +7,7 @@ import path from 'node:path';
 
 import { PACKAGE_ROOT, listBinaries, prebuildsDir } from './binaries.js';
 import { buildNative } from './build.js';
+import { provisionGloo } from './gloo.js';
 import { LibTorchError, describe, findCandidates, fits, provision, select } from './libtorch.js';
 import { platformProblem } from './platform.js';
 
@@ -50,6 +51,7 @@ function main() {
     }
     log(`no prebuilt binary in ${path.relative(PACKAGE_ROOT, prebuildsDir())} fits; compiling from source`);
   }
+  provisionGloo({ log }); // best effort: without gloo's headers the addon builds without process groups
   try {
     buildNative({ libtorch, log });
   } catch (err) {

@@ -199,3 +199,10 @@ export {
   type ExportedCheckpoint,
 } from './interop/export-pytorch.js';
 export { fastaiState, type FastaiDialect, type FastaiKind, type FastaiSizes, type FastaiState } from './interop/fastai-keys.js';
+export {
+  ProcessGroup,
+  ProcessGroupOptionsSchema,
+  processGroupOptionsFromEnv,
+  type ProcessGroupOptions,
+  type ProcessGroupOptionsInput,
+} from './distributed/process-group.js';

@@ -54,6 +54,9 @@ export interface NativeEngine {
   setOptimizerState(name: string, part: string, data: Float32Array): void;
   recordDropoutMasks(on: boolean): void;
   injectFault(where: Fault): void;
+  /** A native process group (src/distributed/process-group.ts), or null to detach. */
+  attachProcessGroup(group: object | null): void;
+  broadcastFrom(group: object, root: number): Promise<void>;
   dispose(): void;
 }
 

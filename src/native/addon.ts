@@ -2,6 +2,7 @@
 // validated wrappers in src/, never through this interface directly.
 import type { NativeClassifier } from '../model/classifier.js';
 import type { NativeLanguageModel } from '../model/language-model.js';
+import type { NativeProcessGroup, ProcessGroupOptions } from '../distributed/process-group.js';
 
 export interface NativeTensor {
   data: Float32Array;
@@ -21,6 +22,8 @@ export interface NativeInfo {
   };
   threads: { intraOp: number; interOp: number };
   backends: { openmp: boolean; mkl: boolean; mkldnn: boolean; lapack: boolean };
+  /** Process groups built in: Gloo where gloo's headers were found at build time (scripts/gloo.js). */
+  distributed: { gloo: boolean };
 }
 
 /** A read-only memory map of a file (native/mapped_file.cc); views keep the mapping alive. */
@@ -47,6 +50,8 @@ export interface NativeAddon {
   LanguageModel: EngineClass<NativeLanguageModel>;
   /** The classifier engine class (native/classifier.cc); src/model/classifier.ts wraps it. */
   Classifier: EngineClass<NativeClassifier>;
+  /** A c10d process group (native/process_group.cc); src/distributed/process-group.ts wraps it. */
+  ProcessGroup: new (options: ProcessGroupOptions) => NativeProcessGroup;
   benchmarkMatmul(
     size: number,
     iterations: number,
