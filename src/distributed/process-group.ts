@@ -1,6 +1,6 @@
 // Data-parallel training on PyTorch's c10d: a process group joins the ranks of one job (rendezvous through a
 // TCPStore that rank 0 serves, then Gloo between CPUs), with torchrun's conventions for where each rank learns
-// its place: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT. A model attached to a group averages its
+// its place: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT. A model attached to a group averages its
 // gradients over the ranks inside each native training step, between backward and clipping.
 import { z } from 'zod';
 
@@ -95,9 +95,14 @@ export class ProcessGroup {
     return this.native.allReduce(data);
   }
 
-  /** Every training step of `model` averages its gradients over the ranks; null detaches. */
-  attach(model: EngineModel<NativeEngine>, attach = true): void {
-    engineOf(model).attachProcessGroup(attach ? this.native : null);
+  /** Every training step of `model` averages its gradients over the ranks from now on. */
+  attach(model: EngineModel<NativeEngine>): void {
+    engineOf(model).attachProcessGroup(this.native);
+  }
+
+  /** `model` trains on its own gradients again. */
+  detach(model: EngineModel<NativeEngine>): void {
+    engineOf(model).attachProcessGroup(null);
   }
 
   /** Every rank's model takes rank `root`'s weights and buffers (identical starting points). */

@@ -56,6 +56,9 @@ await model.trainStep(batch, hyper);
 const mean = Array.from(model.getGrad(name).data);
 const sum = Array.from(await group.allReduce(Float32Array.of(group.rank + 1, 10)));
 console.log(JSON.stringify({ rank: group.rank, start, own, mean, after: Array.from(model.getTensor(name).data), sum }));
+// Detached, a step waits for no one: rank 1 trains alone (attached, it would wait for rank 0 until the timeout).
+group.detach(model);
+if (group.rank === 1) await model.trainStep(batch, hyper);
 group.dispose();
 `;
 
