@@ -6,6 +6,7 @@ import { addBenchCommand } from './bench.js';
 import { addDemoCommand } from './demo.js';
 import { addExportCommand } from './export-command.js';
 import { addImportCommand } from './import-command.js';
+import { addLaunchCommand } from './launch.js';
 import { runInfo } from './info.js';
 import { addModelCommands } from './model-commands.js';
 import { EXIT, Interrupted, UsageError } from './run-context.js';
@@ -24,6 +25,8 @@ function program(): Command {
   const cli = new Command('ulmfit')
     .description('ULMFiT for Node.js: AWD-LSTM language models and text classifiers on LibTorch')
     .exitOverride()
+    // Options after a subcommand belong to it (`ulmfit launch` passes those after its script to the script).
+    .enablePositionalOptions()
     .showHelpAfterError('(run `ulmfit --help` for usage)');
 
   cli
@@ -49,6 +52,7 @@ function program(): Command {
   addBenchCommand(cli);
   addImportCommand(cli);
   addExportCommand(cli);
+  addLaunchCommand(cli);
   return cli;
 }
 
