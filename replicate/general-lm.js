@@ -32,9 +32,10 @@ const manifest = JSON.parse(fs.readFileSync(path.join(corpus, 'manifest.json'), 
 const run = { size, epochs, maxVocab, precision: 'bf16', corpusTokens: manifest.totals.tokens };
 const previous = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')) : null;
 const sameRun = previous && JSON.stringify(previous.run) === JSON.stringify(run);
-const results = sameRun ? previous : { run, command: '', segments: [], epochs: [] };
 const resuming = fs.existsSync(path.join(out, 'training-state.json'));
 if (resuming && !sameRun) throw new Error(`${out} holds another run than ${resultsFile} describes: remove one of them`);
+// A run that starts over (its checkpoints gone, say on another machine) starts its record over too.
+const results = sameRun && resuming ? previous : { run, command: '', segments: [], epochs: [] };
 
 const configFile = `${out}.config.json`;
 fs.writeFileSync(configFile, JSON.stringify({ encode: { vocabularyOptions: { maxVocab } } }));
