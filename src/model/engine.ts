@@ -174,11 +174,11 @@ export function loadOptimizerState(engine: NativeEngine, state: Map<string, Name
   }
 }
 
-// Each model's native engine, for the test hooks of src/testing.ts (ulmfit/testing): not reachable from the
-// package's main entry point.
+// Each model's native engine, for the test hooks of src/testing.ts (ulmfit/testing) and the process groups of
+// src/distributed/: not reachable from the package's entry points.
 const ENGINES = new WeakMap<object, NativeEngine>();
 
-/** The native engine under a model (src/testing.ts only). */
+/** The native engine under a model (src/testing.ts and src/distributed/ only). */
 export function engineOf(model: EngineModel<NativeEngine>): NativeEngine {
   return ENGINES.get(model)!;
 }
