@@ -49,7 +49,14 @@ export {
   type ClassifierTrainResult,
   type FromLanguageModelOptions,
 } from './model/classifier.js';
-export { FORMAT_VERSION, MODEL_FORMAT, ModelDirectoryError, type ModelConfigFile, type SavedTrainingState } from './model/directory.js';
+export {
+  FORMAT_VERSION,
+  MODEL_FORMAT,
+  ModelDirectoryError,
+  type InputShape,
+  type ModelConfigFile,
+  type SavedTrainingState,
+} from './model/directory.js';
 export { SafetensorsError } from './io/safetensors.js';
 export { OptionsError } from './options.js';
 export { getNumThreads, getRngState, info, setAllowTf32, setNumThreads, setRngState, setSeed, type UlmfitInfo } from './runtime.js';
@@ -73,6 +80,7 @@ export {
   type InputDocument,
 } from './data/encode-corpus.js';
 export { loadCorpus, loadLabelled, type LoadedCorpus } from './data/load.js';
+export { joinFields, type FieldsInput } from './data/fields.js';
 export { TokenStore, TokenStoreWriter, type TokenStoreWriterOptions } from './data/token-store.js';
 export { openTokenStore, saveTokenStore, type OpenedTokenStore } from './data/token-store-file.js';
 export { LmBatches, LmBatchesOptionsSchema, type LmBatchesOptionsInput, type LmStreamBatch } from './data/lm-batches.js';

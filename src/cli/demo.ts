@@ -26,6 +26,7 @@ const DemoOptionsSchema = z.object({
   device: z.string().optional(),
   seed: z.number().int().nonnegative().default(0),
   resume: z.boolean().default(false),
+  overwrite: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 
@@ -134,7 +135,8 @@ export async function runDemo(raw: Record<string, unknown>): Promise<void> {
   const { recorder, write } = reportFor('ulmfit demo: ULMFiT on SpamAssassin', { size: sizeName, device, precision, ...size }, o.out);
   recorder.record.notes.push(...notes);
   const { signal, release } = interruptSignal((t) => progress.say(t));
-  const common = { batchSize: size.batchSize, seqLen: size.seqLen, seed: o.seed, device, precision, resume: o.resume, signal } as const;
+  const run = { seed: o.seed, device, precision, resume: o.resume, overwrite: o.overwrite, signal } as const;
+  const common = { ...run, batchSize: size.batchSize, seqLen: size.seqLen } as const;
   const hooks = (stage: string, kind: 'language-model' | 'classifier') => {
     const h = recorder.hooks(stage, kind, progress.hooks(stage));
     return { onStep: h.onStep, onEpoch: (e: Parameters<typeof h.onEpoch>[0]) => (h.onEpoch(e), void write(false)) };
@@ -180,12 +182,8 @@ export async function runDemo(raw: Record<string, unknown>): Promise<void> {
 
     const labelled = (list: typeof messages) => list.map(({ text, label }) => ({ text, label }));
     const classifier = (await trainClassifier(target, labelled(corpora.train), {
+      ...run,
       batchSize: size.batchSize,
-      seed: o.seed,
-      device,
-      precision,
-      resume: o.resume,
-      signal,
       valid: labelled(corpora.valid),
       classes: ['ham', 'spam'],
       config: { seqLen: size.seqLen },
@@ -232,6 +230,7 @@ export function addDemoCommand(cli: Command): void {
     .option('--device <device>', 'cpu, cuda or cuda:N (default: cuda when available)')
     .option('--seed <n>', 'random seed', (v) => Number(v), 0)
     .option('--resume', 'continue a demo stopped with Ctrl-C')
+    .option('--overwrite', "start over in --out, replacing an earlier demo's models")
     .option('--json', 'machine-readable progress: JSON lines on stdout')
     .action((options: Record<string, unknown>) => runDemo(options));
 }

@@ -6,8 +6,10 @@ import { DeviceSchema } from '../device.js';
 import { benchmarkMatmul } from '../ops.js';
 import { validate } from '../options.js';
 import { info } from '../runtime.js';
+import { describeModelDirectory, modelDirectoryLines } from './model-info.js';
 
 const InfoOptionsSchema = z.object({
+  model: z.string().min(1).optional(),
   json: z.boolean().default(false),
   bench: z.boolean().default(false),
   device: DeviceSchema.default('cpu'),
@@ -20,6 +22,14 @@ function yesNo(b: boolean): string {
 
 export async function runInfo(raw: unknown): Promise<void> {
   const options = validate(InfoOptionsSchema, raw, 'info options');
+  if (options.model !== undefined) {
+    const described = describeModelDirectory(options.model);
+    const out = options.json
+      ? JSON.stringify(described.length === 1 ? described[0] : described, null, 2)
+      : modelDirectoryLines(described).join('\n');
+    process.stdout.write(out + '\n');
+    return;
+  }
   let details;
   try {
     details = info();

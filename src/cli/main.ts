@@ -39,7 +39,13 @@ function program(): Command {
 
   cli
     .command('info')
-    .description('what ulmfit runs on: LibTorch and where it was found, CUDA, cuDNN, threads, CPU features')
+    .description(
+      'what ulmfit runs on: LibTorch and where it was found, CUDA, cuDNN, threads, CPU features; with --model, what a model directory holds',
+    )
+    .option(
+      '--model <dir>',
+      'describe a model directory instead: kind, sizes, vocabulary, classes, how its documents were shaped, its training',
+    )
     .option('--json', 'print JSON')
     .option('--bench', 'also time a float32 matrix product on the device')
     .option('--device <device>', 'device for --bench: cpu, cuda or cuda:N', 'cpu')

@@ -8,6 +8,7 @@ import { CorpusSourceSchema } from '../data/corpus-reader.js';
 import { evaluate, predict, PredictOptionsSchema } from '../stages/inference.js';
 import { generate, GenerateOptionsSchema } from '../stages/generate.js';
 import { dispose, load, type AnyClassifier, type AnyTextModel, type TextLanguageModel } from '../stages/text-models.js';
+import type { FieldsInput } from '../data/fields.js';
 import { UsageError } from './run-context.js';
 import { addSchemaFlags, applyFlags } from './schema-flags.js';
 
@@ -21,6 +22,19 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+// One input of a model trained on several text fields: a JSON object of those fields, or a JSON list of their values.
+function fieldsOf(line: string, fields: readonly (string | number)[], where: string): FieldsInput {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new UsageError(
+      `predict: ${where}: the model reads ${fields.length} text fields (${fields.join(', ')}); give each text as a JSON object of them or a JSON list of their values`,
+    );
+  }
+  return value as FieldsInput;
+}
+
 export function addModelCommands(cli: Command): void {
   const evaluateCmd = cli
     .command('evaluate')
@@ -29,7 +43,7 @@ export function addModelCommands(cli: Command): void {
     )
     .argument('<data...>', 'the labelled set (or, for a language model, the text): files, directories, globs')
     .requiredOption('--model <dir>', 'the model directory (a pair: the directory holding forward/ and backward/)')
-    .option('--max-tokens <n>', 'keep at most this many tokens of each document (as in training)', (v) => Number(v))
+    .option('--max-tokens <n>', "keep at most this many tokens of each document (default: the model's, as in training)", (v) => Number(v))
     .option('--json', 'print JSON');
   const labelled = addSchemaFlags(evaluateCmd, LabelledSourceSchema, ['source'], ['path', 'classes']);
   evaluateCmd.action(async (data: string[], flags: Record<string, unknown>, command: Command) => {
@@ -80,7 +94,13 @@ export function addModelCommands(cli: Command): void {
     try {
       if (!isClassifier(model))
         throw new UsageError(`predict: ${String(flags.model)} holds a language model, not a classifier (try generate)`);
-      const predictions = await predict(model, inputs, options);
+      const fields = (model.kind === 'bidirectional' ? model.forward : model).input.textFields;
+      const where = flags.file ? String(flags.file) : texts.length ? 'argument' : 'stdin';
+      const predictions = await predict(
+        model,
+        fields ? inputs.map((line, i) => fieldsOf(line, fields, `${where} ${i + 1}`)) : inputs,
+        options,
+      );
       predictions.forEach((p, i) => process.stdout.write(`${JSON.stringify({ text: inputs[i], ...p })}\n`));
     } finally {
       dispose(model);

@@ -34,6 +34,12 @@ function unwrap(schema: z.ZodType): { core: z.ZodType; description: string | und
   return { core: s, description, defaultValue };
 }
 
+/** The types a union takes, nested unions flattened (a list counts as 'array'). */
+function unionTypes(schema: z.ZodType): string[] {
+  const def = defOf(unwrap(schema).core);
+  return def.type === 'union' ? def.options!.flatMap(unionTypes) : [def.type];
+}
+
 function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
@@ -79,14 +85,18 @@ export function addSchemaFlags(command: Command, schema: z.ZodObject, prefix: st
       option = new Option(`--${flag} <list>`, `${help}; comma-separated`).argParser((v: string) =>
         v.split(',').map((x) => (numeric ? parseNumber(x) : x.trim())),
       );
-    } else if (def.type === 'union' && def.options?.some((o) => defOf(unwrap(o).core).type === 'number')) {
-      // e.g. a CSV column: a header name or a 0-based position; or a count where Infinity means no limit.
-      const takesInfinity = def.options.some((o) => ((defOf(unwrap(o).core) as { values?: unknown[] }).values ?? []).includes(Infinity));
-      option = new Option(`--${flag} <value>`, help).argParser((v: string) =>
-        /^\d+$/.test(v) ? Number(v) : takesInfinity && v === 'Infinity' ? Infinity : v,
+    } else if (def.type === 'union' && unionTypes(core).some((t) => t === 'number' || t === 'string')) {
+      // e.g. a CSV column: a header name or a 0-based position; a count where Infinity means no limit; a path,
+      // where the API also takes the data itself; a field or a list of fields (comma-separated).
+      const types = unionTypes(core);
+      const takesInfinity = def.options!.some((o) => ((defOf(unwrap(o).core) as { values?: unknown[] }).values ?? []).includes(Infinity));
+      const one = types.includes('number')
+        ? (v: string) => (/^\d+$/.test(v) ? Number(v) : takesInfinity && v === 'Infinity' ? Infinity : v)
+        : (v: string) => v;
+      const listed = types.includes('array');
+      option = new Option(`--${flag} <value>`, listed ? `${help}; several: comma-separated` : help).argParser((v: string) =>
+        listed && v.includes(',') ? v.split(',').map((x) => one(x.trim())) : one(v),
       );
-    } else if (def.type === 'union' && def.options?.some((o) => defOf(unwrap(o).core).type === 'string')) {
-      option = new Option(`--${flag} <value>`, help); // e.g. a path, where the API also takes the data itself
     } else {
       continue; // objects, functions, data: through --config
     }

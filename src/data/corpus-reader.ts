@@ -4,7 +4,8 @@ import { z } from 'zod';
 
 import { validate } from '../options.js';
 import { csvRecords } from './csv.js';
-import { CsvColumnSchema, CsvLayoutFields } from './csv-options.js';
+import { CsvLayoutFields } from './csv-options.js';
+import { fieldList, fieldsBlank, joinFields, TextColumnsSchema, TextFieldsSchema } from './fields.js';
 import { decodeUtf8 } from './decode.js';
 import { fileChunks, readWholeFile } from './files.js';
 import { extensionsFor, formatOf } from './formats.js';
@@ -20,8 +21,12 @@ export const CorpusSourceSchema = z
       .enum(['auto', 'text', 'lines', 'jsonl', 'csv'])
       .default('auto')
       .describe("'auto': by extension (.txt one document per file, .jsonl/.ndjson, .csv); 'lines': one document per line."),
-    textField: z.string().min(1).default('text').describe('JSONL: the field holding the text.'),
-    textColumn: CsvColumnSchema.default('text').describe('CSV: the column holding the text: its header, or its 0-based position.'),
+    textField: TextFieldsSchema.default('text').describe(
+      'JSONL: the field holding the text, or several, joined with xxfld markers as fastai does.',
+    ),
+    textColumn: TextColumnsSchema.default('text').describe(
+      'CSV: the column holding the text (its header, or its 0-based position), or several, joined with xxfld markers as fastai does.',
+    ),
     ...CsvLayoutFields,
     maxRecordBytes: MaxRecordBytesSchema,
   })
@@ -67,13 +72,14 @@ async function* corpus(o: CorpusSource, summary: ReadSummary): AsyncGenerator<Co
         break;
       case 'jsonl':
         for await (const item of jsonlRecords(file, o.maxRecordBytes, summary)) {
-          const text = stringField(item, o.textField, file);
+          const fields = fieldList(o.textField).map((f) => stringField(item, f, file));
+          const text = fieldsBlank(fields) ? '' : joinFields(fields);
           if (countDocument(summary, text, item.invalidSequences)) yield { text, source: file, line: item.line };
         }
         break;
       case 'csv':
-        for await (const { values, line, invalidSequences } of csvRecords(file, [o.textColumn], o, o.maxRecordBytes, summary)) {
-          const text = values[0]!;
+        for await (const { values, line, invalidSequences } of csvRecords(file, fieldList(o.textColumn), o, o.maxRecordBytes, summary)) {
+          const text = fieldsBlank(values) ? '' : joinFields(values);
           if (countDocument(summary, text, invalidSequences)) yield { text, source: file, line };
         }
         break;

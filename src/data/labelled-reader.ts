@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { validate } from '../options.js';
 import { csvRecords } from './csv.js';
 import { CsvColumnSchema, CsvLayoutFields } from './csv-options.js';
+import { fieldList, fieldsBlank, joinFields, TextColumnsSchema, TextFieldsSchema } from './fields.js';
 import { decodeUtf8 } from './decode.js';
 import { readWholeFile } from './files.js';
 import { extensionsFor, formatOf } from './formats.js';
@@ -22,10 +23,14 @@ export const LabelledSourceSchema = z
     path: PathsSchema.describe('CSV/JSONL: files, directories, globs. Folders: the folder(s) holding one folder per label.'),
     format: z.enum(['auto', 'csv', 'jsonl', 'folders']).default('auto').describe("'auto': by extension (.csv, .jsonl/.ndjson)."),
     labelColumn: CsvColumnSchema.default('label').describe('CSV: the column holding the label: its header, or its 0-based position'),
-    textColumn: CsvColumnSchema.default('text').describe('CSV: the column holding the text: its header, or its 0-based position'),
+    textColumn: TextColumnsSchema.default('text').describe(
+      'CSV: the column holding the text (its header, or its 0-based position), or several, joined with xxfld markers as fastai does',
+    ),
     ...CsvLayoutFields,
     labelField: z.string().min(1).default('label').describe('JSONL: the field holding the label'),
-    textField: z.string().min(1).default('text').describe('JSONL: the field holding the text'),
+    textField: TextFieldsSchema.default('text').describe(
+      'JSONL: the field holding the text, or several, joined with xxfld markers as fastai does',
+    ),
     /**
      * The classes and their order (class ids follow it). CSV/JSONL: any other label is an error. Folders:
      * only these label folders are read, so a set can leave one out (IMDb's train/unsup).
@@ -99,16 +104,18 @@ async function* labelled(o: LabelledSource, summary: ReadSummary): AsyncGenerato
     const check = labelCheck(o.classes);
     for (const { file, format } of files) {
       if (format === 'csv') {
+        const columns = fieldList(o.textColumn);
         for await (const { values, line, invalidSequences } of csvRecords(
           file,
-          [o.labelColumn, o.textColumn],
+          [o.labelColumn, ...columns],
           o,
           o.maxRecordBytes,
           summary,
         )) {
-          const [label, text] = values as [string, string];
+          const [label, ...fields] = values as [string, ...string[]];
           if (isBlank(label)) throw new DataError(`empty label in column ${JSON.stringify(o.labelColumn)}`, file, line);
           check(label, file, line);
+          const text = fieldsBlank(fields) ? '' : joinFields(fields);
           if (!countDocument(summary, text, invalidSequences)) continue;
           count(label);
           yield { text, label, source: file, line };
@@ -117,7 +124,8 @@ async function* labelled(o: LabelledSource, summary: ReadSummary): AsyncGenerato
         for await (const item of jsonlRecords(file, o.maxRecordBytes, summary)) {
           const label = labelOf(item, o.labelField, file);
           check(label, file, item.line);
-          const text = stringField(item, o.textField, file);
+          const fields = fieldList(o.textField).map((f) => stringField(item, f, file));
+          const text = fieldsBlank(fields) ? '' : joinFields(fields);
           if (!countDocument(summary, text, item.invalidSequences)) continue;
           count(label);
           yield { text, label, source: file, line: item.line };

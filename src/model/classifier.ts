@@ -19,6 +19,8 @@ import {
   vocabularyHash,
   type ModelConfigFile,
   type SavedTrainingState,
+  InputShapeSchema,
+  PLAIN_INPUT,
 } from './directory.js';
 import {
   EngineModel,
@@ -158,6 +160,8 @@ export type ClassifierEngineOptionsInput = z.input<typeof ClassifierEngineOption
 export const ClassifierSaveOptionsSchema = SaveOptionsSchema.extend({
   /** Class names in class-id order: one per class. */
   classes: z.array(z.string()).min(2),
+  /** How the training documents were shaped (config.json's `input`). */
+  input: InputShapeSchema.default(PLAIN_INPUT),
 });
 
 export type ClassifierSaveOptions = z.input<typeof ClassifierSaveOptionsSchema>;
@@ -344,7 +348,7 @@ export class Classifier extends EngineModel<NativeClassifier> {
     if (o.classes.length !== this.config.numClasses) {
       throw new ModelDirectoryError(`save: ${o.classes.length} class names for ${this.config.numClasses} classes`);
     }
-    this.writeDirectory(dir, { kind: 'awd-lstm-classifier', config: this.config }, o, o.classes);
+    this.writeDirectory(dir, { kind: 'awd-lstm-classifier', config: this.config, input: o.input }, o, o.classes);
   }
 
   /** Opens a classifier directory; every tensor must fit the configured model (the first that does not is named). */

@@ -60,6 +60,23 @@ export const VocabularyContractSchema = z.object({
   specialTokens: z.array(z.string()),
 });
 
+/**
+ * How a classifier's documents were shaped in training: predict and evaluate shape theirs the same way
+ * unless told otherwise. Absent (a model saved before it was recorded, or a language model): no limit, one field.
+ */
+export const InputShapeSchema = z.object({
+  /** Tokens of each document the model read (its first); null: all. */
+  maxTokens: z.number().int().min(1).nullable(),
+  /** The text fields (JSONL) or columns (CSV) joined into each document, in order; null: one text. */
+  textFields: z
+    .array(z.union([z.string().min(1), z.number().int().min(0)]))
+    .min(2)
+    .nullable(),
+});
+
+export type InputShape = z.output<typeof InputShapeSchema>;
+export const PLAIN_INPUT: InputShape = Object.freeze({ maxTokens: null, textFields: null }) as InputShape;
+
 const FileEntrySchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
 
 const CommonConfigFields = {
@@ -67,6 +84,7 @@ const CommonConfigFields = {
   formatVersion: z.number().int(),
   vocabulary: VocabularyContractSchema,
   training: z.object({ frozenBefore: z.number().int().nonnegative() }),
+  input: InputShapeSchema.optional(),
   files: z.record(z.string(), FileEntrySchema),
 };
 

@@ -7,7 +7,7 @@ import { DeviceSchema } from '../device.js';
 import type { NativeTensor } from '../native/addon.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import type { ClassifierConfig, LanguageModelConfig } from './config.js';
-import { ModelDirectoryError, vocabularyHash, writeModelDirectory, type TrainingStateFiles } from './directory.js';
+import { ModelDirectoryError, vocabularyHash, writeModelDirectory, type InputShape, type TrainingStateFiles } from './directory.js';
 import { registerModel } from './live-models.js';
 
 export interface ParameterInfo {
@@ -234,7 +234,8 @@ export abstract class EngineModel<E extends NativeEngine> {
   /** Writes the model directory with this model's weights (and optimizer state when asked) atomically. */
   protected writeDirectory(
     dir: string,
-    model: { kind: 'awd-lstm-lm'; config: LanguageModelConfig } | { kind: 'awd-lstm-classifier'; config: ClassifierConfig },
+    model:
+      { kind: 'awd-lstm-lm'; config: LanguageModelConfig } | { kind: 'awd-lstm-classifier'; config: ClassifierConfig; input: InputShape },
     o: z.output<typeof SaveOptionsSchema>,
     classes?: readonly string[],
   ): void {
@@ -253,7 +254,7 @@ export abstract class EngineModel<E extends NativeEngine> {
       config:
         model.kind === 'awd-lstm-lm'
           ? { kind: model.kind, model: model.config, vocabulary, training }
-          : { kind: model.kind, model: model.config, vocabulary, training },
+          : { kind: model.kind, model: model.config, vocabulary, training, input: model.input },
       vocab: o.vocab,
       classes,
       weights: collectWeights(this.engine),

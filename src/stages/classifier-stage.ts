@@ -13,8 +13,8 @@ import { FILES, ModelDirectoryError, readModelDirectory, vocabularyHash } from '
 import { validate } from '../options.js';
 import { Learner } from '../train/learner.js';
 import { fastaiPlan, paperPlan } from '../train/unfreezing.js';
-import { encodeLabelled, holdOut, pickDocuments, type LabelledInput } from './inputs.js';
-import { directionsOf, runFields, runStage } from './run-stage.js';
+import { encodeLabelled, holdOut, pickDocuments, textFieldsOf, type LabelledInput } from './inputs.js';
+import { claimModelDirectories, directionsOf, runFields, runStage } from './run-stage.js';
 import { TrainClassifierOptionsSchema, type TrainClassifierOptions } from './stage-options.js';
 import type { AnyClassifier, AnyLanguageModel, Direction, TextClassifier, TextLanguageModel } from './text-models.js';
 
@@ -75,6 +75,7 @@ export async function trainClassifier(
   options: TrainClassifierOptions = {},
 ): Promise<AnyClassifier> {
   const o = validate(TrainClassifierOptionsSchema, options, 'trainClassifier options');
+  claimModelDirectories(o);
   const runs = directionsOf(o.direction, o.dir).map((d) => ({ ...d, encoder: encoderOf(encoder, d.direction) }));
   const { vocab, rulesVersion } = runs[0]!.encoder;
   if (runs.some((r) => vocabularyHash(r.encoder.vocab) !== vocabularyHash(vocab))) {
@@ -94,6 +95,7 @@ export async function trainClassifier(
     valid = pickDocuments(corpus.store, corpus.labels, split.valid) as typeof valid;
   }
   const classes = corpus.classes;
+  const input = { maxTokens: o.maxTokens ?? null, textFields: textFieldsOf(labelled) };
   const seqLen = SeqLenSchema.parse((o.config as { seqLen?: number }).seqLen);
 
   const trained: TextClassifier[] = [];
@@ -135,7 +137,7 @@ export async function trainClassifier(
             m,
             source,
             () => classifierBatches(valid.store, valid.labels, batchOptions),
-            save ? { vocab, classes, direction, rulesVersion } : undefined,
+            save ? { vocab, classes, input, direction, rulesVersion } : undefined,
           ),
         plan: (m) => {
           const n = m.groups().length;
@@ -144,7 +146,7 @@ export async function trainClassifier(
           return o.plan;
         },
       });
-      trained.push({ kind: 'classifier', model, vocab, classes, direction, rulesVersion, history, initialValid, lrFinder });
+      trained.push({ kind: 'classifier', model, vocab, classes, input, direction, rulesVersion, history, initialValid, lrFinder });
     }
   } catch (err) {
     for (const t of trained) t.model.dispose();

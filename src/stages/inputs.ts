@@ -4,6 +4,7 @@
 import { readCorpus, type CorpusSourceOptions } from '../data/corpus-reader.js';
 import { encodeCorpus, type EncodeCorpusOptionsInput, type EncodedCorpus } from '../data/encode-corpus.js';
 import { readLabelled, type LabelledSourceOptions } from '../data/labelled-reader.js';
+import { fieldList } from '../data/fields.js';
 import { loadLabelled } from '../data/load.js';
 import { Random } from '../data/random.js';
 import { DataError } from '../data/read-error.js';
@@ -93,6 +94,24 @@ export async function encodeLabelled(
   }
   if (!corpus.labels || !corpus.classes) throw new DataError(`${what}: the documents have no labels`);
   return corpus as EncodedCorpus & { labels: Int32Array; classes: string[] };
+}
+
+/**
+ * The text fields a labelled set's documents join (null: one text), for the model to remember: the CSV
+ * columns or the JSONL fields, whichever the format reads ('auto': whichever lists several).
+ */
+export function textFieldsOf(input: LabelledInput): (string | number)[] | null {
+  if (Array.isArray(input) || isEncoded(input)) return null;
+  const o = input as LabelledSourceOptions;
+  const columns = fieldList(o.textColumn ?? 'text');
+  const fields = fieldList(o.textField ?? 'text');
+  const format = o.format ?? 'auto';
+  if (format === 'folders') return null;
+  if (format === 'auto' && columns.length > 1 && fields.length > 1 && JSON.stringify(columns) !== JSON.stringify(fields)) {
+    throw new DataError('textColumn and textField list different fields: with format "auto", give the fields once (or set format)');
+  }
+  const used = format === 'csv' ? columns : format === 'jsonl' ? fields : columns.length > 1 ? columns : fields;
+  return used.length > 1 ? used : null;
 }
 
 /** The documents at `indices` (and their labels), copied into a store of their own. */

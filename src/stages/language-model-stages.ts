@@ -11,7 +11,7 @@ import { Learner } from '../train/learner.js';
 import type { UnfreezeStageInput } from '../train/unfreezing.js';
 import { transferVocabulary } from '../train/vocab-transfer.js';
 import { encodeTexts, holdOut, pickDocuments, type TextsInput } from './inputs.js';
-import { directionsOf, runFields, runStage } from './run-stage.js';
+import { claimModelDirectories, directionsOf, runFields, runStage } from './run-stage.js';
 import { FineTuneOptionsSchema, PretrainOptionsSchema, type FineTuneOptions, type PretrainOptions } from './stage-options.js';
 import { dispose, load, type AnyLanguageModel, type Direction, type TextLanguageModel } from './text-models.js';
 
@@ -88,6 +88,7 @@ async function trainLanguageModels(
  */
 export async function pretrainLanguageModel(corpus: TextsInput, options: PretrainOptions = {}): Promise<AnyLanguageModel> {
   const o = validate(PretrainOptionsSchema, options, 'pretrainLanguageModel options');
+  claimModelDirectories(o);
   const data = await prepare(corpus, o, undefined);
   const padId = data.corpus.vocabulary.id(PAD);
   return trainLanguageModels(
@@ -128,6 +129,7 @@ export async function fineTuneLanguageModel(
   options: FineTuneOptions = {},
 ): Promise<AnyLanguageModel> {
   const o = validate(FineTuneOptionsSchema, options, 'fineTuneLanguageModel options');
+  claimModelDirectories(o);
   const opened = typeof pretrained === 'string' ? load(pretrained) : null;
   try {
     const source = opened ?? (pretrained as AnyLanguageModel);

@@ -129,3 +129,24 @@ export function directionsOf(
   const list: Direction[] = direction === 'both' ? ['forward', 'backward'] : [direction];
   return list.map((d) => ({ direction: d, dir: dir === undefined ? undefined : direction === 'both' ? path.join(dir, d) : dir }));
 }
+
+/**
+ * Refuses, before any data is read, to train into a model directory that already holds a model, unless the
+ * run resumes it or is told to overwrite it: a finished model is never replaced by a run started by mistake.
+ */
+export function claimModelDirectories(o: {
+  direction: 'forward' | 'backward' | 'both';
+  dir?: string | undefined;
+  resume: boolean;
+  overwrite: boolean;
+}): void {
+  if (o.resume && o.overwrite) throw new RangeError('resume and overwrite contradict each other: choose one');
+  if (o.resume || o.overwrite) return;
+  for (const { dir } of directionsOf(o.direction, o.dir)) {
+    if (dir !== undefined && fs.existsSync(path.join(dir, FILES.config))) {
+      throw new ModelDirectoryError(
+        `${dir} already holds a model: resume its run (resume: true, --resume) or replace it (overwrite: true, --overwrite)`,
+      );
+    }
+  }
+}

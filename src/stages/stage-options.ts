@@ -42,6 +42,10 @@ const StageFields = {
     .boolean()
     .default(false)
     .describe('Continue the run whose training state is in the model directory (a finished one is loaded as it is).'),
+  overwrite: z
+    .boolean()
+    .default(false)
+    .describe('Train afresh into a model directory that already holds a model, replacing it at the first checkpoint.'),
   fit: FitOptionsSchema.prefault({}).describe('Optimizer and regularisation options of every stage (see FitOptionsSchema).'),
   encode: z
     .custom<Omit<EncodeCorpusOptionsInput, 'vocabulary' | 'classes'>>((v) => typeof v === 'object' && v !== null)

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { Classifier } from '../model/classifier.js';
-import { FILES, ModelDirectoryError, readModelDirectory } from '../model/directory.js';
+import { FILES, ModelDirectoryError, PLAIN_INPUT, readModelDirectory, type InputShape } from '../model/directory.js';
 import { writeEncoderDirectory } from '../model/encoder-directory.js';
 import type { RunOptionsSchema } from '../model/engine.js';
 import { LanguageModel } from '../model/language-model.js';
@@ -41,6 +41,8 @@ export interface TextClassifier extends TextModelFields {
   model: Classifier;
   /** Class names in class-id order. */
   classes: string[];
+  /** How its training documents were shaped (token limit, text fields): predict and evaluate do the same by default. */
+  input: InputShape;
   history: EpochEvent<ClassifierMetrics>[];
   initialValid: ClassifierMetrics | null;
   lrFinder: LrFindResult | null;
@@ -75,7 +77,7 @@ export function save(model: AnyTextModel, dir: string, options: { weightsPrecisi
     return;
   }
   const common = { vocab: model.vocab, direction: model.direction, rulesVersion: model.rulesVersion, ...options };
-  if (model.kind === 'classifier') model.model.save(dir, { ...common, classes: model.classes });
+  if (model.kind === 'classifier') model.model.save(dir, { ...common, classes: model.classes, input: model.input });
   else model.model.save(dir, common);
 }
 
@@ -102,6 +104,7 @@ function loadOne(dir: string, options: LoadOptions): TextLanguageModel | TextCla
       model,
       vocab,
       classes,
+      input: config.input ?? PLAIN_INPUT,
       direction,
       rulesVersion,
       history: historyOf(trainingState),

@@ -18,6 +18,10 @@ const Schema = z.object({
     .default(1440)
     .describe('tokens or Infinity'),
   order: z.enum(['a', 'b']).default('a').describe('an enum'),
+  fields: z
+    .union([z.union([z.string(), z.number().int()]), z.array(z.union([z.string(), z.number().int()]))])
+    .optional()
+    .describe('one column or several'),
 });
 
 function parse(args: string[]): Record<string, unknown> {
@@ -37,6 +41,13 @@ describe('addSchemaFlags', () => {
     });
     expect(parse(['--column', 'Infinity'])).toEqual({ column: 'Infinity' }); // a header may be named so
     expect(Schema.parse(parse(['--max-skipped-steps', '0'])).maxSkippedSteps).toBe(0);
+  });
+
+  it('reads a comma-separated list where the schema takes one value or several', () => {
+    expect(parse(['--fields', 'title,body'])).toEqual({ fields: ['title', 'body'] });
+    expect(parse(['--fields', '1, 2'])).toEqual({ fields: [1, 2] });
+    expect(parse(['--fields', 'title'])).toEqual({ fields: 'title' });
+    expect(parse(['--column', 'a,b'])).toEqual({ column: 'a,b' }); // one value only: a header may hold a comma
   });
 
   it('passes only what was given; the schema refuses what does not fit, naming the field', () => {

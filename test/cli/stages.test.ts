@@ -116,6 +116,17 @@ describe('ulmfit pretrain / finetune / train / predict / evaluate / generate', (
 
     const evaluation = ulmfit(['evaluate', 'labelled.jsonl', '--model', 'classifier', '--max-tokens', '64', '--json']);
     expect(evaluation.status, evaluation.stderr).toBe(0);
+    // Without --max-tokens, the model's own limit from training (64).
+    expect(ulmfit(['evaluate', 'labelled.jsonl', '--model', 'classifier', '--json']).stdout).toBe(evaluation.stdout);
+    const info = ulmfit(['info', '--model', 'classifier']);
+    expect(info.status, info.stderr).toBe(0);
+    expect(info.stdout).toContain('classes: ham, spam');
+    expect(info.stdout).toContain('input: first 64 tokens of each document; one text field');
+    expect(JSON.parse(ulmfit(['info', '--model', 'classifier', '--json']).stdout)).toMatchObject({
+      kind: 'awd-lstm-classifier',
+      input: { maxTokens: 64, textFields: null },
+      training: { state: 'finished' },
+    });
     expect(JSON.parse(evaluation.stdout)).toMatchObject({
       accuracy: expect.any(Number),
       errorRate: expect.any(Number),
@@ -130,6 +141,37 @@ describe('ulmfit pretrain / finetune / train / predict / evaluate / generate', (
     expect(JSON.parse(gen.stdout).tokens).toHaveLength(8);
     expect(ulmfit(['generate', 'x', '--model', 'classifier']).status).toBe(2);
     expect(ulmfit(['predict', 'x', '--model', 'target']).status).toBe(2);
+  }, 300_000);
+
+  it('trains on documents of several fields (--text-field a,b) and predicts from JSON lines of those fields', () => {
+    const messages = spamAssassinMessages(25, 600);
+    const lines = messages.map((m) => JSON.stringify({ subject: m.text.slice(0, 30), body: m.text.slice(30), label: m.label }));
+    fs.writeFileSync(at('fields.jsonl'), lines.join('\n') + '\n');
+    const train = ulmfit(
+      ['train', 'fields.jsonl', '--encoder', 'target', '--out', 'fields-classifier', '--text-field', 'subject,body'].concat([
+        '--batch-size',
+        '8',
+        '--seq-len',
+        '16',
+        '--epochs',
+        '1',
+        '--max-tokens',
+        '32',
+        '--min-steps-per-epoch',
+        '0',
+      ]),
+    );
+    expect(train.status, train.stderr).toBe(0);
+    expect(ulmfit(['info', '--model', 'fields-classifier']).stdout).toContain(
+      'input: first 32 tokens of each document; text fields subject, body (joined with xxfld markers)',
+    );
+    const inputs = ['{"subject":"Win money","body":"Click here now"}', '["Meeting", "See you at noon"]'];
+    const predicted = ulmfit(['predict', '--model', 'fields-classifier'], inputs.join('\n'));
+    expect(predicted.status, predicted.stderr).toBe(0);
+    expect(jsonLines(predicted.stdout).map((p) => p.text)).toEqual(inputs);
+    const plain = ulmfit(['predict', '--model', 'fields-classifier', 'just text']);
+    expect(plain.status).toBe(2);
+    expect(plain.stderr).toContain('predict: argument 1: the model reads 2 text fields (subject, body)');
   }, 300_000);
 
   it('runs the learning-rate finder alone and prints its suggestions', () => {
@@ -178,6 +220,11 @@ describe('ulmfit pretrain / finetune / train / predict / evaluate / generate', (
     expect(broken.status).toBe(1);
     expect(broken.stderr).toMatch(/speeches.*config\.json/);
     expect(ulmfit(['import', 'lstm_fwd.pth']).status).toBe(2);
+    // A finished model is never replaced by a run started by mistake.
+    const again = ulmfit(['pretrain', 'speeches', '--out', 'general', ...tinyLm]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('general already holds a model: resume its run (resume: true, --resume) or replace it');
+    expect(again.stderr).toContain('--overwrite');
   }, 120_000);
 
   it('stops on Ctrl-C with exit 130 after saving the training state, and --resume finishes the run', async () => {

@@ -371,6 +371,31 @@ describe('readLabelled', () => {
     expect(error.message).toBe(`${renamed}:1: no column "label"; the columns are: "category", "body"`);
   });
 
+  it('documents of several fields: joined in the order given with xxfld markers (fastai), both readers, CSV and JSONL', async () => {
+    const csv = write('fields/a.csv', 'label,title,body\nspam,Win big,Click now\nham, , \nham,Lunch,\n');
+    const docs = await collect(readLabelled({ path: csv, textColumn: ['title', 'body'] }));
+    // A document whose every field is blank is skipped; one blank field of two is kept, marked.
+    expect(docs.map((d) => [d.label, d.text, d.line])).toEqual([
+      ['spam', 'xxfld 1 Win big xxfld 2 Click now', 2],
+      ['ham', 'xxfld 1 Lunch xxfld 2 ', 4],
+    ]);
+    const jsonl = write('fields/a.jsonl', '{"label":"a","subject":"Hi","message":"there"}\n{"label":"b","subject":"Yo","message":"x"}\n');
+    const records = await collect(readLabelled({ path: jsonl, textField: ['message', 'subject'] }));
+    expect(records.map((d) => d.text)).toEqual(['xxfld 1 there xxfld 2 Hi', 'xxfld 1 x xxfld 2 Yo']);
+    expect((await corpus({ path: jsonl, textField: ['subject', 'message'] })).docs.map((d) => d.text)).toEqual([
+      'xxfld 1 Hi xxfld 2 there',
+      'xxfld 1 Yo xxfld 2 x',
+    ]);
+    expect((await corpus({ path: csv, textColumn: [1, 2] })).docs.map((d) => d.text)).toEqual([
+      'xxfld 1 Win big xxfld 2 Click now',
+      'xxfld 1 Lunch xxfld 2 ',
+    ]);
+    // One field in a list is that field's text alone, unmarked, as in fastai.
+    expect((await corpus({ path: jsonl, textField: ['message'] })).docs.map((d) => d.text)).toEqual(['there', 'x']);
+    const missing = await dataError(readLabelled({ path: jsonl, textField: ['subject', 'body'] }));
+    expect(missing.message).toBe(`${jsonl}:1: no field "body" in the record`);
+  });
+
   it('CSV without a header row (AG News style: columns by position) and with another delimiter (TSV)', async () => {
     const ag = write(
       'lab/ag.csv',
