@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { CsvError, parse, type InfoRecord, type Options } from 'csv-parse';
 
 import { fileChunks } from './files.js';
-import { DataError } from './read-error.js';
+import { DataError, excerpt, withExcerpts } from './read-error.js';
 import type { ReadSummary } from './read-summary.js';
 import { Utf8Repair } from './utf8-repair.js';
 
@@ -86,7 +86,7 @@ export async function* csvRecords(
     if (!(error instanceof CsvError)) throw error;
     const line = 1 + fed.lineFeedsBefore(at.bytes) + (Number(error.empty_lines ?? at.emptyLines) - at.emptyLines);
     throw new DataError(
-      error.code === 'CSV_MAX_RECORD_SIZE' ? `record is longer than maxRecordBytes (${maxRecordBytes} bytes)` : error.message,
+      error.code === 'CSV_MAX_RECORD_SIZE' ? `record is longer than maxRecordBytes (${maxRecordBytes} bytes)` : withExcerpts(error.message),
       file,
       line,
     );
@@ -108,7 +108,9 @@ function columnIndexes(first: string[], columns: readonly CsvColumn[], header: b
       throw new DataError(`column "${column}" is a name, but the file has no header row (header: false): give its position`, file, line);
     const index = first.indexOf(column);
     if (index === -1) {
-      throw new DataError(`no column "${column}"; the columns are: ${first.map((n) => JSON.stringify(n)).join(', ')}`, file, line);
+      const shown = first.slice(0, 20).map((n) => excerpt(n));
+      const more = first.length > 20 ? ` and ${first.length - 20} more` : '';
+      throw new DataError(`no column ${excerpt(String(column))}; the columns are: ${shown.join(', ')}${more}`, file, line);
     }
     return index;
   });

@@ -12,9 +12,21 @@ export function fileChunks(file: string, summary: ReadSummary): AsyncGenerator<B
   return withoutBom(counted(file, summary));
 }
 
+// Text never holds a NUL byte; binary files (and UTF-16 text) do, near their start.
+const SNIFF_BYTES = 8192;
+
+function refuseBinary(bytes: Buffer, file: string): void {
+  const at = bytes.subarray(0, SNIFF_BYTES).indexOf(0);
+  if (at >= 0)
+    throw new DataError(`not a text file: a NUL byte at offset ${at} (a binary file, or UTF-16 text: convert it to UTF-8)`, file);
+}
+
 async function* counted(file: string, summary: ReadSummary): AsyncGenerator<Buffer> {
   summary.files++;
+  let first = true;
   for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK_BYTES })) {
+    if (first) refuseBinary(chunk as Buffer, file);
+    first = false;
     summary.bytesRead += (chunk as Buffer).length;
     yield chunk as Buffer;
   }
@@ -28,6 +40,7 @@ export async function readWholeFile(file: string, maxBytes: number, summary: Rea
     if (size > maxBytes) throw new DataError(`file is larger than maxRecordBytes (${size} > ${maxBytes} bytes)`, file);
     summary.files++;
     const bytes = await handle.readFile();
+    refuseBinary(bytes, file);
     summary.bytesRead += bytes.length;
     return stripBom(bytes);
   } finally {

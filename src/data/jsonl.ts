@@ -3,7 +3,7 @@
 import { decodeUtf8 } from './decode.js';
 import { fileChunks } from './files.js';
 import { splitLines } from './lines.js';
-import { DataError } from './read-error.js';
+import { DataError, excerpt } from './read-error.js';
 import { isBlank, type ReadSummary } from './read-summary.js';
 
 export interface JsonlRecord {
@@ -24,7 +24,9 @@ export async function* jsonlRecords(file: string, maxLineBytes: number, summary:
     try {
       record = JSON.parse(text);
     } catch (error) {
-      throw new DataError(`malformed JSON: ${(error as Error).message}`, file, line);
+      // V8 quotes the start of the line raw: show an excerpt of it instead.
+      const why = (error as Error).message.replace(/, ".*"(\.\.\.)? is not valid JSON$/s, '');
+      throw new DataError(`malformed JSON (${why}): ${excerpt(text)}`, file, line);
     }
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
       throw new DataError(`expected a JSON object, got ${typeName(record)}`, file, line);

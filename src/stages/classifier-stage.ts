@@ -50,7 +50,9 @@ function encoderOf(source: EncoderSource, direction: Direction): EncoderOf {
       },
     };
   }
-  const dir = fs.existsSync(path.join(source, FILES.config)) ? source : path.join(source, direction);
+  // A pair's directory holds forward/ and backward/; anything else is read (and named in errors) as it is.
+  const inPair = path.join(source, direction);
+  const dir = !fs.existsSync(path.join(source, FILES.config)) && fs.existsSync(path.join(inPair, FILES.config)) ? inPair : source;
   const { config, vocab } = readModelDirectory(dir);
   if (config.vocabulary.direction !== direction) {
     throw new ModelDirectoryError(

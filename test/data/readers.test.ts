@@ -283,7 +283,7 @@ describe('readCorpus', () => {
 
   it('JSONL errors name file:line: malformed JSON, not an object, a missing field, a non-string value', async () => {
     const cases: [string, string, string][] = [
-      ['{"text":"ok"}\n{"text": oops}\n', 'malformed JSON: ', ':2: '],
+      ['{"text":"ok"}\n{"text": oops}\n', 'malformed JSON (', ':2: '],
       ['{"text":"ok"}\n\n["text"]\n', 'expected a JSON object, got an array', ':3: '],
       ['{"text":"ok"}\n{"body":"no text"}\n', 'no field "text" in the record', ':2: '],
       ['{"text":12}\n', 'field "text" is a number, expected a string', ':1: '],
@@ -369,6 +369,25 @@ describe('readLabelled', () => {
     ]);
     const error = await dataError(readLabelled({ path: renamed }));
     expect(error.message).toBe(`${renamed}:1: no column "label"; the columns are: "category", "body"`);
+  });
+
+  it('errors show the data escaped and cut short: a binary file, control characters, a long value', async () => {
+    const binary = write('raw/a.csv', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0x22, 0x0a]));
+    expect((await dataError(readLabelled({ path: binary }))).message).toBe(
+      `${binary}: not a text file: a NUL byte at offset 7 (a binary file, or UTF-16 text: convert it to UTF-8)`,
+    );
+    const text = write('raw/b.txt', Buffer.from('plain\u0000text'));
+    expect((await dataError(readCorpus({ path: text }))).message).toContain('not a text file: a NUL byte at offset 5');
+    const control = write('raw/c.jsonl', `\u0007\u001b[31m${'x'.repeat(100)}\n`);
+    const json = (await dataError(readCorpus({ path: control }))).message;
+    expect(json).toMatch(/^.*c\.jsonl:1: malformed JSON \(Unexpected token .*\): "\\u0007\\u001b\[31mx+…" \(106 characters\)$/);
+    expect(json).not.toMatch(/[\u0000-\u001f]/);
+    const quote = write('raw/d.csv', `label,text\nspam,a"${'\u0001'.repeat(300)}\n`);
+    const csv = (await dataError(readLabelled({ path: quote }))).message;
+    expect(csv).not.toMatch(/[\u0000-\u001f]/);
+    expect(csv.length).toBeLessThan(400);
+    const wide = write('raw/e.csv', `${Array.from({ length: 50 }, (_, i) => `c${i}`).join(',')}\n`);
+    expect((await dataError(readLabelled({ path: wide }))).message).toMatch(/the columns are: "c0", .*"c19" and 30 more$/);
   });
 
   it('documents of several fields: joined in the order given with xxfld markers (fastai), both readers, CSV and JSONL', async () => {
