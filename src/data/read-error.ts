@@ -17,8 +17,8 @@ export class DataError extends Error {
 }
 
 // C0 and C1 control characters, DEL, lone surrogates, and the invisible format and separator characters.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNPRINTABLE =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** `text` with every character that is not printable written as a \u escape. */
