@@ -6,6 +6,7 @@
 //   build/Release/                                               node-gyp (npm install, ulmfit setup, npm run build:gyp)
 //   build-cmake/Release/                                         cmake-js (npm run build:cmake)
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,9 +32,32 @@ export function prebuildName(libtorch) {
   return `torch-${libtorch.release}-${libtorch.variant}`;
 }
 
+/**
+ * A digest of the native sources (native/, binding.gyp, CMakeLists.txt) as they are now: a build records the
+ * one it was compiled from, so that `npm pack` can refuse to ship a binary of other sources.
+ */
+export function nativeSourcesHash(root = PACKAGE_ROOT) {
+  const hash = crypto.createHash('sha256');
+  const files = [
+    ...fs
+      .readdirSync(path.join(root, 'native'))
+      .sort()
+      .map((name) => path.join('native', name)),
+    'binding.gyp',
+    'CMakeLists.txt',
+  ];
+  for (const file of files) {
+    const full = path.join(root, file);
+    if (!fs.statSync(full).isFile()) continue;
+    hash.update(`${file}\0${fs.statSync(full).size}\0`).update(fs.readFileSync(full));
+  }
+  return hash.digest('hex');
+}
+
 /** What a build is for, from the LibTorch it was compiled against. */
 export function manifestFor(libtorch, builder) {
   return {
+    sources: nativeSourcesHash(),
     release: libtorch.release,
     variant: libtorch.variant,
     cxx11Abi: libtorch.cxx11Abi,

@@ -39,16 +39,24 @@ const useIt = `
 // other test files that load binaries from the checkout.
 const PACKED = ['package.json', 'README.md', 'binding.gyp', 'CMakeLists.txt', 'bin', 'dist', 'native', 'scripts'];
 
+const stage = (name: string) => {
+  const staged = path.join(scratch, name);
+  for (const entry of PACKED) fs.cpSync(path.join(PACKAGE_ROOT, entry), path.join(staged, entry), { recursive: true });
+  return staged;
+};
+const prepack = (staged: string) =>
+  run(process.execPath, ['scripts/prepack.js'], { cwd: staged, env: process.env as Record<string, string> });
+
 beforeAll(() => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-pack-'));
-  const staged = path.join(scratch, 'package');
-  for (const entry of PACKED) fs.cpSync(path.join(PACKAGE_ROOT, entry), path.join(staged, entry), { recursive: true });
-  const prebuild = run(process.execPath, ['scripts/prebuild.js', '--from', LOCAL_BUILDS[0]!.dir, '--to', staged], {
-    cwd: PACKAGE_ROOT,
-    env: process.env as Record<string, string>,
-  });
-  expect(prebuild.status, prebuild.out).toBe(0);
-  // dist/ is already compiled (npm test builds it first), so pack without running prepare again.
+  const staged = stage('package');
+  // npm pack's prepack step, as in a checkout after `npm install`: the local build becomes the prebuild.
+  fs.cpSync(LOCAL_BUILDS[0]!.dir, path.join(staged, 'build', 'Release'), { recursive: true });
+  const prepacked = prepack(staged);
+  expect(prepacked.status, prepacked.out).toBe(0);
+  expect(prepacked.stderr).toMatch(/ulmfit: npm pack: shipping prebuilds\/linux-x64\/torch-2\.1\d-cpu/);
+  fs.rmSync(path.join(staged, 'build'), { recursive: true });
+  // dist/ is already compiled (npm test builds it first), so pack without running prepare (or prepack) again.
   const packed = run(process.execPath, [npmCli, 'pack', '--json', '--ignore-scripts', '--pack-destination', scratch], {
     cwd: staged,
     env: process.env as Record<string, string>,
@@ -83,6 +91,21 @@ describe('the packed package', () => {
     expect(list).toContain('package/binding.gyp');
     expect(list.filter((f) => /\.so(\.\d+)*$/.test(f))).toEqual([]);
     expect(fs.statSync(tarball).size).toBeLessThan(20 * 1024 * 1024);
+  });
+
+  it('cannot be packed without a binary of its native sources: npm pack stops and says what to run', () => {
+    expect(JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).scripts.prepack).toBe('node scripts/prepack.js');
+    const bare = stage('bare');
+    const refused = prepack(bare);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('ulmfit: npm pack: no prebuilt binary of these native sources in prebuilds/linux-x64/');
+    expect(refused.stderr).toContain('run `npm run build:gyp && npm run prebuild` first');
+    // A prebuild left from other sources is refused too, by name.
+    fs.cpSync(path.join(scratch, 'package', 'prebuilds'), path.join(bare, 'prebuilds'), { recursive: true });
+    fs.appendFileSync(path.join(bare, 'native', 'addon.cc'), '\n// changed\n');
+    const stale = prepack(bare);
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toMatch(/prebuilds\/linux-x64\/torch-2\.1\d-cpu is not a complete build of these native sources: delete it/);
   });
 
   it('finds no compiler on the test PATH', () => {
