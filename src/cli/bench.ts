@@ -20,6 +20,8 @@ export function addBenchCommand(cli: Command): void {
       if (!fs.existsSync(RUNNER))
         throw new UsageError('the benchmarks come with a checkout of the ulmfit repository (bench/run.js), not with the npm package');
       const run = spawnSync(process.execPath, [RUNNER, ...args], { stdio: 'inherit' });
+      // The runner has said what was wrong; its usage errors stay usage errors (exit 2).
+      if (run.status === 2) throw new UsageError('bench: bad arguments (the runner says which above)');
       if (run.status !== 0) throw new Error(`bench exited with ${run.status ?? run.signal}`);
     });
 }

@@ -18,7 +18,7 @@ import { fineTuneLanguageModel, pretrainLanguageModel } from '../stages/language
 import { dispose, type AnyTextModel, type TextClassifier, type TextLanguageModel } from '../stages/text-models.js';
 import { demoCorpora } from './demo-data.js';
 import { Progress } from './progress.js';
-import { Interrupted, interruptSignal, reportFor } from './run-context.js';
+import { Interrupted, interruptSignal, nonNegativeInt, reportFor } from './run-context.js';
 
 const DemoOptionsSchema = z.object({
   out: z.string().min(1).default('ulmfit-demo'),
@@ -228,7 +228,7 @@ export function addDemoCommand(cli: Command): void {
       "cpu (within 15 minutes on 2 cores), paper (the paper's AWD-LSTM; the default with CUDA), paper-short (the paper's model, one epoch per LM stage: minutes on a GPU), or quick (a one-minute look)",
     )
     .option('--device <device>', 'cpu, cuda or cuda:N (default: cuda when available)')
-    .option('--seed <n>', 'random seed', (v) => Number(v), 0)
+    .option('--seed <n>', 'random seed', nonNegativeInt, 0)
     .option('--resume', 'continue a demo stopped with Ctrl-C')
     .option('--overwrite', "start over in --out, replacing an earlier demo's models")
     .option('--json', 'machine-readable progress: JSON lines on stdout')

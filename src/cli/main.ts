@@ -1,5 +1,5 @@
 // `ulmfit <command>`: exit code 0 on success, 1 on a failed run, 2 on bad usage, 130 after Ctrl-C.
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 
 import { OptionsError } from '../options.js';
 import { addBenchCommand } from './bench.js';
@@ -9,17 +9,11 @@ import { addImportCommand } from './import-command.js';
 import { addLaunchCommand } from './launch.js';
 import { runInfo } from './info.js';
 import { addModelCommands } from './model-commands.js';
-import { EXIT, Interrupted, UsageError } from './run-context.js';
+import { EXIT, Interrupted, positiveInt, UsageError } from './run-context.js';
 import { runSetup } from './setup.js';
 import { addStageCommands } from './stage-commands.js';
 
 export { EXIT };
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
 function program(): Command {
   const cli = new Command('ulmfit')

@@ -9,11 +9,20 @@ import { evaluate, predict, PredictOptionsSchema } from '../stages/inference.js'
 import { generate, GenerateOptionsSchema } from '../stages/generate.js';
 import { dispose, load, type AnyClassifier, type AnyTextModel, type TextLanguageModel } from '../stages/text-models.js';
 import type { FieldsInput } from '../data/fields.js';
-import { UsageError } from './run-context.js';
+import { positiveInt, UsageError } from './run-context.js';
 import { addSchemaFlags, applyFlags } from './schema-flags.js';
 
 function isClassifier(model: AnyTextModel): model is AnyClassifier {
   return (model.kind === 'bidirectional' ? model.forward.kind : model.kind) === 'classifier';
+}
+
+function readTextFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`predict: --file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`);
+  }
 }
 
 async function readStdin(): Promise<string> {
@@ -43,7 +52,7 @@ export function addModelCommands(cli: Command): void {
     )
     .argument('<data...>', 'the labelled set (or, for a language model, the text): files, directories, globs')
     .requiredOption('--model <dir>', 'the model directory (a pair: the directory holding forward/ and backward/)')
-    .option('--max-tokens <n>', "keep at most this many tokens of each document (default: the model's, as in training)", (v) => Number(v))
+    .option('--max-tokens <n>', "keep at most this many tokens of each document (default: the model's, as in training)", positiveInt)
     .option('--json', 'print JSON');
   const labelled = addSchemaFlags(evaluateCmd, LabelledSourceSchema, ['source'], ['path', 'classes']);
   evaluateCmd.action(async (data: string[], flags: Record<string, unknown>, command: Command) => {
@@ -82,8 +91,7 @@ export function addModelCommands(cli: Command): void {
     let inputs = texts;
     if (flags.file) {
       if (texts.length) throw new UsageError('predict: give texts as arguments or --file, not both');
-      inputs = fs
-        .readFileSync(flags.file as string, 'utf8')
+      inputs = readTextFile(flags.file as string)
         .split(/\r?\n/)
         .filter((l) => l.length > 0);
     } else if (texts.length === 0) {

@@ -2,11 +2,25 @@
 // stops after the step in flight and saves the training state; a second quits at once), and the report.
 import fs from 'node:fs';
 
+import { InvalidArgumentError } from 'commander';
+
 import { info } from '../runtime.js';
 import { RunRecorder } from '../report/run-record.js';
 import { writeReport } from '../report/write-report.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** A flag's value as an integer of at least `min` (commander names the flag when it is not). */
+function integerAtLeast(min: number, what: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be ${what}`);
+    return n;
+  };
+}
+
+export const positiveInt = integerAtLeast(1, 'a positive integer');
+export const nonNegativeInt = integerAtLeast(0, 'a whole number, 0 or more');
 
 /** Bad usage: exit code 2. */
 export class UsageError extends Error {

@@ -34,6 +34,14 @@ function unwrap(schema: z.ZodType): { core: z.ZodType; description: string | und
   return { core: s, description, defaultValue };
 }
 
+/** Whether a field may be left out (it has a default, or is optional). */
+function isOptional(schema: z.ZodType): boolean {
+  for (let s: z.ZodType | undefined = schema; s; s = defOf(s).innerType) {
+    if (['default', 'prefault', 'optional'].includes(defOf(s).type)) return true;
+  }
+  return false;
+}
+
 /** The types a union takes, nested unions flattened (a list counts as 'array'). */
 function unionTypes(schema: z.ZodType): string[] {
   const def = defOf(unwrap(schema).core);
@@ -100,6 +108,8 @@ export function addSchemaFlags(command: Command, schema: z.ZodObject, prefix: st
     } else {
       continue; // objects, functions, data: through --config
     }
+    // A field the schema requires is a required flag: commander names it when it is missing.
+    if (!isOptional(field)) option.makeOptionMandatory();
     command.addOption(option);
     taken.add(name);
     targets.push({ attribute: option.attributeName(), path: [...prefix, name] });

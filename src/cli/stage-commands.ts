@@ -16,7 +16,7 @@ import { dispose, type AnyTextModel, type TextClassifier, type TextLanguageModel
 import { VocabularyOptionsSchema } from '../text/vocabulary.js';
 import { fitOptionsSchemaFor } from '../train/learner.js';
 import { Progress } from './progress.js';
-import { Interrupted, interruptSignal, readConfigFile, reportFor } from './run-context.js';
+import { Interrupted, interruptSignal, positiveInt, readConfigFile, reportFor } from './run-context.js';
 import { addSchemaFlags, applyFlags, type FlagTarget } from './schema-flags.js';
 import { defaultSize, presetOptions, SIZE_NAMES, withPreset, type SizeName, type StageName } from './size-presets.js';
 
@@ -82,7 +82,7 @@ function defineStage(parent: Command, name: StageName, lrFindOnly: boolean): Com
         "the demo's sizes and schedule as the starting options: cpu (a 96/256/2 model, minutes on 2 cores) or paper (the paper's AWD-LSTM); flags override them (default: paper with --device cuda, else cpu)",
       ).choices(SIZE_NAMES),
     )
-    .option('--threads <n>', 'tokenizer threads (default: auto)', (v) => Number(v))
+    .option('--threads <n>', 'tokenizer threads (default: auto)', positiveInt)
     .option('--json', 'machine-readable progress: JSON lines on stdout');
   const targets: FlagTarget[] = [
     ...addSchemaFlags(cmd, spec.schema, [], NOT_FLAGS),
