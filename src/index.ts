@@ -165,6 +165,7 @@ export {
 } from './stages/stage-options.js';
 export { fineTuneLanguageModel, pretrainLanguageModel } from './stages/language-model-stages.js';
 export { trainClassifier, type EncoderSource } from './stages/classifier-stage.js';
+export { modelDirectory, shippedModel, SHIPPED_MODELS, type ShippedModelName } from './stages/shipped-models.js';
 export { evaluate, predict, PredictOptionsSchema, type Prediction, type PredictOptions } from './stages/inference.js';
 export { generate, GenerateOptionsSchema, type Generated, type GenerateOptions } from './stages/generate.js';
 export {

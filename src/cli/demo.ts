@@ -1,5 +1,6 @@
 // `ulmfit demo`: ULMFiT end to end on real English text with no arguments. A general-domain language
-// model on State of the Union addresses, fine-tuned on every SpamAssassin message (labels unused), then
+// model (at size cpu the one shipped with the package, else pretrained here on State of the Union
+// addresses), fine-tuned on every SpamAssassin message (labels unused), then
 // the spam/ham classifier with gradual unfreezing, discriminative rates and STLR, validated on the fixed
 // split (demo-data.ts). The CPU size is chosen to finish within 15 minutes on 2 cores (bf16 where the CPU
 // has it); --size paper runs the paper's AWD-LSTM (the default with CUDA). What is cut to fit the time
@@ -15,7 +16,8 @@ import { info } from '../runtime.js';
 import { trainClassifier } from '../stages/classifier-stage.js';
 import { evaluate } from '../stages/inference.js';
 import { fineTuneLanguageModel, pretrainLanguageModel } from '../stages/language-model-stages.js';
-import { dispose, type AnyTextModel, type TextClassifier, type TextLanguageModel } from '../stages/text-models.js';
+import { SHIPPED_MODELS, shippedModel } from '../stages/shipped-models.js';
+import { dispose, load, type AnyTextModel, type TextClassifier, type TextLanguageModel } from '../stages/text-models.js';
 import { demoCorpora } from './demo-data.js';
 import { Progress } from './progress.js';
 import { Interrupted, interruptSignal, nonNegativeInt, reportFor } from './run-context.js';
@@ -26,12 +28,16 @@ const DemoOptionsSchema = z.object({
   device: z.string().optional(),
   seed: z.number().int().nonnegative().default(0),
   resume: z.boolean().default(false),
+  /** Pretrain the general-domain LM on State of the Union addresses even where the size starts from the shipped one. */
+  pretrain: z.boolean().default(false),
   overwrite: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 
 /** One size of the demo: the model, what is read of each corpus, and each stage's schedule. */
 export interface DemoSize {
+  /** Where the general-domain LM comes from: the one shipped with the package (its sizes), or pretraining on the addresses. */
+  general: 'shipped' | 'pretrain';
   config: { embSize?: number; hiddenSize?: number; numLayers?: number };
   /** Characters read from the start of each address / message (Infinity: all). */
   speechChars: number;
@@ -50,6 +56,7 @@ export interface DemoSize {
 export const DEMO_SIZES: Record<'quick' | 'cpu' | 'paper' | 'paper-short', DemoSize> = {
   // A one-minute look at the whole pipeline: a tiny model on a tenth of the messages (far from cpu's accuracy).
   quick: {
+    general: 'pretrain',
     config: { embSize: 32, hiddenSize: 64, numLayers: 2 },
     speechChars: 2_000,
     messageChars: 400,
@@ -64,6 +71,7 @@ export const DEMO_SIZES: Record<'quick' | 'cpu' | 'paper' | 'paper-short', DemoS
   // Measured on 2 cores (AVX512-BF16, bf16): 6.2 minutes, 1.74% validation error (the classifier unclipped;
   // 1.57% with clipping at 0.1).
   cpu: {
+    general: 'shipped',
     config: { embSize: 96, hiddenSize: 256, numLayers: 2 },
     speechChars: 6_000,
     messageChars: 800,
@@ -76,6 +84,7 @@ export const DEMO_SIZES: Record<'quick' | 'cpu' | 'paper' | 'paper-short', DemoS
     classifier: { epochs: 6, lr: 2e-2 },
   },
   paper: {
+    general: 'pretrain',
     config: {},
     speechChars: Infinity,
     messageChars: Infinity,
@@ -90,6 +99,7 @@ export const DEMO_SIZES: Record<'quick' | 'cpu' | 'paper' | 'paper-short', DemoS
   // The paper's model, one epoch per language-model stage on all of the text, the classifier on every
   // second message: the whole pipeline at full size in minutes on a GPU (bench/gpu.sh times it).
   'paper-short': {
+    general: 'pretrain',
     config: {},
     speechChars: Infinity,
     messageChars: 8_000,
@@ -122,10 +132,15 @@ export async function runDemo(raw: Record<string, unknown>): Promise<void> {
   const cut = (texts: string[], chars: number) => texts.map((t) => (t.length > chars ? t.slice(0, chars) : t));
   const speeches = cut(corpora.speeches, size.speechChars);
   const messages = [...corpora.train, ...corpora.valid];
+  const shipped = size.general === 'shipped' && !o.pretrain ? shippedModel('general') : null;
   const notes = [
     ...(size.messagesEvery > 1 ? [`every ${size.messagesEvery}th message of each split only (size ${sizeName})`] : []),
-    `size ${sizeName} on ${device} (${precision}); ${corpora.speeches.length} State of the Union addresses` +
-      (Number.isFinite(size.speechChars) ? ` (each cut to its first ${size.speechChars} characters)` : ''),
+    `size ${sizeName} on ${device} (${precision}); ` +
+      (shipped
+        ? `the general-domain LM shipped with ulmfit (${shipped}): ${SHIPPED_MODELS.general.about}`
+        : `the general-domain LM pretrained here on ${corpora.speeches.length} State of the Union addresses` +
+          (Number.isFinite(size.speechChars) ? ` (each cut to its first ${size.speechChars} characters)` : '') +
+          (size.general === 'shipped' && !o.pretrain ? ' (this copy of ulmfit has no models/general-lm)' : '')),
     `${messages.length} SpamAssassin messages as the corpus gives them (headers and body)` +
       (Number.isFinite(size.messageChars) ? `, each cut to its first ${size.messageChars} characters for the language model` : '') +
       `; the classifier reads each message's first ${size.maxTokens} tokens; ${corpora.train.length} train / ${corpora.valid.length} validation (index % 5 == 0)`,
@@ -148,16 +163,20 @@ export async function runDemo(raw: Record<string, unknown>): Promise<void> {
     throw new Interrupted(`stopped; the training state is in ${o.out}: run \`ulmfit demo --resume\` to continue (report: ${report})`);
   };
   try {
-    const general = (await pretrainLanguageModel(speeches, {
-      ...common,
-      config: size.config,
-      ...size.pretrain,
-      dir: path.join(o.out, 'general-lm'),
-      encode: { vocabularyOptions: { maxVocab: 30_000 } },
-      ...hooks('pretrain', 'language-model'),
-    })) as TextLanguageModel;
+    let general: TextLanguageModel;
+    if (shipped) general = load(shipped, { device, precision }) as TextLanguageModel;
+    else {
+      general = (await pretrainLanguageModel(speeches, {
+        ...common,
+        config: size.config,
+        ...size.pretrain,
+        dir: path.join(o.out, 'general-lm'),
+        encode: { vocabularyOptions: { maxVocab: 30_000 } },
+        ...hooks('pretrain', 'language-model'),
+      })) as TextLanguageModel;
+      recorder.finishStage('pretrain', 'language-model', general);
+    }
     models.push(general);
-    recorder.finishStage('pretrain', 'language-model', general);
     stopped();
     progress.say(`general-domain language model: ${seconds(started).toFixed(0)} s`);
 
@@ -206,7 +225,7 @@ export async function runDemo(raw: Record<string, unknown>): Promise<void> {
     else {
       process.stdout.write(
         `validation error: ${(metrics.errorRate * 100).toFixed(2)}% (${Math.round(metrics.errorRate * metrics.count)} of ${metrics.count} messages), macro-F1 ${metrics.macroF1.toFixed(4)}\n` +
-          `time: ${(total / 60).toFixed(1)} min\nmodels: ${o.out}/{general-lm,target-lm,classifier}\nreport: ${report}\n`,
+          `time: ${(total / 60).toFixed(1)} min\nmodels: ${o.out}/{${shipped ? '' : 'general-lm,'}target-lm,classifier}\nreport: ${report}\n`,
       );
     }
   } finally {
@@ -220,7 +239,7 @@ export function addDemoCommand(cli: Command): void {
   cli
     .command('demo')
     .description(
-      'ULMFiT end to end on real text: an LM on State of the Union addresses, fine-tuned on SpamAssassin, then the spam classifier',
+      'ULMFiT end to end on real text: a general-domain LM (shipped, or pretrained on State of the Union addresses), fine-tuned on SpamAssassin, then the spam classifier',
     )
     .option('--out <dir>', 'where the models and report.html go', 'ulmfit-demo')
     .option(
@@ -230,6 +249,10 @@ export function addDemoCommand(cli: Command): void {
     .option('--device <device>', 'cpu, cuda or cuda:N (default: cuda when available)')
     .option('--seed <n>', 'random seed', nonNegativeInt, 0)
     .option('--resume', 'continue a demo stopped with Ctrl-C')
+    .option(
+      '--pretrain',
+      'pretrain the general-domain LM on State of the Union addresses instead of starting from the one shipped with ulmfit (size cpu)',
+    )
     .option('--overwrite', "start over in --out, replacing an earlier demo's models")
     .option('--json', 'machine-readable progress: JSON lines on stdout')
     .action((options: Record<string, unknown>) => runDemo(options));

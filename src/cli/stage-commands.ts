@@ -52,7 +52,10 @@ const STAGES: Record<StageName, StageSpec> = {
     kind: 'language-model',
     config: null,
     source: CorpusSourceSchema,
-    from: { flag: '--from <dir>', help: 'the pretrained language model directory (a pair: the directory holding forward/ and backward/)' },
+    from: {
+      flag: '--from <dir>',
+      help: "the pretrained language model directory (a pair: the directory holding forward/ and backward/), or 'general': the general-domain LM shipped with ulmfit",
+    },
   },
   train: {
     description: "stage 3: train a classifier on a language model's encoder",

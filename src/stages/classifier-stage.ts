@@ -15,6 +15,7 @@ import { Learner } from '../train/learner.js';
 import { fastaiPlan, paperPlan } from '../train/unfreezing.js';
 import { encodeLabelled, holdOut, pickDocuments, textFieldsOf, type LabelledInput } from './inputs.js';
 import { claimModelDirectories, directionsOf, runFields, runStage } from './run-stage.js';
+import { modelDirectory } from './shipped-models.js';
 import { TrainClassifierOptionsSchema, type TrainClassifierOptions } from './stage-options.js';
 import type { AnyClassifier, AnyLanguageModel, Direction, TextClassifier, TextLanguageModel } from './text-models.js';
 
@@ -50,6 +51,7 @@ function encoderOf(source: EncoderSource, direction: Direction): EncoderOf {
       },
     };
   }
+  source = modelDirectory(source);
   // A pair's directory holds forward/ and backward/; anything else is read (and named in errors) as it is.
   const inPair = path.join(source, direction);
   const dir = !fs.existsSync(path.join(source, FILES.config)) && fs.existsSync(path.join(inPair, FILES.config)) ? inPair : source;

@@ -10,6 +10,7 @@ import { FILES, ModelDirectoryError, PLAIN_INPUT, readModelDirectory, type Input
 import { writeEncoderDirectory } from '../model/encoder-directory.js';
 import type { RunOptionsSchema } from '../model/engine.js';
 import { LanguageModel } from '../model/language-model.js';
+import { modelDirectory } from './shipped-models.js';
 import type { EpochEvent } from '../train/learner.js';
 import type { LrFindResult } from '../train/lr-finder.js';
 import type { ClassifierMetrics, LmMetrics } from '../train/metrics.js';
@@ -117,8 +118,12 @@ function loadOne(dir: string, options: LoadOptions): TextLanguageModel | TextCla
   );
 }
 
-/** Opens a model directory, or a pair's (forward/ and backward/ inside `dir`). */
-export function load(dir: string, options: LoadOptions = {}): AnyTextModel {
+/**
+ * Opens a model directory, or a pair's (forward/ and backward/ inside `dir`), or a model shipped with the
+ * package by its name ('general': SHIPPED_MODELS).
+ */
+export function load(source: string, options: LoadOptions = {}): AnyTextModel {
+  const dir = modelDirectory(source);
   if (fs.existsSync(path.join(dir, FILES.config)) || !fs.existsSync(path.join(dir, 'forward', FILES.config))) return loadOne(dir, options);
   const forward = loadOne(path.join(dir, 'forward'), options);
   let backward: TextLanguageModel | TextClassifier;
