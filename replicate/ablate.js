@@ -16,7 +16,9 @@ import {
   evaluate,
   fineTuneLanguageModel,
   LanguageModel,
+  load,
   pretrainLanguageModel,
+  shippedModel,
   trainClassifier,
 } from '../dist/index.js';
 import { DEMO_SIZES } from '../dist/cli/demo.js';
@@ -103,6 +105,10 @@ async function languageModel(task, variant) {
       dir,
       ...vocabularyOptions,
     });
+  } else if (variant === 'shipped') {
+    // The general-domain LM shipped with the package (replicate/general-lm.js, replicate/ship-general-lm.js).
+    if (!shippedModel('general')) throw new Error('models/general-lm is missing: run node replicate/ship-general-lm.js first');
+    lm = load('general', { precision });
   } else if (variant === 'untrained') {
     const { vocabulary } = await encodeTexts(unlabelled, vocabularyOptions);
     const model = new LanguageModel({ ...size.config, vocabSize: vocabulary.size });
@@ -117,8 +123,9 @@ async function languageModel(task, variant) {
       lrFinder: null,
     };
   } else {
-    const general = await languageModel(task, 'general');
-    const plan = variant === 'target' ? undefined : fineTunePlan(variant, general.model.groups().length);
+    const general = await languageModel(task, variant === 'target-from-shipped' ? 'shipped' : 'general');
+    const plan =
+      variant === 'target' || variant === 'target-from-shipped' ? undefined : fineTunePlan(variant, general.model.groups().length);
     lm = await fineTuneLanguageModel(general, unlabelled, {
       ...lmOptions,
       ...size.finetune,

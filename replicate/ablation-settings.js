@@ -42,6 +42,17 @@ export const SETTINGS = {
     lm: 'target-only',
     options: { minStepsPerEpoch: 50 },
   },
+  // The replication study again from the general-domain LM of replicate/general-lm.js (models/general-lm).
+  'general LM + min 50 steps': {
+    why: 'variant (a) from the general LM shipped with ulmfit (26.5 M tokens of general English) instead of the small one pretrained per task',
+    lm: 'target-from-shipped',
+    options: { minStepsPerEpoch: 50 },
+  },
+  'general LM, no LM fine-tuning + min 50 steps': {
+    why: 'variant (c) from the shipped general LM',
+    lm: 'shipped',
+    options: { minStepsPerEpoch: 50 },
+  },
   // The second round: each choice flipped again, now on top of the new default (a baseline that fits its labels).
   'min 50 steps + AR/TAR': { why: 'the new default with alpha 2, beta 1', options: { minStepsPerEpoch: 50, fit: { alpha: 2, beta: 1 } } },
   'min 50 steps + clip 0': { why: 'the new default without clipping', options: { minStepsPerEpoch: 50, fit: { clip: 0 } } },
@@ -67,4 +78,6 @@ export const VARIANTS = {
   '(b) no general-domain pretraining': 'no pretraining + min 50 steps',
   '(c) no target LM fine-tuning': 'no LM fine-tuning + min 50 steps',
   '(d) classifier from scratch': 'from scratch + min 50 steps',
+  "(a') full ULMFiT from the general LM": 'general LM + min 50 steps',
+  "(c') the general LM straight to the classifier": 'general LM, no LM fine-tuning + min 50 steps',
 };

@@ -90,6 +90,19 @@ function targets(results, baseline, task) {
     lines.push(check('target: (a) at 100 labels at or below TF-IDF + LR at 500', full(100), tfidf(500), 'TF-IDF', (a, b) => a <= b));
     lines.push(check('target: (a) at all labels below TF-IDF + LR at all', full('all'), tfidf('all'), 'TF-IDF', below));
   }
+  // The general LM's target: (a') below (b) at 100 labels by more than the larger of their seeds' deviations.
+  const pretrainingPays = (() => {
+    const [general, none] = ["(a') full ULMFiT from the general LM", '(b) no general-domain pretraining'].map((v) =>
+      runsOf(results, task, VARIANTS[v], 100),
+    );
+    const what =
+      "target: (a') from the general LM below (b) without general-domain pretraining at 100 labels, by more than a standard deviation";
+    if (!general?.length || !none?.length) return `- ${what}: not run yet.`;
+    const [a, b] = [general, none].map((runs) => stats(runs.map((r) => r.errorRate)));
+    const sd = Math.max(a.sd, b.sd);
+    return `- ${what}: ${b.mean - a.mean > sd ? 'met' : '**missed**'} (${pct(a.mean)}% against ${pct(b.mean)}%, a gap of ${pct(b.mean - a.mean)} points; the larger deviation ${pct(sd)}).`;
+  })();
+  if (VARIANTS["(a') full ULMFiT from the general LM"]) lines.push(pretrainingPays);
   const side = ['below', '**above**'];
   lines.push(
     ...LABEL_COUNTS.map((c) =>
@@ -111,6 +124,29 @@ function table(results, baseline, task, rows, first = 'setting') {
     ),
   );
   return `${header}\n${body.join('\n')}\n| TF-IDF + logistic regression | ${tfidf.join(' | ')} |`;
+}
+
+// What the shipped general LM cost to make, from replicate/general-lm-results.json (replicate/general-lm.js).
+function generalLmCost(replicateDir) {
+  const file = path.join(replicateDir, 'general-lm-results.json');
+  if (!fs.existsSync(file)) return 'Not pretrained yet (`node replicate/general-lm.js`).\n';
+  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const hours = r.segments.reduce((a, g) => a + g.seconds, 0) / 3600;
+  const steps = r.segments.reduce((a, g) => a + g.steps, 0);
+  const epochs = r.epochs.map(
+    (e) =>
+      `| ${e.epoch + 1} | ${e.trainLoss.toFixed(3)} | ${e.validLoss?.toFixed(3) ?? '-'} | ${e.validPerplexity?.toFixed(1) ?? '-'} | ${(e.wallSeconds / 3600).toFixed(2)} |`,
+  );
+  return `The corpus: ${(r.run.corpusTokens / 1e6).toFixed(1)} M tokens of general English from Debian and npm text packages
+(\`node replicate/general-corpus.js\`; sources, licences and sizes in \`replicate/general-corpus-manifest.json\`; 1% held
+out), never the evaluation tasks' text. The model: size \`${r.run.size}\` (96/256/2), a ${r.run.maxVocab.toLocaleString('en-US')}-token vocabulary, ${r.run.precision},
+${r.run.epochs} epoch(s) planned; ${steps.toLocaleString('en-US')} steps so far in ${hours.toFixed(2)} hours on 2 CPU cores (${r.segments.length} run(s), resumed
+from checkpoints). Command: \`${r.command.replace(' --resume', '')}\`.
+
+| epoch | training loss | held-out loss | held-out perplexity | hours (cumulative) |
+|---|---|---|---|---|
+${epochs.join('\n') || '| (none finished yet) | | | | |'}
+`;
 }
 
 export function writeResults(resultsDir, target, { size, settings, variants = VARIANTS, notes = NOTES }) {
@@ -153,9 +189,15 @@ models read the task's unlabelled training text, never a held-out document. TF-I
 
 (a) full ULMFiT: general-domain LM -> fine-tuned on the task's text -> classifier; (b) an LM trained on the
 task's text alone; (c) the general-domain LM straight to the classifier; (d) a classifier on an untrained
-encoder. All at trainClassifier's defaults.
+encoder. All at trainClassifier's defaults. In (a) and (c) the general-domain LM is a small one pretrained
+per task (SpamAssassin: the State of the Union addresses; party: Moby-Dick and the SpamAssassin messages);
+(a') and (c') start instead from the general LM shipped with ulmfit (\`models/general-lm\`: 26.5 M tokens of
+general English, one epoch; its cost below).
 
 ${studies.join('\n')}
+### The general-domain LM: what it cost
+
+${generalLmCost(path.dirname(resultsDir))}
 ${notes}
 ## The ablation: each training choice flipped
 
