@@ -37,7 +37,7 @@ const useIt = `
 
 // What `npm pack` would take from the checkout, copied aside so that writing prebuilds/ never races the
 // other test files that load binaries from the checkout.
-const PACKED = ['package.json', 'README.md', 'binding.gyp', 'CMakeLists.txt', 'bin', 'dist', 'native', 'scripts'];
+const PACKED = ['package.json', 'README.md', 'binding.gyp', 'CMakeLists.txt', 'bin', 'dist', 'native', 'scripts', 'models'];
 
 const stage = (name: string) => {
   const staged = path.join(scratch, name);
@@ -89,6 +89,9 @@ describe('the packed package', () => {
     expect(list).toContain('package/dist/index.js');
     expect(list).toContain('package/native/addon.cc');
     expect(list).toContain('package/binding.gyp');
+    // The general-domain LM, by name: fineTuneLanguageModel('general', ...), ulmfit finetune --from general.
+    for (const f of ['config.json', 'vocab.json', 'weights.safetensors', 'provenance.json'])
+      expect(list).toContain(`package/models/general-lm/${f}`);
     expect(list.filter((f) => /\.so(\.\d+)*$/.test(f))).toEqual([]);
     expect(fs.statSync(tarball).size).toBeLessThan(20 * 1024 * 1024);
   });

@@ -100,8 +100,10 @@ describe('the three stages on real text', () => {
   it('predicts in the caller order, and the model directory round trip predicts the same', async () => {
     const texts = valid.slice(0, 12).map((m) => m.text);
     const forward = await predict(classifier, texts);
-    const reversed = await predict(classifier, [...texts].reverse());
-    expect(reversed.reverse()).toEqual(forward);
+    // The same answers in any order: to float32 rounding, as batches of other rows take other BLAS paths.
+    const reversed = (await predict(classifier, [...texts].reverse())).reverse();
+    expect(reversed.map((p) => p.label)).toEqual(forward.map((p) => p.label));
+    reversed.forEach((p, i) => expect(p.probabilities.spam).toBeCloseTo(forward[i]!.probabilities.spam!, 6));
     for (const p of forward) {
       expect(['ham', 'spam']).toContain(p.label);
       expect(p.probabilities.ham! + p.probabilities.spam!).toBeCloseTo(1, 5);
