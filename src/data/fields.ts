@@ -13,8 +13,6 @@ export const TextFieldsSchema = z.union([z.string().min(1), z.array(z.string().m
 /** One CSV column (a header or a 0-based position), or several, joined in this order. */
 export const TextColumnsSchema = z.union([CsvColumnSchema, z.array(CsvColumnSchema).min(1)]);
 
-export type TextFields = z.output<typeof TextFieldsSchema> | z.output<typeof TextColumnsSchema>;
-
 /** The fields as a list. */
 export function fieldList<T extends string | number>(fields: T | readonly T[]): T[] {
   return Array.isArray(fields) ? [...(fields as readonly T[])] : [fields as T];

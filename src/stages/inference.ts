@@ -11,12 +11,12 @@ import { Tokenizer, type TokenizerOptionsInput } from '../text/tokenizer.js';
 import { Vocabulary } from '../text/vocabulary.js';
 import { Encoder } from '../text/encoder.js';
 import { classifierMetrics, lmMetrics, type ClassifierMetrics, type LmMetrics } from '../train/metrics.js';
-import { encodeLabelled, encodeTexts, type LabelledInput, type TextsInput } from './inputs.js';
 import { textOfFields, type FieldsInput } from '../data/fields.js';
 import type { LabelledSourceOptions } from '../data/labelled-reader.js';
 import { DataError } from '../data/read-error.js';
 import type { InputShape } from '../model/directory.js';
 import { BOS_ID, FLD } from '../text/special-tokens.js';
+import { encodeLabelled, encodeTexts, type LabelledInput, type TextsInput } from './inputs.js';
 import type { AnyClassifier, AnyTextModel, TextClassifier, TextLanguageModel } from './text-models.js';
 
 export const PredictOptionsSchema = z
