@@ -5,9 +5,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { FILES, PLAIN_INPUT, readModelDirectory } from '../model/directory.js';
+import { modelDirectory } from '../stages/shipped-models.js';
 
-/** The model directory `dir` (a pair: forward/ and backward/ inside it), described as JSON-ready data. */
-export function describeModelDirectory(dir: string): Record<string, unknown>[] {
+/** The model directory `source` (a pair: forward/ and backward/ inside it; or a shipped model's name), as JSON-ready data. */
+export function describeModelDirectory(source: string): Record<string, unknown>[] {
+  const dir = modelDirectory(source);
   const pair = !fs.existsSync(path.join(dir, FILES.config)) && fs.existsSync(path.join(dir, 'forward', FILES.config));
   return (pair ? [path.join(dir, 'forward'), path.join(dir, 'backward')] : [dir]).map(describeOne);
 }

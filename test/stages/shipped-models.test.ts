@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { dispose, evaluate, fineTuneLanguageModel, load, modelDirectory, shippedModel, type TextLanguageModel } from '../../src/index.js';
+import { describeModelDirectory } from '../../src/cli/model-info.js';
 import { RULES_VERSION } from '../../src/text/tokenizer.js';
 import { sotuTexts } from '../helpers/real-text.js';
 
@@ -34,6 +35,7 @@ describe('the shipped general-domain language model', () => {
 
   it('loads by name and reads English it never saw far better than chance', async () => {
     expect(modelDirectory('general')).toBe(dir);
+    expect(describeModelDirectory('general')[0]).toMatchObject({ dir, kind: 'awd-lstm-lm', training: { state: 'none saved' } });
     const lm = load('general') as TextLanguageModel;
     try {
       expect(lm.kind).toBe('language-model');
