@@ -258,7 +258,7 @@ class Classifier : public ModelWrap<Classifier, ClassifierSession> {
                          s.encoder.embedding().options().requires_grad(false));
     }
     const Encoded encoded = s.Encode(batch.tokens, batch.lengths, &masks, /*regularise=*/hyper.alpha != 0.0 || hyper.beta != 0.0);
-    const at::Tensor logits = s.head.Forward(encoded.features, /*training=*/true, &masks.head);
+    const at::Tensor logits = s.head.Forward(encoded.features, /*training=*/true, &masks.head, &s.rankSum);
     const at::Tensor crossEntropy = at::cross_entropy_loss(logits, batch.labels, classWeights);
     // AR and TAR as in the language model, on the classifier's encoder outputs over the pooled windows.
     const double values = static_cast<double>(s.encoder.options().embSize);

@@ -3,10 +3,13 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/batch_norm.h>
+#include <ATen/ops/cat.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/full.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/ones.h>
 #include <ATen/ops/relu.h>
+#include <ATen/ops/rsqrt.h>
 #include <ATen/ops/where.h>
 #include <ATen/ops/zeros.h>
 
@@ -63,7 +66,27 @@ std::vector<at::Tensor> ClassifierHead::DrawMasks(int64_t batchSize, const std::
   return masks;
 }
 
-at::Tensor ClassifierHead::Forward(const at::Tensor& features, bool training, const std::vector<at::Tensor>* masks) {
+at::Tensor ClassifierHead::SynchronisedBatchNorm(Block& b, const at::Tensor& x, const RankSum& rankSum) {
+  // One all-reduce for the sums and the row count, one for the squared deviations (two passes, as
+  // BatchNorm's own kernel, so that the figures match one process's to rounding).
+  const int64_t features = x.size(1);
+  const at::Tensor sums = rankSum(at::cat({x.sum(0), at::full({1}, static_cast<double>(x.size(0)), x.options())}));
+  const at::Tensor rows = sums.narrow(0, features, 1).detach();
+  const at::Tensor mean = sums.narrow(0, 0, features) / rows;
+  const at::Tensor centred = x - mean;
+  const at::Tensor var = rankSum((centred * centred).sum(0)) / rows;
+  {
+    at::NoGradGuard noGrad;
+    const double m = options_.bnMomentum;
+    const at::Tensor n = rows.squeeze();
+    b.pendingMean.mul_(1.0 - m).add_(mean.detach() * m);
+    b.pendingVar.mul_(1.0 - m).add_(var.detach() * (n / (n - 1.0)) * m);  // unbiased, as BatchNorm keeps it
+  }
+  return centred * at::rsqrt(var + options_.bnEps) * b.bnWeight + b.bnBias;
+}
+
+at::Tensor ClassifierHead::Forward(const at::Tensor& features, bool training, const std::vector<at::Tensor>* masks,
+                                   const RankSum* rankSum) {
   at::Tensor x = features;
   for (size_t k = 0; k < blocks_.size(); k++) {
     Block& b = blocks_[k];
@@ -72,8 +95,12 @@ at::Tensor ClassifierHead::Forward(const at::Tensor& features, bool training, co
       b.pendingMean = b.runningMean.clone();
       b.pendingVar = b.runningVar.clone();
     }
-    x = at::batch_norm(x, b.bnWeight, b.bnBias, training ? b.pendingMean : b.runningMean, training ? b.pendingVar : b.runningVar, training,
-                       options_.bnMomentum, options_.bnEps, /*cudnn_enabled=*/true);
+    if (training && rankSum && *rankSum) {
+      x = SynchronisedBatchNorm(b, x, *rankSum);
+    } else {
+      x = at::batch_norm(x, b.bnWeight, b.bnBias, training ? b.pendingMean : b.runningMean, training ? b.pendingVar : b.runningVar,
+                         training, options_.bnMomentum, options_.bnEps, /*cudnn_enabled=*/true);
+    }
     if (training && masks && (*masks)[k].defined()) x = x * (*masks)[k];
     x = b.linearBias.defined() ? at::linear(x, b.linear, b.linearBias) : at::linear(x, b.linear);
     if (k + 1 < blocks_.size()) x = at::relu(x);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "awd_lstm.h"
+#include "model_session.h"
 
 namespace ulmfit {
 
@@ -38,8 +39,9 @@ class ClassifierHead {
 
   // features [bs, inFeatures] float -> logits [bs, numClasses]. Training uses batch statistics and dropout
   // (`masks`), and keeps the updated running statistics pending until CommitStatistics; evaluation uses the
-  // running statistics and no dropout.
-  at::Tensor Forward(const at::Tensor& features, bool training, const std::vector<at::Tensor>* masks);
+  // running statistics and no dropout. With `rankSum` (data parallelism), training's batch statistics are
+  // those of every rank's rows together (synchronised BatchNorm), so N ranks of b rows train as one batch of N b.
+  at::Tensor Forward(const at::Tensor& features, bool training, const std::vector<at::Tensor>* masks, const RankSum* rankSum = nullptr);
 
   // Makes the pending running statistics of the last training Forward the model's, unless the step was
   // skipped (skip: a 0-dim float, 1 = skipped), without a host round trip.
@@ -53,6 +55,9 @@ class ClassifierHead {
     at::Tensor linearBias;  // undefined without options.linearBias
     at::Tensor pendingMean, pendingVar;
   };
+  // Training-mode BatchNorm with statistics over all ranks' rows; updates the block's pending running ones.
+  at::Tensor SynchronisedBatchNorm(Block& b, const at::Tensor& x, const RankSum& rankSum);
+
   HeadOptions options_;
   std::vector<Block> blocks_;
   std::vector<NamedParameter> parameters_;

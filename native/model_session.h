@@ -21,6 +21,10 @@ namespace ulmfit {
 // group averages them across ranks (data parallelism).
 using GradientHook = std::function<void(const std::vector<NamedParameter>& parameters)>;
 
+// The sum of a tensor over the ranks, differentiable (its gradient is the sum of the ranks' gradients): what
+// the classifier head's BatchNorm uses to take its statistics over the whole distributed batch.
+using RankSum = std::function<at::Tensor(const at::Tensor& local)>;
+
 struct ModelSession {
   std::vector<NamedParameter> parameters;                    // trained by the optimizer, in its order
   std::vector<NamedParameter> buffers;                       // saved and loaded, never trained (BatchNorm statistics)
@@ -34,6 +38,7 @@ struct ModelSession {
   std::atomic<bool> busy{false};     // from a step's call until its promise settles
   Fault pendingFault = Fault::None;  // inflicted by the next training step (fault tests), then cleared
   GradientHook gradientHook;         // set while a process group is attached
+  RankSum rankSum;                   // set with it
 
   void BuildOptimizer() { optimizer = std::make_unique<GroupOptimizer>(parameters, static_cast<int>(groupNames.size())); }
 };

@@ -296,7 +296,14 @@ class ModelWrap : public Napi::ObjectWrap<Derived> {
   Napi::Value AttachProcessGroup(const Napi::CallbackInfo& info) {
     return Guard(info, [&](Session& s) -> Napi::Value {
       const bool detach = info.Length() < 1 || info[0].IsNull() || info[0].IsUndefined();
-      s.gradientHook = detach ? GradientHook() : AveragingHook(GroupOf(info.Env(), info[0], "attachProcessGroup"));
+      if (detach) {
+        s.gradientHook = GradientHook();
+        s.rankSum = RankSum();
+      } else {
+        auto group = GroupOf(info.Env(), info[0], "attachProcessGroup");
+        s.gradientHook = AveragingHook(group);
+        s.rankSum = DifferentiableSum(group);
+      }
       return info.Env().Undefined();
     });
   }

@@ -103,11 +103,17 @@ void Connect(GroupHandle& g) {
 #endif
 }
 
-// In-place sum over the ranks of one flat fp32 tensor.
+// In-place sum over the ranks of one flat tensor (fp32 or fp64); a peer that died or stalled is named as such.
 void AllReduceSum(GroupHandle& g, at::Tensor& flat) {
 #ifdef USE_C10D_GLOO
   std::vector<at::Tensor> list{flat};
-  g.backend->allreduce(list)->wait();
+  try {
+    g.backend->allreduce(list)->wait();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("rank " + std::to_string(g.options.rank) + " of " + std::to_string(g.options.worldSize) +
+                             ": a collective failed: another rank exited, or did not answer within " +
+                             std::to_string(g.options.timeout.count()) + " ms (" + e.what() + ")");
+  }
 #else
   throw ArgumentError("this build of the addon has no process groups");
 #endif
@@ -179,13 +185,19 @@ class ProcessGroup : public Napi::ObjectWrap<ProcessGroup> {
     });
   }
 
-  // allReduce(data: Float32Array) -> Promise<Float32Array>: the element-wise sum over the ranks.
+  // allReduce(data: Float32Array | Float64Array) -> Promise of the same type: the element-wise sum over the ranks.
   Napi::Value AllReduce(const Napi::CallbackInfo& info) {
     return Guard(info, [&] {
       auto group = connected(info.Env(), "allReduce");
-      const Napi::Float32Array in = ArgFloat32Array(info, 0, "data");
-      at::Tensor flat = at::empty({static_cast<int64_t>(in.ElementLength())}, at::kFloat);
-      if (in.ElementLength() > 0) std::memcpy(flat.data_ptr<float>(), in.Data(), in.ByteLength());
+      const Napi::Value arg = info[0];
+      const bool isTyped = info.Length() > 0 && arg.IsTypedArray();
+      const napi_typedarray_type type = isTyped ? arg.As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
+      if (type != napi_float32_array && type != napi_float64_array) throw ArgumentError("data must be a Float32Array or a Float64Array");
+      const Napi::TypedArray in = arg.As<Napi::TypedArray>();
+      const at::ScalarType dtype = type == napi_float32_array ? at::kFloat : at::kDouble;
+      at::Tensor flat = at::empty({static_cast<int64_t>(in.ElementLength())}, dtype);
+      const auto* bytes = static_cast<const uint8_t*>(in.ArrayBuffer().Data()) + in.ByteOffset();
+      if (in.ElementLength() > 0) std::memcpy(flat.data_ptr(), bytes, in.ByteLength());
       return Napi::Value(Task<at::Tensor>::Run(
           info.Env(), "ulmfit.ProcessGroup.allReduce", SettingsOf(info.Env()),
           [group, flat]() mutable {
@@ -193,8 +205,11 @@ class ProcessGroup : public Napi::ObjectWrap<ProcessGroup> {
             return flat;
           },
           [](Napi::Env env, at::Tensor& t) -> Napi::Value {
-            Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(t.numel()));
-            if (t.numel() > 0) std::memcpy(out.Data(), t.data_ptr<float>(), out.ByteLength());
+            const size_t n = static_cast<size_t>(t.numel());
+            Napi::TypedArray out = t.scalar_type() == at::kFloat ? Napi::TypedArray(Napi::Float32Array::New(env, n))
+                                                                 : Napi::TypedArray(Napi::Float64Array::New(env, n));
+            auto* target = static_cast<uint8_t*>(out.ArrayBuffer().Data()) + out.ByteOffset();
+            if (n > 0) std::memcpy(target, t.data_ptr(), out.ByteLength());
             return out;
           }));
     });
@@ -243,6 +258,27 @@ GradientHook AveragingHook(std::shared_ptr<GroupHandle> group) {
       }
       first = end;
     }
+  };
+}
+
+RankSum DifferentiableSum(std::shared_ptr<GroupHandle> group) {
+  return [group](const at::Tensor& local) {
+    at::Tensor total;
+    {
+      at::NoGradGuard noGrad;
+      total = local.detach().contiguous().clone();
+      AllReduceSum(*group, total);
+    }
+    if (!local.requires_grad()) return total;
+    // The value is the ranks' sum; the gradient reaching `local` is the sum of every rank's gradient of it
+    // (a hook on an identity step all-reduces it during backward, in the same order on every rank).
+    at::Tensor through = local * 1.0;
+    through.register_hook([group](const at::Tensor& grad) {
+      at::Tensor summed = grad.contiguous().clone();
+      AllReduceSum(*group, summed);
+      return summed;
+    });
+    return through + (total - local.detach());
   };
 }
 

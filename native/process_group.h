@@ -26,6 +26,9 @@ int WorldSizeOf(const GroupHandle& group);
 // The gradient hook that replaces each gradient with its mean over the group's ranks.
 GradientHook AveragingHook(std::shared_ptr<GroupHandle> group);
 
+// The differentiable sum over the group's ranks (model_session.h), for synchronised BatchNorm.
+RankSum DifferentiableSum(std::shared_ptr<GroupHandle> group);
+
 // Every rank's `tensors` become rank `root`'s (on the calling thread: a collective, every rank must call it).
 void BroadcastTensors(GroupHandle& group, const std::vector<at::Tensor>& tensors, int root);
 

@@ -9,8 +9,11 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/core/grad_mode.h>
+#include <ATen/ops/full.h>
 #include <ATen/ops/isfinite.h>
 #include <ATen/ops/stack.h>
+#include <ATen/ops/where.h>
+#include <ATen/ops/zeros_like.h>
 
 #include <functional>
 #include <optional>
@@ -30,6 +33,21 @@ struct StepLoss {
   at::Tensor correct;       // rows predicted right (a classifier's); undefined where there is none
 };
 
+// Adds NaN to the first gradient element where `finite` (a 0-dim bool) is false, 0 where it is true: no host
+// round trip decides it.
+inline void PoisonFirstGradientUnless(const std::vector<NamedParameter>& parameters, const at::Tensor& finite) {
+  at::NoGradGuard noGrad;
+  for (const NamedParameter& p : parameters) {
+    at::Tensor grad = p.tensor.grad();
+    if (!grad.defined() || grad.numel() == 0) continue;
+    at::Tensor first = grad;  // a view of element 0, whatever the layout
+    while (first.dim() > 0) first = first.select(0, 0);
+    const at::Tensor nan = at::full({}, kNaN, grad.options());
+    first.add_(at::where(finite.to(grad.device()), at::zeros_like(nan), nan));
+    return;
+  }
+}
+
 // What the caller gets back.
 struct StepOutcome {
   double crossEntropy = 0, loss = 0, gradNorm = 0;
@@ -47,7 +65,11 @@ StepOutcome RunTrainStep(ModelSession& s, const StepHyper& hyper, Fault fault, F
   at::NoGradGuard noGrad;
   // Between backward and clipping: a test's NaN first (so that it reaches every rank), then the gradient hook.
   if (fault == Fault::Gradients) PoisonFirstGradient(s.parameters);
-  if (s.gradientHook) s.gradientHook(s.parameters);
+  if (s.gradientHook) {
+    // A rank whose own loss is not finite passes a NaN on through the gradients: every rank skips the step.
+    PoisonFirstGradientUnless(s.parameters, at::isfinite(l.loss.detach()));
+    s.gradientHook(s.parameters);
+  }
   const at::Tensor norm = s.optimizer->GradNorm();
   // A non-finite loss or gradient skips the update on the device: no host round trip decides it.
   const at::Tensor skip = (~(at::isfinite(norm) & at::isfinite(l.loss.detach()))).to(at::kFloat);

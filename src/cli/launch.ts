@@ -3,9 +3,13 @@
 // MASTER_PORT set (ProcessGroup.connect reads them); its output lines come prefixed with its rank. Ctrl-C
 // (or SIGTERM) goes to every worker; when one worker fails, the others are stopped and the job ends with its
 // exit code, naming it. Across machines: the same command on each, with --nnodes and its own --node-rank.
+// The script may be one of ulmfit's own commands (`ulmfit launch --nproc 2 pretrain corpus.txt --out lm`):
+// each worker then runs that command, which joins the group from the environment. Workers run in their own
+// process group, so that a terminal's Ctrl-C reaches them once, through the launcher.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 import { Command } from 'commander';
 import { z } from 'zod';
@@ -26,10 +30,15 @@ export const LaunchOptionsSchema = z
 
 export type LaunchOptionsInput = z.input<typeof LaunchOptionsSchema>;
 
+const ULMFIT_BIN = fileURLToPath(new URL('../../bin/ulmfit.js', import.meta.url));
+
 /** Runs the job's local workers; resolves when all of them succeed, rejects naming the first that failed (Interrupted after Ctrl-C). */
 export async function launchWorkers(options: LaunchOptionsInput, script: string, args: string[]): Promise<void> {
   const o = validate(LaunchOptionsSchema, options, 'launch options');
-  if (!fs.existsSync(script)) throw new UsageError(`launch: no script at ${script}`);
+  if (!fs.existsSync(script)) {
+    if (!/^[a-z][a-z-]*$/.test(script)) throw new UsageError(`launch: no script at ${script}`);
+    [script, args] = [ULMFIT_BIN, [script, ...args]]; // one of ulmfit's commands
+  }
   const workers: ChildProcess[] = [];
   let failure: string | null = null;
   let interrupted = false;
@@ -52,7 +61,7 @@ export async function launchWorkers(options: LaunchOptionsInput, script: string,
         MASTER_ADDR: o.masterAddr,
         MASTER_PORT: String(o.masterPort),
       };
-      const worker = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const worker = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       workers.push(worker);
       for (const [stream, out] of [
         [worker.stdout, process.stdout],
@@ -84,7 +93,7 @@ export function addLaunchCommand(cli: Command): void {
   const command = cli
     .command('launch')
     .description('start the workers of a data-parallel job on this machine, torchrun style: node <script> per rank')
-    .argument('<script>', 'the worker script (run with this Node)')
+    .argument('<script>', "the worker script (run with this Node), or one of ulmfit's commands (pretrain, finetune, train)")
     .argument('[args...]', "the script's own arguments")
     .passThroughOptions();
   const flags = addSchemaFlags(command, LaunchOptionsSchema);

@@ -3,10 +3,13 @@
 // a flag made from the stage's zod schema (or comes from --config file.json); the model directory --out
 // receives checkpoints, the model and report.html. Ctrl-C stops after the step in flight with the training
 // state saved; the same command with --resume continues.
+import path from 'node:path';
+
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
 
 import { CorpusSourceSchema } from '../data/corpus-reader.js';
+import { ProcessGroup } from '../distributed/process-group.js';
 import { LabelledSourceSchema } from '../data/labelled-reader.js';
 import { ClassifierConfigSchema, LanguageModelConfigSchema } from '../model/config.js';
 import { fineTuneLanguageModel, pretrainLanguageModel } from '../stages/language-model-stages.js';
@@ -21,7 +24,7 @@ import { addSchemaFlags, applyFlags, type FlagTarget } from './schema-flags.js';
 import { defaultSize, presetOptions, SIZE_NAMES, withPreset, type SizeName, type StageName } from './size-presets.js';
 
 // Stage fields that are not simple flags (data, hooks, nested objects) or have their own.
-const NOT_FLAGS = ['dir', 'valid', 'plan', 'config', 'fit', 'encode', 'onStep', 'onEpoch', 'signal', 'lrFindOnly'];
+const NOT_FLAGS = ['dir', 'valid', 'plan', 'config', 'fit', 'encode', 'onStep', 'onEpoch', 'signal', 'lrFindOnly', 'processGroup'];
 
 interface StageSpec {
   description: string;
@@ -123,10 +126,21 @@ async function runStageCommand(
   if (flags.threads !== undefined) stageOptions.encode = { ...(stageOptions.encode as object), threads: flags.threads };
   const input = { ...source, path: data };
   const valid = flags.valid ? { ...source, path: flags.valid } : undefined;
+  // A worker of `ulmfit launch` (or torchrun) joins its group; rank 0 alone reports and writes --out.
+  const group = await ProcessGroup.fromEnvironment();
+  const speaks = (group?.rank ?? 0) === 0;
+  // Each rank of a job on GPUs takes the one its local rank names (torchrun's convention).
+  if (group && stageOptions.device === 'cuda') stageOptions.device = `cuda:${process.env.LOCAL_RANK ?? '0'}`;
   const progress = new Progress(Boolean(flags.json));
-  const { recorder, write } = reportFor(`ulmfit ${lrFindOnly ? 'lr-find ' : ''}${name}`, { command: name, data, ...options }, out);
-  const hooks = recorder.hooks(name, spec.kind, progress.hooks(name));
-  const { signal, release } = interruptSignal((t) => progress.say(t));
+  const report = reportFor(
+    `ulmfit ${lrFindOnly ? 'lr-find ' : ''}${name}`,
+    { command: name, data, ...options, ranks: group?.worldSize ?? 1 },
+    out,
+  );
+  const { recorder } = report;
+  const write = (finished: boolean) => (speaks ? report.write(finished) : path.join(out, 'report.html'));
+  const hooks = recorder.hooks(name, spec.kind, speaks ? progress.hooks(name) : {});
+  const { signal, release } = interruptSignal((t) => speaks && progress.say(t));
   const run = {
     ...stageOptions,
     ...(valid ? { valid } : {}),
@@ -137,6 +151,7 @@ async function runStageCommand(
       hooks.onEpoch(e);
       write(false);
     },
+    ...(group ? { processGroup: group } : {}),
   };
   let result: AnyTextModel;
   try {
@@ -146,6 +161,7 @@ async function runStageCommand(
   } finally {
     release();
     progress.stop();
+    group?.dispose();
   }
   try {
     const models = (result.kind === 'bidirectional' ? [result.forward, result.backward] : [result]) as (
@@ -155,11 +171,13 @@ async function runStageCommand(
       recorder.finishStage(name, spec.kind, m);
       recorder.stage(name, spec.kind, m.direction).lrFinder = m.lrFinder;
     }
-    const report = write(!signal.aborted);
+    const reportFile = write(!signal.aborted);
     if (signal.aborted) {
-      throw new Interrupted(`stopped; the training state is in ${out}: run the same command with --resume to continue (report: ${report})`);
+      throw new Interrupted(
+        `stopped; the training state is in ${out}: run the same command with --resume to continue (report: ${reportFile})`,
+      );
     }
-    for (const m of models) {
+    for (const m of speaks ? models : []) {
       const last = m.history.at(-1)?.valid as Record<string, unknown> | undefined;
       if (flags.json)
         progress.emit({
@@ -167,7 +185,7 @@ async function runStageCommand(
           stage: name,
           direction: m.direction,
           dir: lrFindOnly ? null : out,
-          report,
+          report: reportFile,
           valid: last ?? null,
           lrFinder: m.lrFinder,
         });
@@ -185,7 +203,7 @@ async function runStageCommand(
         process.stdout.write(`${name}${m.direction === 'backward' ? ' (backward)' : ''}: ${what}; model in ${out}\n`);
       }
     }
-    if (!flags.json) process.stdout.write(`report: ${report}\n`);
+    if (!flags.json && speaks) process.stdout.write(`report: ${reportFile}\n`);
   } finally {
     dispose(result);
   }

@@ -12,22 +12,31 @@ import { PAD_ID } from '../text/special-tokens.js';
 import { Random } from './random.js';
 import type { TokenStore } from './token-store.js';
 
-export const ClassifierBatchesOptionsSchema = z.object({
-  batchSize: z.number().int().min(1).default(64),
-  /** BPT3C chunk length: padding comes in whole chunks of it. */
-  seqLen: z.number().int().min(1).default(72),
-  /** 'sortish' (training, seeded) or 'descending' (evaluation and prediction). */
-  order: z.enum(['sortish', 'descending']).default('descending'),
-  seed: z.number().int().nonnegative().default(0),
-  /** Sortish chunk size, in batches. */
-  chunkBatches: z.number().int().min(1).default(50),
-  /** Drop a last, smaller batch (fastai drops it in training: BatchNorm needs more than one row). */
-  dropLast: z.boolean().default(false),
-  /** Keep at most this many tokens of each document: its first ones (in text order, for both directions). */
-  maxTokens: z.number().int().min(1).optional(),
-  padId: z.number().int().nonnegative().default(PAD_ID),
-  direction: z.enum(['forward', 'backward']).default('forward'),
-});
+export const ClassifierBatchesOptionsSchema = z
+  .object({
+    batchSize: z.number().int().min(1).default(64),
+    /** BPT3C chunk length: padding comes in whole chunks of it. */
+    seqLen: z.number().int().min(1).default(72),
+    /** 'sortish' (training, seeded) or 'descending' (evaluation and prediction). */
+    order: z.enum(['sortish', 'descending']).default('descending'),
+    seed: z.number().int().nonnegative().default(0),
+    /** Sortish chunk size, in batches. */
+    chunkBatches: z.number().int().min(1).default(50),
+    /** Drop a last, smaller batch (fastai drops it in training: BatchNorm needs more than one row). */
+    dropLast: z.boolean().default(false),
+    /** Keep at most this many tokens of each document: its first ones (in text order, for both directions). */
+    maxTokens: z.number().int().min(1).optional(),
+    padId: z.number().int().nonnegative().default(PAD_ID),
+    direction: z.enum(['forward', 'backward']).default('forward'),
+    /** Data parallelism (training batches, with dropLast): this process's rank and the number of ranks. */
+    rank: z.number().int().nonnegative().default(0),
+    worldSize: z.number().int().positive().default(1),
+  })
+  .refine((o) => o.rank < o.worldSize, { message: 'rank must be below worldSize', path: ['rank'] })
+  .refine((o) => o.worldSize === 1 || o.dropLast, {
+    message: 'batches shared by several ranks need dropLast (every rank takes an equal share of every batch)',
+    path: ['dropLast'],
+  });
 
 export type ClassifierBatchesOptions = z.output<typeof ClassifierBatchesOptionsSchema>;
 export type ClassifierBatchesOptionsInput = z.input<typeof ClassifierBatchesOptionsSchema>;
@@ -60,7 +69,7 @@ function byLengthDescending(indices: Int32Array, lengths: Int32Array): Int32Arra
 /** The documents of each batch, in batch order (exposed for tests and for counting batches). */
 export function batchIndices(lengths: Int32Array, options: ClassifierBatchesOptions, epoch = 0): Int32Array[] {
   const n = lengths.length;
-  const bs = options.batchSize;
+  const bs = options.batchSize * options.worldSize;
   let order: Int32Array;
   if (options.order === 'descending') {
     order = byLengthDescending(
@@ -88,7 +97,8 @@ export function batchIndices(lengths: Int32Array, options: ClassifierBatchesOpti
     batches.splice(1, middle.length, ...middle);
   }
   if (options.dropLast && batches.length && batches[batches.length - 1]!.length < bs) batches.pop();
-  return batches;
+  if (options.worldSize === 1) return batches;
+  return batches.map((batch) => batch.filter((_, row) => row % options.worldSize === options.rank));
 }
 
 /** Lays out one batch: front padding in whole seqLen chunks, the remainder at the end. */

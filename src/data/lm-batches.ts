@@ -9,7 +9,10 @@
 // per row (the last target of a row is the first token of the next), fixed seqLen with a shorter last
 // batch. Variable BPTT as the AWD-LSTM paper: per batch, bptt is 70 with p = 0.95 else 35, and the length
 // is floor(N(bptt, 5)) but at least 5 (the 0.7-era first-batch warm-up length is not reproduced).
-// A backward model reads every document last token first.
+// A backward model reads every document last token first. Data parallelism: with worldSize ranks, the stream
+// is cut into worldSize x batchSize rows and rank r reads rows r x batchSize .. (r + 1) x batchSize - 1, so N
+// ranks of batchSize rows see exactly the rows one process of N x batchSize would (and each row stays a
+// contiguous run of the stream across batches, which a random sampler would break).
 import { z } from 'zod';
 
 import { validate } from '../options.js';
@@ -24,16 +27,21 @@ export const VariableBpttSchema = z.object({
   min: z.number().int().min(1).default(5),
 });
 
-export const LmBatchesOptionsSchema = z.object({
-  batchSize: z.number().int().min(1).default(64),
-  /** Tokens per batch row (fixed BPTT; fastai v2: 72). Ignored under variableBptt. */
-  seqLen: z.number().int().min(1).default(72),
-  /** The paper's variable BPTT instead of a fixed seqLen. */
-  variableBptt: VariableBpttSchema.optional(),
-  shuffle: z.boolean().default(true),
-  seed: z.number().int().nonnegative().default(0),
-  direction: z.enum(['forward', 'backward']).default('forward'),
-});
+export const LmBatchesOptionsSchema = z
+  .object({
+    batchSize: z.number().int().min(1).default(64),
+    /** Tokens per batch row (fixed BPTT; fastai v2: 72). Ignored under variableBptt. */
+    seqLen: z.number().int().min(1).default(72),
+    /** The paper's variable BPTT instead of a fixed seqLen. */
+    variableBptt: VariableBpttSchema.optional(),
+    shuffle: z.boolean().default(true),
+    seed: z.number().int().nonnegative().default(0),
+    direction: z.enum(['forward', 'backward']).default('forward'),
+    /** Data parallelism: this process's rank and the number of ranks (each reads batchSize of the rows). */
+    rank: z.number().int().nonnegative().default(0),
+    worldSize: z.number().int().positive().default(1),
+  })
+  .refine((o) => o.rank < o.worldSize, { message: 'rank must be below worldSize', path: ['rank'] });
 
 export type LmBatchesOptions = z.output<typeof LmBatchesOptionsSchema>;
 export type LmBatchesOptionsInput = z.input<typeof LmBatchesOptionsSchema>;
@@ -67,10 +75,12 @@ export class LmBatches {
   ) {
     this.options = validate(LmBatchesOptionsSchema, options, 'LM batches options');
     const total = store.tokenCount;
-    this.rowLength = Math.floor((total - 1) / this.options.batchSize);
+    const rows = this.options.batchSize * this.options.worldSize;
+    this.rowLength = Math.floor((total - 1) / rows);
     if (this.rowLength < 1) {
+      const ranks = this.options.worldSize > 1 ? ` (${this.options.batchSize} on each of ${this.options.worldSize} ranks)` : '';
       throw new RangeError(
-        `LM batches: the corpus has ${total} tokens, too few for ${this.options.batchSize} rows (at least ${this.options.batchSize + 1} are needed)`,
+        `LM batches: the corpus has ${total} tokens, too few for ${rows} rows${ranks} (at least ${rows + 1} are needed)`,
       );
     }
   }
@@ -108,7 +118,8 @@ export class LmBatches {
     for (let k = 0; k < order.length; k++) starts[k + 1] = starts[k]! + this.store.documentLength(order[k]!);
     const rows = o.batchSize;
     const cursors: Cursor[] = [];
-    for (let r = 0; r < rows; r++) cursors.push(locate(starts, r * this.rowLength));
+    const first = o.rank * rows; // this rank's first row of the stream
+    for (let r = 0; r < rows; r++) cursors.push(locate(starts, (first + r) * this.rowLength));
     const lengths = new Random(o.seed, epoch, 0x5345);
     const row = new Int32Array(0x10000);
     let index = 0;

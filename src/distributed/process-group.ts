@@ -33,7 +33,7 @@ export type ProcessGroupOptions = z.output<typeof ProcessGroupOptionsSchema>;
 /** The engine's process group (native/process_group.cc). */
 export interface NativeProcessGroup {
   connect(): Promise<void>;
-  allReduce(data: Float32Array): Promise<Float32Array>;
+  allReduce<T extends Float32Array | Float64Array>(data: T): Promise<T>;
   dispose(): void;
 }
 
@@ -89,9 +89,22 @@ export class ProcessGroup {
     return new ProcessGroup(o, group);
   }
 
-  /** The element-wise sum of `data` over the ranks (every rank calls it, in the same order as its other collectives). */
-  allReduce(data: Float32Array): Promise<Float32Array> {
-    if (!(data instanceof Float32Array)) throw new TypeError('allReduce: data must be a Float32Array');
+  /**
+   * The group a worker started by `ulmfit launch` or torchrun belongs to (WORLD_SIZE above 1 in the
+   * environment), connected; null for a process on its own.
+   */
+  static async fromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<ProcessGroup | null> {
+    if (env.WORLD_SIZE === undefined || env.WORLD_SIZE === '' || env.WORLD_SIZE === '1') return null;
+    return ProcessGroup.connect(processGroupOptionsFromEnv({}, env));
+  }
+
+  /**
+   * The element-wise sum of `data` over the ranks, in its own precision (every rank calls it, in the same order
+   * as its other collectives).
+   */
+  allReduce<T extends Float32Array | Float64Array>(data: T): Promise<T> {
+    if (!(data instanceof Float32Array) && !(data instanceof Float64Array))
+      throw new TypeError('allReduce: data must be a Float32Array or a Float64Array');
     return this.native.allReduce(data);
   }
 

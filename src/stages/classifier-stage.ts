@@ -106,12 +106,15 @@ export async function trainClassifier(
   try {
     for (const { direction, dir, encoder: enc } of runs) {
       const batchOptions = { batchSize: o.batchSize, seqLen, direction, ...(o.maxTokens ? { maxTokens: o.maxTokens } : {}) };
-      const trainOptions = { ...batchOptions, order: 'sortish' as const, seed: o.seed, dropLast: true };
+      // Each rank of a process group trains on its share of every batch, and validates every worldSize-th batch.
+      const { rank, worldSize } = { rank: o.processGroup?.rank ?? 0, worldSize: o.processGroup?.worldSize ?? 1 };
+      const trainOptions = { ...batchOptions, order: 'sortish' as const, seed: o.seed, dropLast: true, rank, worldSize };
       const lengths = train.store.lengths();
       const stepsPerPass = batchIndices(lengths, validate(ClassifierBatchesOptionsSchema, trainOptions, 'batches')).length;
       if (stepsPerPass === 0) {
+        const ranks = worldSize > 1 ? ` x ${worldSize} ranks` : '';
         throw new DataError(
-          `trainClassifier: ${train.store.documentCount} training documents make no full batch of ${o.batchSize}; lower batchSize`,
+          `trainClassifier: ${train.store.documentCount} training documents make no full batch of ${o.batchSize}${ranks}; lower batchSize`,
         );
       }
       // A small set's epoch is several passes over it (each its own shuffle), so that every epoch, and so every
@@ -140,8 +143,9 @@ export async function trainClassifier(
           Learner.classifier(
             m,
             source,
-            () => classifierBatches(valid.store, valid.labels, batchOptions),
+            () => everyNth(classifierBatches(valid.store, valid.labels, batchOptions), rank, worldSize),
             save ? { vocab, classes, input, direction, rulesVersion } : undefined,
+            o.processGroup ?? null,
           ),
         plan: (m) => {
           const n = m.groups().length;
@@ -157,4 +161,10 @@ export async function trainClassifier(
     throw err;
   }
   return trained.length === 2 ? { kind: 'bidirectional', forward: trained[0]!, backward: trained[1]! } : trained[0]!;
+}
+
+/** Items first, first + step, first + 2 step, ... of `items`: a rank's share of the evaluation batches. */
+function* everyNth<T>(items: Iterable<T>, first: number, step: number): Generator<T> {
+  let i = 0;
+  for (const item of items) if (i++ % step === first) yield item;
 }

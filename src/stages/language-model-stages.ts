@@ -50,16 +50,19 @@ async function trainLanguageModels(
   const trained: TextLanguageModel[] = [];
   try {
     for (const { direction, dir } of directionsOf(o.direction, o.dir)) {
+      // Each rank of a process group reads its own rows of the stream (of the held-out one too).
+      const shard = { rank: o.processGroup?.rank ?? 0, worldSize: o.processGroup?.worldSize ?? 1 };
       const batches = new LmBatches(data.train, {
         batchSize: o.batchSize,
         seqLen: o.seqLen,
         ...(o.variableBptt ? { variableBptt: {} } : {}),
         seed: o.seed,
         direction,
+        ...shard,
       });
       // Validation rows at least seqLen long where the held-out text allows.
-      const validRows = Math.max(1, Math.min(o.batchSize, Math.floor((data.valid.tokenCount - 1) / o.seqLen)));
-      const valid = new LmBatches(data.valid, { batchSize: validRows, seqLen: o.seqLen, shuffle: false, direction });
+      const validRows = Math.max(1, Math.min(o.batchSize, Math.floor((data.valid.tokenCount - 1) / (o.seqLen * shard.worldSize))));
+      const valid = new LmBatches(data.valid, { batchSize: validRows, seqLen: o.seqLen, shuffle: false, direction, ...shard });
       const source = {
         stepsPerEpoch: batches.batchesPerEpoch,
         stepsIn: (e: number) => batches.batchesIn(e),
@@ -70,7 +73,13 @@ async function trainLanguageModels(
         create: () => create(direction),
         open: (d) => LanguageModel.load(d, { optimizer: true, device: o.device, precision: o.precision, lossChunkRows: o.lossChunkRows }),
         learner: (m, save) =>
-          Learner.languageModel(m, source, () => valid.epoch(0), save ? { vocab: [...vocab], direction, rulesVersion } : undefined),
+          Learner.languageModel(
+            m,
+            source,
+            () => valid.epoch(0),
+            save ? { vocab: [...vocab], direction, rulesVersion } : undefined,
+            o.processGroup ?? null,
+          ),
         plan,
       });
       trained.push({ kind: 'language-model', model, vocab: [...vocab], direction, rulesVersion, history, initialValid, lrFinder });

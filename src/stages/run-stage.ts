@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import type { ProcessGroup } from '../distributed/process-group.js';
 import type { Classifier } from '../model/classifier.js';
 import { FILES, ModelDirectoryError, recoverModelDirectory, vocabularyHash, type SavedTrainingState } from '../model/directory.js';
 import type { LanguageModel } from '../model/language-model.js';
@@ -35,6 +36,8 @@ export interface StageRun<T extends LanguageModel | Classifier, B, M> {
   onStep?: StepHook | undefined;
   onEpoch?: EpochHook | undefined;
   signal?: AbortSignal | undefined;
+  /** Data parallelism: every rank runs the stage; rank 0 alone writes `dir`. */
+  group: ProcessGroup | null;
 }
 
 /**
@@ -46,8 +49,10 @@ export async function runStage<T extends LanguageModel | Classifier, B, M>(
 ): Promise<{ model: T; history: EpochEvent<M>[]; initialValid: M | null; lrFinder: LrFindResult | null }> {
   let model: T;
   let resume: SavedTrainingState | null = null;
-  // A checkpoint save killed at the wrong moment leaves the last one moved aside: resume from it.
-  if (run.resume && run.dir) recoverModelDirectory(run.dir);
+  // A checkpoint save killed at the wrong moment leaves the last one moved aside: resume from it (rank 0
+  // puts it back while the other ranks wait, then all read it).
+  if (run.resume && run.dir && (run.group?.rank ?? 0) === 0) recoverModelDirectory(run.dir);
+  if (run.resume && run.group) await run.group.allReduce(new Float64Array(1));
   if (run.resume && run.dir && fs.existsSync(path.join(run.dir, FILES.config))) {
     const opened = run.open(run.dir);
     model = opened.model;
@@ -102,6 +107,7 @@ export function runFields(
     onStep?: StepHook | undefined;
     onEpoch?: EpochHook | undefined;
     signal?: AbortSignal | undefined;
+    processGroup?: ProcessGroup | undefined;
   },
   where: { direction: Direction; dir: string | undefined },
   vocab: readonly string[],
@@ -118,6 +124,7 @@ export function runFields(
     onStep: o.onStep,
     onEpoch: o.onEpoch,
     signal: o.signal,
+    group: o.processGroup ?? null,
   };
 }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 
 import { DeviceSchema } from '../device.js';
+import { ProcessGroup } from '../distributed/process-group.js';
 import { PrecisionSchema } from '../model/engine.js';
 import type { EncodeCorpusOptionsInput } from '../data/encode-corpus.js';
 import { SeqLenSchema, type ClassifierConfigInput, type LanguageModelConfigInput } from '../model/config.js';
@@ -24,7 +25,7 @@ const StageFields = {
     .describe("'both' trains a forward and a backward model (the paper's bidirectional ensemble)."),
   validFraction: z.number().gt(0).lt(1).default(0.1).describe('Held out for validation when no `valid` set is given (seeded).'),
   seed: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0).describe('seed of the model, dropout and data order'),
-  batchSize: z.number().int().min(1).default(64).describe('rows per batch (the paper: 64)'),
+  batchSize: z.number().int().min(1).default(64).describe('rows per batch (the paper: 64), on each rank of a process group'),
   device: DeviceSchema.default('cpu').describe('cpu, cuda or cuda:N'),
   precision: PrecisionSchema.default('fp32').describe('bf16: autocast with fp32 master weights (pays off with AVX512-BF16, AMX or a GPU)'),
   dir: z
@@ -62,6 +63,12 @@ const StageFields = {
   onStep: fn<(event: StepEvent & { direction: 'forward' | 'backward' }) => void>('onStep').optional(),
   onEpoch: fn<(event: EpochEvent<unknown> & { direction: 'forward' | 'backward' }) => void | 'stop'>('onEpoch').optional(),
   signal: z.instanceof(AbortSignal).optional(),
+  processGroup: z
+    .custom<ProcessGroup>((v) => v instanceof ProcessGroup, { message: 'must be a ProcessGroup (await ProcessGroup.connect())' })
+    .optional()
+    .describe(
+      "Data parallelism: a connected group; each rank trains on its share of every batch, rank 0's weights to start, rank 0 alone writes dir",
+    ),
 };
 
 /** A language model's data and schedule, shared by pretraining and fine-tuning. */

@@ -3,9 +3,14 @@
 // does the rest in one call; the next batch is laid out while that call runs. Validation after each epoch,
 // events per step and epoch, cancellation with an AbortSignal (after the step in flight, model intact),
 // checkpoints of the whole training state into the model directory, resume from one, and the LR finder.
+// Data parallelism: given a process group, the Learner starts every rank from rank 0's weights and attaches
+// the model (gradients averaged inside the native step); after each step the ranks agree on the mean loss and
+// on stopping (so that Ctrl-C stops them all after the same step); validation metrics are summed over the
+// ranks; only rank 0 writes checkpoints and the best model (with every rank's LM hidden state gathered).
 import { z } from 'zod';
 
 import type { ClassifierBatch } from '../data/classifier-batches.js';
+import type { ProcessGroup } from '../distributed/process-group.js';
 import type { NamedTensor } from '../io/safetensors.js';
 import { ClassifierStepHyperSchema, type Classifier, type ClassifierSaveOptions } from '../model/classifier.js';
 import type { SavedTrainingState, TrainingStateFiles } from '../model/directory.js';
@@ -124,6 +129,9 @@ export interface FitHooks<M> {
   best?: { dir: string; metric: string; mode?: 'min' | 'max' };
 }
 
+/** Element-wise sum over the ranks of a process group (identity without one). */
+type Summer = (values: Float64Array) => Promise<Float64Array>;
+
 interface StepHyper {
   optimizer: 'adamw' | 'sgd';
   groups: GroupStepHyper[];
@@ -145,8 +153,12 @@ interface Trainee<B, M> {
   /** Real tokens in a batch. */
   tokensIn(batch: B): number;
   step(batch: B, hyper: StepHyper): Promise<{ loss: number; skipped: boolean; applied: AppliedGroupHyper[] }>;
-  evaluate(batches: Iterable<B>): Promise<M>;
+  /** The metrics of `batches`; `sum` adds the evaluation's totals over the ranks (identity in one process). */
+  evaluate(batches: Iterable<B>, sum: Summer): Promise<M>;
   save: ((dir: string, state: TrainingStateFiles | null) => void) | null;
+  broadcast(group: ProcessGroup): Promise<void>;
+  attach(group: ProcessGroup): void;
+  /** The state carried between steps (an LM's hidden state: [1, rows, hidden] per layer and kind). */
   carried(): NamedTensor[];
   restoreCarried(tensors: Map<string, NamedTensor>, file: string): void;
   snapshot(): ModelSnapshot;
@@ -214,12 +226,46 @@ export class Learner<B, M> {
   readonly #trainee: Trainee<B, M>;
   readonly #train: BatchSource<B>;
   readonly #valid: (() => Iterable<B>) | null;
+  readonly #group: ProcessGroup | null;
+  /** Set once every rank holds rank 0's weights and the model is attached. */
+  #joined: Promise<void> | null = null;
   #epochsDone = 0;
 
-  private constructor(trainee: Trainee<B, M>, train: BatchSource<B>, valid: (() => Iterable<B>) | null) {
+  private constructor(trainee: Trainee<B, M>, train: BatchSource<B>, valid: (() => Iterable<B>) | null, group: ProcessGroup | null) {
     this.#trainee = trainee;
     this.#train = train;
     this.#valid = valid;
+    this.#group = group;
+  }
+
+  /** The process group's ranks (1 without one). */
+  get worldSize(): number {
+    return this.#group?.worldSize ?? 1;
+  }
+
+  /** Whether this process writes checkpoints and the best model: rank 0 of a group, or the only process. */
+  get writes(): boolean {
+    return (this.#group?.rank ?? 0) === 0;
+  }
+
+  /** Data parallelism's start: rank 0's weights everywhere, then every step averages gradients (once per Learner). */
+  #join(): Promise<void> {
+    const group = this.#group;
+    if (!group) return Promise.resolve();
+    this.#joined ??= (async () => {
+      await this.#trainee.broadcast(group);
+      this.#trainee.attach(group);
+    })();
+    return this.#joined;
+  }
+
+  readonly #sum: Summer = async (values) => (this.#group ? this.#group.allReduce(values) : values);
+
+  /** After a step: the ranks' mean loss, and whether any rank was told to stop (so that all stop together). */
+  async #agree(loss: number, stop: boolean): Promise<{ loss: number; stop: boolean }> {
+    if (!this.#group) return { loss, stop };
+    const [sum, stops] = await this.#group.allReduce(Float64Array.of(loss, stop ? 1 : 0));
+    return { loss: sum! / this.#group.worldSize, stop: stops! > 0 };
   }
 
   /**
@@ -231,6 +277,7 @@ export class Learner<B, M> {
     train: BatchSource<ClassifierBatch>,
     valid?: (() => Iterable<ClassifierBatch>) | null,
     save?: Omit<ClassifierSaveOptions, 'optimizer' | 'trainingState'>,
+    group: ProcessGroup | null = null,
   ): Learner<ClassifierBatch, ClassifierMetrics> {
     return new Learner(
       {
@@ -250,12 +297,22 @@ export class Learner<B, M> {
             beta: h.beta,
             ...(h.classWeights ? { classWeights: h.classWeights } : {}),
           }),
-        evaluate: async (batches) => {
-          const results = [];
-          for (const b of batches) results.push(await model.evalStep(b));
-          return classifierMetrics(results);
+        evaluate: async (batches, sum) => {
+          const n = model.config.numClasses;
+          const totals = new Float64Array(2 + n * n); // loss, count, confusion
+          for (const b of batches) {
+            const r = await model.evalStep(b);
+            totals[0]! += r.loss;
+            totals[1]! += r.count;
+            r.confusion.flat().forEach((v, i) => (totals[2 + i]! += v));
+          }
+          const t = await sum(totals);
+          const confusion = Array.from({ length: n }, (_, i) => Array.from(t.subarray(2 + i * n, 2 + (i + 1) * n)));
+          return classifierMetrics([{ loss: t[0]!, count: t[1]!, confusion }]);
         },
         save: save ? (dir, state) => model.save(dir, { ...save, optimizer: state !== null, trainingState: state }) : null,
+        broadcast: (g) => g.broadcastModel(model),
+        attach: (g) => g.attach(model),
         carried: () => [],
         restoreCarried: () => undefined,
         snapshot: () => model.snapshot(),
@@ -263,6 +320,7 @@ export class Learner<B, M> {
       },
       train,
       valid ?? null,
+      group,
     );
   }
 
@@ -275,6 +333,7 @@ export class Learner<B, M> {
     train: BatchSource<LmBatch>,
     valid?: (() => Iterable<LmBatch>) | null,
     save?: Omit<SaveOptions, 'optimizer' | 'trainingState'>,
+    group: ProcessGroup | null = null,
   ): Learner<LmBatch, LmMetrics> {
     return new Learner(
       {
@@ -286,13 +345,21 @@ export class Learner<B, M> {
         tokensIn: (batch) => batch.input.length,
         step: (batch, h) =>
           model.trainStep(batch, { optimizer: h.optimizer, groups: h.groups, eps: h.eps, clip: h.clip, alpha: h.alpha, beta: h.beta }),
-        evaluate: async (batches) => {
+        evaluate: async (batches, sum) => {
           model.resetState('eval');
-          const results = [];
-          for (const b of batches) results.push(await model.evalStep(b));
-          return lmMetrics(results);
+          const totals = new Float64Array(3); // loss, tokens, correct
+          for (const b of batches) {
+            const r = await model.evalStep(b);
+            totals[0]! += r.loss;
+            totals[1]! += r.tokens;
+            totals[2]! += r.correct;
+          }
+          const [loss, tokens, correct] = await sum(totals);
+          return lmMetrics([{ loss: loss!, tokens: tokens!, correct: correct! }]);
         },
         save: save ? (dir, state) => model.save(dir, { ...save, optimizer: state !== null, trainingState: state }) : null,
+        broadcast: (g) => g.broadcastModel(model),
+        attach: (g) => g.attach(model),
         carried: () => lmStateTensors(model),
         restoreCarried: (tensors, file) => {
           const layers = model.config.numLayers;
@@ -311,7 +378,45 @@ export class Learner<B, M> {
       },
       train,
       valid ?? null,
+      group,
     );
+  }
+
+  /**
+   * The carried state of every rank, rows in rank order (rank 0 writes it): [1, rows, hidden] tensors become
+   * [1, ranks x rows, hidden], the layout one process of ranks x rows would carry. One collective.
+   */
+  async #gatherCarried(): Promise<NamedTensor[]> {
+    const own = this.#trainee.carried();
+    const group = this.#group;
+    if (!group || own.length === 0) return own;
+    const size = own.reduce((n, t) => n + t.data.length, 0);
+    const all = new Float64Array(size * group.worldSize);
+    let at = 0;
+    for (const t of own) for (let r = 0; r < group.worldSize; r++, at += t.data.length) if (r === group.rank) all.set(t.data, at);
+    const summed = await group.allReduce(all);
+    at = 0;
+    return own.map((t) => {
+      const data = Float32Array.from(summed.subarray(at, at + t.data.length * group.worldSize));
+      at += data.length;
+      return { name: t.name, shape: [t.shape[0]!, t.shape[1]! * group.worldSize, ...t.shape.slice(2)], data };
+    });
+  }
+
+  /** This rank's rows of carried state saved by #gatherCarried. */
+  #ownCarried(tensors: Map<string, NamedTensor>, file: string): Map<string, NamedTensor> {
+    const group = this.#group;
+    if (!group) return tensors;
+    const own = new Map<string, NamedTensor>();
+    for (const [name, t] of tensors) {
+      const rows = t.shape[1]!;
+      if (rows % group.worldSize !== 0)
+        throw new TrainingStateError(`${file}: ${name} has ${rows} rows, not a share for each of ${group.worldSize} ranks`);
+      const length = t.data.length / group.worldSize;
+      const data = t.data.slice(group.rank * length, (group.rank + 1) * length);
+      own.set(name, { name, shape: [t.shape[0]!, rows / group.worldSize, ...t.shape.slice(2)], data });
+    }
+    return own;
   }
 
   #stepsIn(epoch: number): number {
@@ -326,6 +431,7 @@ export class Learner<B, M> {
   async fit(plan: readonly UnfreezeStageInput[], options: FitOptionsInput = {}, hooks: FitHooks<M> = {}): Promise<EpochEvent<M>[]> {
     const run = this.#startRun(plan, options, hooks);
     if (run.finished) return run.history;
+    await this.#join();
     for (let s = run.pos.stage; s < run.stages.length; s++) {
       if ((await this.#trainStage(run, s)) === 'stopped') return run.history;
       run.pos = { ...run.pos, epochInStage: 0, stepInStage: 0 };
@@ -378,6 +484,11 @@ export class Learner<B, M> {
     const { maxSkippedSteps: _limit, ...defaults } = fitOptionsSchemaFor(t.kind).parse({});
     if (!sameFitOptions(state.options, run.optionsJson, defaults))
       throw new TrainingStateError(`${file}: the run was started with other fit options; resume it with the same options`);
+    if (state.worldSize !== this.worldSize) {
+      throw new TrainingStateError(
+        `${file}: the run was trained by ${state.worldSize} process(es), this one has ${this.worldSize}: resume it with ${state.worldSize} (ulmfit launch --nproc)`,
+      );
+    }
     if (state.stepsPerEpoch !== this.#train.stepsPerEpoch) {
       throw new TrainingStateError(
         `${file}: the run had ${state.stepsPerEpoch} steps per epoch, this data source ${this.#train.stepsPerEpoch}: resume it with the same data and batch options`,
@@ -391,13 +502,16 @@ export class Learner<B, M> {
     run.resumedAt = { ...state.position };
     this.#epochsDone = run.pos.epoch;
     setRngState(decodeRng(state.rng));
-    if (run.pos.batch > 0) this.#trainee.restoreCarried(state.tensors, `${saved.dir}/training-state.safetensors`);
+    const tensorsFile = `${saved.dir}/training-state.safetensors`;
+    if (run.pos.batch > 0) this.#trainee.restoreCarried(this.#ownCarried(state.tensors, tensorsFile), tensorsFile);
   }
 
-  /** Writes the whole training state into the checkpoint directory, when the run has one. */
-  #checkpoint(run: FitRun<M>, finished: boolean): void {
+  /** Writes the whole training state into the checkpoint directory, when the run has one (rank 0; every rank calls it). */
+  async #checkpoint(run: FitRun<M>, finished: boolean): Promise<void> {
     const t = this.#trainee;
     if (!run.hooks.checkpoint) return;
+    const tensors = run.pos.batch > 0 ? await this.#gatherCarried() : [];
+    if (!this.writes) return;
     const json: TrainingStateJson = {
       format: 'ulmfit-training-state',
       version: TRAINING_STATE_VERSION,
@@ -405,6 +519,7 @@ export class Learner<B, M> {
       plan: run.planJson,
       options: run.optionsJson,
       stepsPerEpoch: this.#train.stepsPerEpoch,
+      worldSize: this.worldSize,
       position: run.pos,
       epochSoFar: run.acc,
       history: historyToJson(run.history),
@@ -412,7 +527,7 @@ export class Learner<B, M> {
       finished,
       savedAt: new Date().toISOString(),
     };
-    t.save!(run.hooks.checkpoint.dir, { json, tensors: run.pos.batch > 0 ? t.carried() : [] });
+    t.save!(run.hooks.checkpoint.dir, { json, tensors });
   }
 
   /** One stage of the plan: its frozen groups, peak rates, schedule and epochs. */
@@ -435,8 +550,8 @@ export class Learner<B, M> {
       clip: stage.clip ?? o.clip,
     };
     for (let e = run.pos.epochInStage; e < stage.epochs; e++) {
-      if (run.hooks.signal?.aborted) {
-        this.#checkpoint(run, false);
+      if ((await this.#agree(0, run.hooks.signal?.aborted ?? false)).stop) {
+        await this.#checkpoint(run, false);
         return 'stopped';
       }
       if ((await this.#trainEpoch(run, plan, e)) === 'stopped') return 'stopped';
@@ -470,9 +585,10 @@ export class Learner<B, M> {
       const running = t.step(next.value, { optimizer: o.optimizer, groups, eps: o.eps, clip: plan.clip, alpha, beta, classWeights });
       next = batches.next(); // laid out while the native step runs
       const r = await running;
+      const agreed = await this.#agree(r.loss, hooks.signal?.aborted ?? false);
       if (r.skipped) run.acc.skipped++;
       else {
-        run.acc.lossSum += r.loss;
+        run.acc.lossSum += agreed.loss;
         run.acc.counted++;
       }
       const seconds = (performance.now() - started) / 1000;
@@ -483,7 +599,7 @@ export class Learner<B, M> {
         stageSteps: plan.total,
         tokens,
         seconds,
-        loss: r.loss,
+        loss: agreed.loss,
         skipped: r.skipped,
         optimizer: o.optimizer,
         groups,
@@ -491,13 +607,15 @@ export class Learner<B, M> {
       });
       step++;
       run.pos = { stage: plan.index, epochInStage: e, stepInStage: step, epoch, batch: i + 1, stepsDone: run.pos.stepsDone + 1 };
-      if (r.skipped) this.#checkSkipLimit(run, plan.index, epoch, step - 1);
+      if (r.skipped) await this.#checkSkipLimit(run, plan.index, epoch, step - 1);
+      // One process sees a stop asked for in onStep at once; ranks stop where they agreed to (the next step).
+      const stop = this.#group ? agreed.stop : (hooks.signal?.aborted ?? false);
       if (i + 1 < steps) {
-        if (hooks.signal?.aborted) {
-          this.#checkpoint(run, false);
+        if (stop) {
+          await this.#checkpoint(run, false);
           return 'stopped';
         }
-        if (run.everySteps > 0 && run.pos.stepsDone % run.everySteps === 0) this.#checkpoint(run, false);
+        if (run.everySteps > 0 && run.pos.stepsDone % run.everySteps === 0) await this.#checkpoint(run, false);
       }
     }
     if (!next.done || run.pos.batch !== steps) {
@@ -507,11 +625,11 @@ export class Learner<B, M> {
   }
 
   /** Ends the run with a NonFiniteError (and a checkpoint) once more steps were skipped than allowed. */
-  #checkSkipLimit(run: FitRun<M>, stage: number, epoch: number, step: number): void {
+  async #checkSkipLimit(run: FitRun<M>, stage: number, epoch: number, step: number): Promise<void> {
     const limit = run.o.maxSkippedSteps;
     const skippedSteps = run.history.reduce((n, h) => n + h.skippedSteps, 0) + run.acc.skipped;
     if (skippedSteps <= limit) return;
-    this.#checkpoint(run, false);
+    await this.#checkpoint(run, false);
     const saved = run.hooks.checkpoint ? `; they are saved, with the training state, in ${run.hooks.checkpoint.dir}` : '';
     throw new NonFiniteError(
       `fit: ${skippedSteps} steps skipped for a non-finite loss or gradient, more than maxSkippedSteps (${limit}); the last at stage ${stage}, epoch ${epoch}, step ${step}. ` +
@@ -531,7 +649,7 @@ export class Learner<B, M> {
       epoch,
       trainLoss: run.acc.counted ? run.acc.lossSum / run.acc.counted : NaN,
       skippedSteps: run.acc.skipped,
-      valid: this.#valid ? await this.#trainee.evaluate(this.#valid()) : null,
+      valid: this.#valid ? await this.#trainee.evaluate(this.#valid(), this.#sum) : null,
     };
     run.history.push(event);
     const last = e + 1 === plan.epochs && plan.index + 1 === run.stages.length;
@@ -541,14 +659,15 @@ export class Learner<B, M> {
         ? { stage: plan.index, epochInStage: e + 1, stepInStage, epoch: this.#epochsDone, batch: 0, stepsDone }
         : { stage: plan.index + 1, epochInStage: 0, stepInStage: 0, epoch: this.#epochsDone, batch: 0, stepsDone };
     run.acc = { lossSum: 0, counted: 0, skipped: 0 };
-    this.#checkpoint(run, last);
+    await this.#checkpoint(run, last);
     if (hooks.best) run.best = this.#saveIfBest(hooks.best, event, run.best);
     return hooks.onEpoch?.(event) === 'stop' ? 'stopped' : 'done';
   }
 
   /** The validation metrics now (null without validation data): e.g. before training, as a baseline. */
   async validate(): Promise<M | null> {
-    return this.#valid ? this.#trainee.evaluate(this.#valid()) : null;
+    await this.#join();
+    return this.#valid ? this.#trainee.evaluate(this.#valid(), this.#sum) : null;
   }
 
   #saveIfBest(spec: NonNullable<FitHooks<M>['best']>, event: EpochEvent<M>, best: number | null): number | null {
@@ -558,7 +677,7 @@ export class Learner<B, M> {
       throw new TypeError(`fit: best.metric "${spec.metric}" is not a validation metric (${Object.keys(event.valid).join(', ')})`);
     const better = best === null || ((spec.mode ?? 'min') === 'min' ? value < best : value > best);
     if (!better) return best;
-    this.#trainee.save!(spec.dir, null);
+    if (this.writes) this.#trainee.save!(spec.dir, null);
     return value;
   }
 
@@ -571,6 +690,7 @@ export class Learner<B, M> {
     const o = validate(LrFindOptionsSchema, options, 'lrFind options');
     const f = validate(fitOptionsSchemaFor(this.#trainee.kind), fit, 'fit options');
     const t = this.#trainee;
+    await this.#join();
     const saved = { model: t.snapshot(), rng: getRngState(), carried: t.carried() };
     const lrs: number[] = [];
     const losses: number[] = [];
@@ -610,12 +730,13 @@ export class Learner<B, M> {
           alpha: f.alpha,
           beta: f.beta,
         });
-        if (r.skipped || !Number.isFinite(r.loss)) {
+        const loss = (await this.#agree(r.loss, false)).loss; // every rank decides on the same figures
+        if (r.skipped || !Number.isFinite(loss)) {
           diverged = true;
           break;
         }
         lrs.push(lr);
-        losses.push(r.loss);
+        losses.push(loss);
         const smoothed = smoothLosses(losses, o.smoothing).at(-1)!;
         best = Math.min(best, smoothed);
         if (o.divergence > 0 && i > 0 && smoothed > o.divergence * best) {

@@ -43,6 +43,8 @@ const TrainingStateJsonSchema = z.object({
   plan: z.unknown(),
   options: z.unknown(),
   stepsPerEpoch: z.number().int().positive(),
+  /** The processes that trained it (data parallelism); a resume needs as many. */
+  worldSize: z.number().int().positive().default(1),
   position: PositionSchema,
   /** The current epoch's running training-loss sums. */
   epochSoFar: z.object({ lossSum: z.number(), counted: z.number().int().nonnegative(), skipped: z.number().int().nonnegative() }),

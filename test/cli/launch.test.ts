@@ -1,6 +1,7 @@
 // `ulmfit launch`: the workers get torchrun's variables and a rank prefix on their output; one failing worker
 // ends the job (the others stopped, the failure named); Ctrl-C reaches every worker; a process group forms
-// across the launched workers.
+// across the launched workers; `ulmfit launch --nproc 2 pretrain ...` trains one model with two ranks, rank 0
+// alone speaking and writing the model directory.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -100,5 +101,29 @@ group.dispose();`,
       for (const rank of [0, 1, 2]) expect(r.stdout).toContain(`[rank ${rank}] sum 6`);
     },
     60_000,
+  );
+
+  it.skipIf(!native().info().distributed.gloo && process.env.ULMFIT_REQUIRE_GLOO !== '1')(
+    "runs one of ulmfit's commands as the workers: one model, rank 0 alone reports and writes it",
+    async () => {
+      const corpus = path.join(tmp, 'corpus.txt');
+      const line = (i: number) =>
+        `the ${['quick', 'lazy', 'brown', 'red'][i % 4]} fox jumps over the ${['dog', 'cat', 'hen'][i % 3]} again`;
+      fs.writeFileSync(corpus, Array.from({ length: 200 }, (_, i) => line(i)).join('\n') + '\n');
+      const out = path.join(tmp, 'lm');
+      const model = ['--emb-size', '8', '--hidden-size', '12', '--num-layers', '2', '--batch-size', '4', '--seq-len', '8'];
+      const flags = ['--format', 'lines', '--epochs', '1', '--min-freq', '1', '--json', '--out', out, ...model];
+      const r = await launch(['--nproc', '2', '--master-port', String(await freePort()), 'pretrain', corpus, ...flags]);
+      expect(r.status, r.stderr).toBe(0);
+      const events = (rank: number) => r.stdout.split('\n').filter((l) => l.startsWith(`[rank ${rank}] {`));
+      expect(events(1)).toEqual([]); // rank 1 trains in silence
+      const done = events(0)
+        .map((l) => JSON.parse(l.slice('[rank 0] '.length)))
+        .find((e) => e.event === 'done');
+      expect(done).toMatchObject({ stage: 'pretrain', dir: out });
+      expect(JSON.parse(fs.readFileSync(path.join(out, 'training-state.json'), 'utf8'))).toMatchObject({ finished: true, worldSize: 2 });
+      expect(fs.existsSync(path.join(out, 'report.html'))).toBe(true);
+    },
+    120_000,
   );
 });
