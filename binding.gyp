@@ -21,14 +21,16 @@
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node scripts/libtorch.js include)",
-        "<!@(node scripts/gloo.js include)"
+        "<!@(node scripts/gloo.js include)",
+        "<!@(node scripts/nccl.js include)"
       ],
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
         "_GLIBCXX_USE_CXX11_ABI=<(libtorch_abi)",
-        "<!@(node scripts/gloo.js defines)"
+        "<!@(node scripts/gloo.js defines)",
+        "<!@(node scripts/nccl.js defines)"
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
@@ -36,7 +38,7 @@
       # No rpath: the loader addon has already loaded LibTorch by the time this one is opened, and
       # --as-needed keeps only the libraries whose symbols are used.
       "ldflags": ["-Wl,--as-needed", "-L<(libtorch_libdir)"],
-      "libraries": ["-lc10", "-ltorch_cpu", "-ltorch"]
+      "libraries": ["-lc10", "-ltorch_cpu", "-ltorch", "<!@(node scripts/nccl.js libraries)"]
     }
   ]
 }

@@ -17,6 +17,7 @@
 #include "args.h"
 #include "async.h"
 #include "errors.h"
+#include "nccl_backend.h"
 #include "runtime.h"
 
 namespace ulmfit {
@@ -26,6 +27,7 @@ constexpr int64_t kBucketBytes = 25 << 20;
 
 struct GroupOptions {
   int rank = 0, worldSize = 0, masterPort = 0;
+  int device = -1;  // the CUDA device of an NCCL group's rank; -1 for Gloo (CPU)
   std::string masterAddr, backend;
   std::chrono::milliseconds timeout{0};
 };
@@ -92,9 +94,21 @@ c10::intrusive_ptr<c10d::Backend> ConnectGloo(const GroupOptions& o, const c10::
 
 void Connect(GroupHandle& g) {
 #ifdef USE_C10D_GLOO
-  if (g.options.backend != "gloo") throw ArgumentError("backend \"" + g.options.backend + "\" is not built; this addon has \"gloo\"");
-  g.store = Rendezvous(g.options);
-  g.backend = ConnectGloo(g.options, g.store);
+  const GroupOptions& o = g.options;
+  if (o.backend == "nccl" && !NcclBuilt()) {
+    throw ArgumentError(
+        "backend \"nccl\" is not built into this addon: it needs a CUDA LibTorch and NCCL's and CUDA's headers when it "
+        "is compiled (scripts/nccl.js); use \"gloo\"");
+  }
+  if (o.backend == "nccl" && o.device < 0) throw ArgumentError("backend \"nccl\" needs the rank's CUDA device");
+  g.store = Rendezvous(o);
+#ifdef USE_C10D_NCCL
+  if (o.backend == "nccl") {
+    g.backend = ConnectNccl(g.store, o.rank, o.worldSize, o.device, o.timeout);
+    return;
+  }
+#endif
+  g.backend = ConnectGloo(o, g.store);
 #else
   throw ArgumentError(
       "this build of the addon has no process groups: gloo's headers were not found when it was compiled "
@@ -133,7 +147,8 @@ Napi::Value Guard(const Napi::CallbackInfo& info, Fn&& fn) {
 
 class ProcessGroup : public Napi::ObjectWrap<ProcessGroup> {
  public:
-  // new ProcessGroup({ rank, worldSize, masterAddr, masterPort, timeoutMs, backend }): every field explicit.
+  // new ProcessGroup({ rank, worldSize, masterAddr, masterPort, timeoutMs, backend, device }): every field explicit
+  // (device: an NCCL rank's CUDA device, -1 for Gloo).
   explicit ProcessGroup(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProcessGroup>(info) {
     try {
       const Napi::Object o = ArgObject(info, 0, "options");
@@ -144,6 +159,7 @@ class ProcessGroup : public Napi::ObjectWrap<ProcessGroup> {
       g.masterPort = static_cast<int>(IntegerField(o, "masterPort", 1, 65535, "options"));
       g.timeout = std::chrono::milliseconds(IntegerField(o, "timeoutMs", 1, int64_t{1} << 40, "options"));
       g.backend = StringField(o, "backend", "options");
+      g.device = static_cast<int>(IntegerField(o, "device", -1, 1 << 16, "options"));
       group_ = std::make_shared<GroupHandle>();
       group_->options = g;
     } catch (const Napi::Error&) {
@@ -201,8 +217,15 @@ class ProcessGroup : public Napi::ObjectWrap<ProcessGroup> {
       return Napi::Value(Task<at::Tensor>::Run(
           info.Env(), "ulmfit.ProcessGroup.allReduce", SettingsOf(info.Env()),
           [group, flat]() mutable {
-            AllReduceSum(*group, flat);
-            return flat;
+            // An NCCL group reduces on its rank's GPU.
+            const int device = group->options.device;
+            if (device < 0) {
+              AllReduceSum(*group, flat);
+              return flat;
+            }
+            at::Tensor onDevice = flat.to(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(device)));
+            AllReduceSum(*group, onDevice);
+            return onDevice.to(at::kCPU);
           },
           [](Napi::Env env, at::Tensor& t) -> Napi::Value {
             const size_t n = static_cast<size_t>(t.numel());

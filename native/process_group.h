@@ -1,5 +1,5 @@
 // c10d process groups for data-parallel training: a rendezvous through a TCPStore that rank 0 serves, then
-// Gloo between the ranks (CPU tensors; NCCL for GPUs is not built yet). A model attached to a group averages
+// Gloo between the ranks (CPU tensors) or NCCL between GPUs (where the build has it). A model attached to a group averages
 // its gradients across the ranks inside its training step (the session's gradient hook), in buckets; a
 // broadcast gives every rank one rank's weights. An addon built without gloo's headers (scripts/gloo.js)
 // says so when a group connects.

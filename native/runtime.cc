@@ -15,6 +15,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "nccl_backend.h"
 
 namespace ulmfit {
 
@@ -85,6 +86,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 #else
   distributed.Set("gloo", false);
 #endif
+  distributed.Set("nccl", NcclBuilt());  // between GPUs: a CUDA build with NCCL's headers (scripts/nccl.js)
   out.Set("distributed", distributed);
   return out;
 }

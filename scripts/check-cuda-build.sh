@@ -3,7 +3,7 @@
 # routes: node-gyp (binding.gyp) and cmake-js (find_package(Torch), which needs the CUDA toolkit: nvcc).
 # Compile and link only: running CUDA code needs a GPU (see ../shared/device for the GPU machine).
 #
-#   npm run check:cuda              # uses or installs torch==2.14.1 under $ULMFIT_HOME/check
+#   npm run check:cuda              # uses or installs torch==2.14.1 (and NCCL's, cuBLAS's... headers) under $ULMFIT_HOME/check
 #   CUDA_TORCH=2.14.1 LIBTORCH_CUDA=/path/to/libtorch npm run check:cuda
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +23,22 @@ if [ -z "$libtorch" ]; then
     mv "$target.partial" "$target"
   fi
   libtorch="$target/torch"
+  # The headers c10d's NCCL backend includes (scripts/nccl.js looks beside torch, in nvidia/*/include), from
+  # the NVIDIA wheels torch depends on: their include/ directories only, not their libraries.
+  if [ ! -f "$target/nvidia/.headers" ]; then
+    echo "check:cuda: unpacking the headers of NCCL, cuBLAS, cuSPARSE and cuSOLVER into $target/nvidia"
+    wheels=$(mktemp -d)
+    "$python" -m pip download --disable-pip-version-check --no-input --retries 0 --no-deps --dest "$wheels" \
+      nvidia-nccl-cu13 'nvidia-cublas>=13,<14' 'nvidia-cusparse>=12,<13' 'nvidia-cusolver>=12,<13' > /dev/null
+    "$python" -c '
+import sys, zipfile, glob
+for wheel in glob.glob(sys.argv[1] + "/*.whl"):
+    with zipfile.ZipFile(wheel) as z:
+        z.extractall(sys.argv[2], [n for n in z.namelist() if "/include/" in n])
+' "$wheels" "$target"
+    rm -rf "$wheels"
+    touch "$target/nvidia/.headers"
+  fi
 fi
 
 # A private copy of the build inputs, so that ./build and ./build-cmake keep the CPU builds.
@@ -42,6 +58,11 @@ node -e '
 
 export LIBTORCH="$libtorch"
 status=0
+if [ -n "$(node scripts/nccl.js defines)" ]; then
+  echo "check:cuda: NCCL process groups: built in (headers: $(node scripts/nccl.js include))"
+else
+  status=1; echo "check:cuda: NCCL's or CUDA's headers not found (scripts/nccl.js): the NCCL process groups are not checked"
+fi
 start=$(date +%s)
 if node scripts/build.js > "$work/gyp.log" 2>&1; then
   echo "check:cuda: node-gyp build: ok ($(( $(date +%s) - start )) s)"

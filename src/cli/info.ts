@@ -62,6 +62,7 @@ export async function runInfo(raw: unknown): Promise<void> {
       (d.cuda.cudnn ? `, cuDNN ${d.cuda.cudnn}` : ''),
     `threads: ${d.threads.intraOp} intra-op, ${d.threads.interOp} inter-op`,
     `backends: OpenMP ${yesNo(d.backends.openmp)}, MKL ${yesNo(d.backends.mkl)}, oneDNN ${yesNo(d.backends.mkldnn)}`,
+    `process groups (ulmfit launch): Gloo ${yesNo(d.distributed.gloo)}, NCCL ${yesNo(d.distributed.nccl)}`,
     `CPU: ${d.cpu.model}, ${d.cpu.cores} cores; AVX2 ${yesNo(d.cpu.avx2)}, AVX-512 ${yesNo(d.cpu.avx512)}, ` +
       `bf16 ${yesNo(d.cpu.bf16)}, AMX ${yesNo(d.cpu.amx)}`,
   ];

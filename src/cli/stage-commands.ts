@@ -10,6 +10,7 @@ import type { z } from 'zod';
 
 import { CorpusSourceSchema } from '../data/corpus-reader.js';
 import { ProcessGroup } from '../distributed/process-group.js';
+import { info } from '../runtime.js';
 import { LabelledSourceSchema } from '../data/labelled-reader.js';
 import { ClassifierConfigSchema, LanguageModelConfigSchema } from '../model/config.js';
 import { fineTuneLanguageModel, pretrainLanguageModel } from '../stages/language-model-stages.js';
@@ -126,10 +127,11 @@ async function runStageCommand(
   if (flags.threads !== undefined) stageOptions.encode = { ...(stageOptions.encode as object), threads: flags.threads };
   const input = { ...source, path: data };
   const valid = flags.valid ? { ...source, path: flags.valid } : undefined;
-  // A worker of `ulmfit launch` (or torchrun) joins its group; rank 0 alone reports and writes --out.
-  const group = await ProcessGroup.fromEnvironment();
+  // A worker of `ulmfit launch` (or torchrun) joins its group; rank 0 alone reports and writes --out. On GPUs,
+  // each rank takes the one its local rank names (torchrun's convention), and NCCL where the build has it.
+  const onGpu = String(stageOptions.device ?? 'cpu').startsWith('cuda');
+  const group = await ProcessGroup.fromEnvironment({ backend: onGpu && info().distributed.nccl ? 'nccl' : 'gloo' });
   const speaks = (group?.rank ?? 0) === 0;
-  // Each rank of a job on GPUs takes the one its local rank names (torchrun's convention).
   if (group && stageOptions.device === 'cuda') stageOptions.device = `cuda:${process.env.LOCAL_RANK ?? '0'}`;
   const progress = new Progress(Boolean(flags.json));
   const report = reportFor(

@@ -1,5 +1,5 @@
 // Data-parallel training on PyTorch's c10d: a process group joins the ranks of one job (rendezvous through a
-// TCPStore that rank 0 serves, then Gloo between CPUs), with torchrun's conventions for where each rank learns
+// TCPStore that rank 0 serves, then Gloo between CPUs or NCCL between GPUs), with torchrun's conventions for where each rank learns
 // its place: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT. A model attached to a group averages its
 // gradients over the ranks inside each native training step, between backward and clipping.
 import { z } from 'zod';
@@ -23,7 +23,11 @@ export const ProcessGroupOptionsSchema = z
       .positive()
       .default(300_000)
       .describe('how long a rank waits for the others, in the rendezvous and in every collective'),
-    backend: z.enum(['gloo']).default('gloo').describe('gloo between CPUs (NCCL for GPUs is not built yet)'),
+    backend: z
+      .enum(['gloo', 'nccl'])
+      .default('gloo')
+      .describe("gloo between CPUs; nccl between GPUs (a CUDA build with NCCL's headers: info().distributed.nccl)"),
+    device: z.number().int().nonnegative().optional().describe("an nccl rank's CUDA device (default: LOCAL_RANK)"),
   })
   .refine((o) => o.rank < o.worldSize, { message: 'rank must be below worldSize', path: ['rank'] });
 
@@ -84,7 +88,8 @@ export class ProcessGroup {
   static async connect(options: Partial<ProcessGroupOptionsInput> = {}): Promise<ProcessGroup> {
     const o = processGroupOptionsFromEnv(options);
     const Group = native().ProcessGroup;
-    const group = new Group(o);
+    const device = o.backend === 'nccl' ? (o.device ?? Number(process.env.LOCAL_RANK ?? 0)) : -1;
+    const group = new Group({ ...o, device });
     await group.connect();
     return new ProcessGroup(o, group);
   }
@@ -93,9 +98,12 @@ export class ProcessGroup {
    * The group a worker started by `ulmfit launch` or torchrun belongs to (WORLD_SIZE above 1 in the
    * environment), connected; null for a process on its own.
    */
-  static async fromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<ProcessGroup | null> {
+  static async fromEnvironment(
+    options: Partial<ProcessGroupOptionsInput> = {},
+    env: NodeJS.ProcessEnv = process.env,
+  ): Promise<ProcessGroup | null> {
     if (env.WORLD_SIZE === undefined || env.WORLD_SIZE === '' || env.WORLD_SIZE === '1') return null;
-    return ProcessGroup.connect(processGroupOptionsFromEnv({}, env));
+    return ProcessGroup.connect(processGroupOptionsFromEnv(options, env));
   }
 
   /**

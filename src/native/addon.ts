@@ -23,7 +23,7 @@ export interface NativeInfo {
   threads: { intraOp: number; interOp: number };
   backends: { openmp: boolean; mkl: boolean; mkldnn: boolean; lapack: boolean };
   /** Process groups built in: Gloo where gloo's headers were found at build time (scripts/gloo.js). */
-  distributed: { gloo: boolean };
+  distributed: { gloo: boolean; nccl: boolean };
 }
 
 /** A read-only memory map of a file (native/mapped_file.cc); views keep the mapping alive. */
@@ -51,7 +51,7 @@ export interface NativeAddon {
   /** The classifier engine class (native/classifier.cc); src/model/classifier.ts wraps it. */
   Classifier: EngineClass<NativeClassifier>;
   /** A c10d process group (native/process_group.cc); src/distributed/process-group.ts wraps it. */
-  ProcessGroup: new (options: ProcessGroupOptions) => NativeProcessGroup;
+  ProcessGroup: new (options: ProcessGroupOptions & { device: number }) => NativeProcessGroup;
   benchmarkMatmul(
     size: number,
     iterations: number,

@@ -82,6 +82,13 @@ describe.skipIf(!hasGloo)('process groups (Gloo)', () => {
     await expect(rank(alone, 0, 3, port)).rejects.toThrow(/rank 0 of 3 at 127\.0\.0\.1:\d+: rank\(s\) 1, 2 did not join within 1500 ms/);
     await expect(rank(alone, 1, 2, await freePort())).rejects.toThrow(/rank 1 of 2 at 127\.0\.0\.1:\d+: rank 0's store did not answer/);
   }, 60_000);
+
+  it.skipIf(native().info().distributed.nccl)('refuses NCCL in a build without it, saying what it needs', async () => {
+    const nccl = `import { ProcessGroup } from '${DIST_INDEX}'; await ProcessGroup.connect({ backend: 'nccl', device: 0, timeoutMs: 1500 });`;
+    await expect(rank(nccl, 0, 1, await freePort())).rejects.toThrow(
+      /backend "nccl" is not built into this addon: it needs a CUDA LibTorch/,
+    );
+  });
 });
 
 describe('process group options', () => {
