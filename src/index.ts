@@ -207,6 +207,8 @@ export {
   type ExportCheckpointOptions,
   type ExportedCheckpoint,
 } from './interop/export-pytorch.js';
+export { classifierToOnnx, exportOnnx, languageModelToOnnx } from './onnx/export.js';
+export { OnnxFileError, type OnnxMetadata } from './onnx/metadata.js';
 export { fastaiState, type FastaiDialect, type FastaiKind, type FastaiSizes, type FastaiState } from './interop/fastai-keys.js';
 export {
   ProcessGroup,

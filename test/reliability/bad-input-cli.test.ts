@@ -38,8 +38,12 @@ const CASES: [args: string, exit: number, stderr: RegExp][] = [
   ['generate the --model nowhere', 1, /nowhere\/config\.json is missing/],
   ['import --out x', 2, /required option '--weights <value>' not specified/],
   ['import --weights missing.pth --vocab v.pkl --out x', 1, /missing\.pth/],
-  ['export --from x --out y.safetensors --format onnx', 2, /'--format <value>' argument 'onnx' is invalid/],
-  ['export --from x --out y.pt', 2, /exportCheckpoint options: out: must name a \.safetensors file/],
+  [
+    'export --from x --out y.onnx --format pytorch',
+    2,
+    /out: must name a file ending in \.safetensors \(--format pytorch\) or \.onnx \(--format onnx\)/,
+  ],
+  ['export --from x --out y.pt', 2, /export options: out: must name a file ending in \.safetensors \(--format pytorch\) or \.onnx/],
   ['demo --size huge', 2, /demo options: size: Invalid option/],
   ['demo --seed x', 2, /'--seed <n>' argument 'x' is invalid\. must be a whole number, 0 or more/],
   [
