@@ -14,7 +14,7 @@ export function addBenchCommand(cli: Command): void {
   cli
     .command('bench')
     .description('speed and memory against the PyTorch reference, in one run (a checkout of the repository; writes its tables to stdout)')
-    .argument('[suite...]', 'lm, clas, data or ddp (default: lm), and its options')
+    .argument('[suite...]', 'lm, clas, data, ddp or onnx (default: lm), and its options')
     .allowUnknownOption()
     .action((args: string[]) => {
       if (!fs.existsSync(RUNNER))

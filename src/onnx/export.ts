@@ -57,14 +57,18 @@ function encoder(g: GraphBuilder, w: Weights, prefix: string, layers: number, to
   return { outputs: x, last };
 }
 
-/** One classifier's probabilities [N, classes] from tokens and lengths (both int64). */
-function classifierProbabilities(g: GraphBuilder, c: TextClassifier, tokens: string, lengths: string): string {
-  const cfg = c.model.config;
-  const w = c.model as unknown as Weights;
-  const lengths32 = g.op('Cast', [lengths], { to: 6 }); // INT32, what LSTM's sequence_lens takes
-  const read = c.direction === 'backward' ? g.op('ReverseSequence', [tokens, lengths], { batch_axis: 0, time_axis: 1 }) : tokens;
-  const { outputs, last } = encoder(g, w, '0.module.', cfg.numLayers, read, lengths32);
-  // The pooled window of each row: positions [max(0, length - maxLen), length).
+// PyTorch's BatchNorm1d epsilon, which the engine's head uses as it is.
+const BATCHNORM_EPS = 1e-5;
+
+/** [rows, cols] row-major -> [cols, rows]: a Linear's weight as MatMul's right operand. */
+function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
+  return out;
+}
+
+/** [last, max, mean] of the outputs [T, N, E] over each row's positions [max(0, length - maxLen), length). */
+function pool(g: GraphBuilder, outputs: string, last: string, tokens: string, lengths: string, maxLen: number): string {
   const zero = g.int64s('zero', [0], []);
   const one = g.int64s('one', [1], []);
   const time = g.op('Gather', [g.op('Shape', [tokens]), one]);
@@ -72,8 +76,8 @@ function classifierProbabilities(g: GraphBuilder, c: TextClassifier, tokens: str
   const ends = g.op('Unsqueeze', [lengths, g.int64s('axis0', [0])]); // [1, N]
   let inWindow = g.op('Less', [positions, ends]);
   let count = lengths;
-  if (Number.isFinite(cfg.maxLen)) {
-    const starts = g.op('Max', [g.op('Sub', [lengths, g.int64s('maxLen', [cfg.maxLen], [])]), zero]);
+  if (Number.isFinite(maxLen)) {
+    const starts = g.op('Max', [g.op('Sub', [lengths, g.int64s('maxLen', [maxLen], [])]), zero]);
     inWindow = g.op('And', [inWindow, g.op('GreaterOrEqual', [positions, g.op('Unsqueeze', [starts, g.int64s('axis0', [0])])])]);
     count = g.op('Sub', [lengths, starts]);
   }
@@ -81,23 +85,36 @@ function classifierProbabilities(g: GraphBuilder, c: TextClassifier, tokens: str
   const maxPool = g.op('ReduceMax', [g.op('Where', [mask, outputs, g.scalar('minusInf', -Infinity)])], { axes: [0], keepdims: 0 });
   const sum = g.op('ReduceSum', [g.op('Mul', [outputs, g.op('Cast', [mask], { to: 1 })]), g.int64s('axis0', [0])], { keepdims: 0 });
   const meanPool = g.op('Div', [sum, g.op('Unsqueeze', [g.op('Cast', [count], { to: 1 }), g.int64s('axis1', [1])])]);
-  let x = g.op('Concat', [last, maxPool, meanPool], { axis: 1 });
-  const blocks = cfg.headHidden.length + 1;
+  return g.op('Concat', [last, maxPool, meanPool], { axis: 1 });
+}
+
+/** The head's blocks on the pooled features: BatchNorm folded into a scale and a shift, Linear, ReLU between. */
+function head(g: GraphBuilder, c: TextClassifier, features: string): string {
+  const w = c.model as unknown as Weights;
+  const blocks = c.model.config.headHidden.length + 1;
+  let x = features;
   for (let k = 0; k < blocks; k++) {
     const t = (n: string) => w.getTensor(`1.layers.${k}.${n}`).data;
     const [gamma, beta, mean, variance] = [t('0.weight'), t('0.bias'), t('0.running_mean'), t('0.running_var')];
-    const scale = gamma.map((v, i) => v / Math.sqrt(variance[i]! + 1e-5));
+    const scale = gamma.map((v, i) => v / Math.sqrt(variance[i]! + BATCHNORM_EPS));
     const shift = beta.map((v, i) => v - mean[i]! * scale[i]!);
     x = g.op('Add', [g.op('Mul', [x, g.floats(`bnScale${k}`, [scale.length], scale)]), g.floats(`bnShift${k}`, [shift.length], shift)]);
     const linear = w.getTensor(`1.layers.${k}.2.weight`);
     const [out, inp] = linear.shape as [number, number];
-    const transposed = new Float32Array(out * inp);
-    for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) transposed[i * out + o] = linear.data[o * inp + i]!;
-    x = g.op('MatMul', [x, g.floats(`linear${k}`, [inp, out], transposed)]);
-    if (cfg.headBias) x = g.op('Add', [x, g.floats(`bias${k}`, [out], w.getTensor(`1.layers.${k}.2.bias`).data)]);
+    x = g.op('MatMul', [x, g.floats(`linear${k}`, [inp, out], transpose(linear.data, out, inp))]);
+    if (c.model.config.headBias) x = g.op('Add', [x, g.floats(`bias${k}`, [out], t('2.bias'))]);
     if (k + 1 < blocks) x = g.op('Relu', [x]);
   }
-  return g.op('Softmax', [x], { axis: 1 });
+  return x;
+}
+
+/** One classifier's probabilities [N, classes] from tokens and lengths (both int64). */
+function classifierProbabilities(g: GraphBuilder, c: TextClassifier, tokens: string, lengths: string): string {
+  const cfg = c.model.config;
+  const lengths32 = g.op('Cast', [lengths], { to: 6 }); // INT32, what LSTM's sequence_lens takes
+  const read = c.direction === 'backward' ? g.op('ReverseSequence', [tokens, lengths], { batch_axis: 0, time_axis: 1 }) : tokens;
+  const { outputs, last } = encoder(g, c.model as unknown as Weights, '0.module.', cfg.numLayers, read, lengths32);
+  return g.op('Softmax', [head(g, c, pool(g, outputs, last, tokens, lengths, cfg.maxLen))], { axis: 1 });
 }
 
 /** A language model's next-token logits [N, T, vocab] for tokens [N, T] (a backward model's rows already reversed). */

@@ -1,6 +1,5 @@
 // report.html: built from a run's record, self-contained, and drawn by a real browser (headless Chromium,
 // Debian's `chromium` package; the browser test skips with a message where there is none).
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { renderReport } from '../../src/report/html.js';
 import { RunRecorder } from '../../src/report/run-record.js';
 import { confusionChart, lineChart } from '../../src/report/svg.js';
 import { writeReport } from '../../src/report/write-report.js';
+import { chromium } from '../helpers/chromium.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-report-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -158,15 +158,6 @@ describe('report', () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')).stages).toHaveLength(2);
   });
 
-  const chromium = ['chromium', 'chromium-browser', 'google-chrome']
-    .map((name) => {
-      try {
-        return execFileSync('which', [name], { encoding: 'utf8' }).trim();
-      } catch {
-        return '';
-      }
-    })
-    .find(Boolean);
   if (!chromium) console.warn('report test in a browser skipped: no chromium on PATH (Debian: apt-get install chromium)');
 
   it.skipIf(!chromium)(
