@@ -81,6 +81,12 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
+const useOnnx = `import fs from 'node:fs';
+import { loadOnnxClassifier } from 'ulmfit/onnx';
+fs.writeFileSync('m.onnx', 'not yet');
+const error = await loadOnnxClassifier('m.onnx').then(() => null, (e) => e.message);
+console.log(JSON.stringify({ libtorchMapped: fs.readFileSync('/proc/self/maps', 'utf8').includes('libtorch'), error }));`;
+
 describe('the packed package', () => {
   it('ships the prebuilt binaries and the sources, never LibTorch', () => {
     const list = run('tar', ['-tzf', tarball], { cwd: scratch, env: process.env as Record<string, string> }).stdout.split('\n');
@@ -130,6 +136,12 @@ describe('the packed package', () => {
     const cli = run(path.join(app, 'node_modules', '.bin', 'ulmfit'), ['info', '--json'], { cwd: app, env: cleanEnv });
     expect(cli.status, cli.out).toBe(0);
     expect(JSON.parse(cli.stdout).binary.kind).toBe('prebuild');
+    // ulmfit/onnx loads no LibTorch, and says what to install for ONNX Runtime (an optional peer dependency).
+    const onnx = run(process.execPath, ['--input-type=module', '-e', useOnnx], { cwd: app, env: cleanEnv });
+    expect(JSON.parse(onnx.stdout)).toEqual({
+      libtorchMapped: false,
+      error: expect.stringMatching(/^ulmfit\/onnx needs onnxruntime-node: npm install onnxruntime-node --onnxruntime-node-install=skip/),
+    });
   });
 
   it('works from the prebuild with --ignore-scripts, or says what to run when LibTorch is missing', () => {
