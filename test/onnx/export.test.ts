@@ -73,14 +73,14 @@ afterAll(() => {
 function structuralProblems(file: string): string[] {
   const model = onnxProto.onnx.ModelProto.decode(fs.readFileSync(file));
   const graph = model.graph!;
-  const defined = new Set([...graph.input.map((i) => i.name), ...graph.initializer.map((t) => t.name)]);
+  const defined = new Set([...(graph.input ?? []).map((i) => i.name), ...(graph.initializer ?? []).map((t) => t.name)]);
   const problems: string[] = [];
-  for (const node of graph.node) {
-    for (const input of node.input)
+  for (const node of graph.node ?? []) {
+    for (const input of node.input ?? [])
       if (input !== '' && !defined.has(input)) problems.push(`${node.opType}: ${input} used before it is defined`);
-    for (const output of node.output) defined.add(output);
+    for (const output of node.output ?? []) defined.add(output);
   }
-  for (const output of graph.output) if (!defined.has(output.name)) problems.push(`output ${output.name} is never produced`);
+  for (const output of graph.output ?? []) if (!defined.has(output.name)) problems.push(`output ${output.name} is never produced`);
   if (model.opsetImport.length !== 1 || Number(model.opsetImport[0]!.version) !== 17) problems.push('not opset 17 alone');
   return problems;
 }
@@ -163,7 +163,7 @@ describe('ONNX export', () => {
     // Our file with its metadata changed: another format version, tokenizer rules the entry point lacks.
     const rewrite = (change: (m: Record<string, unknown>) => void) => {
       const model = onnxProto.onnx.ModelProto.decode(fs.readFileSync(classifiers[0]!.file));
-      const meta = JSON.parse(model.metadataProps[0]!.value) as Record<string, unknown>;
+      const meta = JSON.parse(model.metadataProps[0]!.value!) as Record<string, unknown>;
       change(meta);
       model.metadataProps[0]!.value = JSON.stringify(meta);
       const file = path.join(tmp, 'rewritten.onnx');
