@@ -4,8 +4,10 @@
 // a language model gives the engine's next-token logits. Every graph passes structural checks (each input
 // defined before use, one opset) and, where Python's onnx imports, onnx.checker. Files that are not ONNX,
 // not ours, or not a classifier are refused naming the file; so is a model directory of another version.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -183,6 +185,36 @@ describe('ONNX export', () => {
     const config = path.join(dir, 'config.json');
     fs.writeFileSync(config, JSON.stringify({ ...JSON.parse(fs.readFileSync(config, 'utf8')), formatVersion: 99 }));
     expect(() => exportOnnx(dir, path.join(tmp, 'old.onnx'))).toThrow(/config\.json: format version 99; this ulmfit reads version 1/);
+  });
+
+  it("the README's ONNX server example answers a POST with the classifier's predictions", async () => {
+    const readme = fs.readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');
+    const example = /<!-- example: onnx server[^>]*-->\n```js\n([\s\S]*?)```/.exec(readme)![1]!;
+    const work = fs.mkdtempSync(path.join(tmp, 'server-'));
+    fs.copyFileSync(classifiers[0]!.file, path.join(work, 'classifier.onnx'));
+    // As written, but on a free port; imports resolve from the package root ('ulmfit' is the package itself).
+    const port = await new Promise<number>((resolve) => {
+      const probe = http.createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const script = path.join(PACKAGE_ROOT, `.readme-onnx-${process.pid}.mjs`);
+    fs.writeFileSync(script, `process.chdir(${JSON.stringify(work)});\n${example.replace('listen(8080)', `listen(${port})`)}`);
+    const server = spawn(process.execPath, [script], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
+    try {
+      const texts = samples.slice(0, 3);
+      let response: Response | null = null;
+      for (let tries = 0; !response && tries < 100; tries++) {
+        response = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: JSON.stringify({ texts }) }).catch(() => null);
+        if (!response) await new Promise((r) => setTimeout(r, 100));
+      }
+      const answered = (await response!.json()) as { label: string }[];
+      expect(answered.map((p) => p.label)).toEqual((await predict(classifiers[0]!.model, texts)).map((p) => p.label));
+    } finally {
+      server.kill();
+      fs.rmSync(script, { force: true });
+    }
   });
 
   it('ulmfit export --format onnx writes the file; a wrong extension is named', () => {
