@@ -5,13 +5,13 @@
 import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
 
-// A CommonJS module: its namespace is the default export under ESM.
-const { onnx } = onnxProto;
-
 import { textOfFields, type FieldsInput } from '../data/fields.js';
 import { BOS_ID, FLD, PAD_ID, UNK_ID } from '../text/special-tokens.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { OnnxFileError, parseMetadata, type OnnxMetadata } from './metadata.js';
+
+// A CommonJS module: its namespace is the default export under ESM.
+const { onnx } = onnxProto;
 
 /** What is used of an ONNX Runtime module (onnxruntime-node and onnxruntime-web both are one). */
 export interface OrtModule {
