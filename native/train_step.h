@@ -9,11 +9,9 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/core/grad_mode.h>
-#include <ATen/ops/full.h>
 #include <ATen/ops/isfinite.h>
 #include <ATen/ops/stack.h>
 #include <ATen/ops/where.h>
-#include <ATen/ops/zeros_like.h>
 
 #include <functional>
 #include <optional>
@@ -42,8 +40,7 @@ inline void PoisonFirstGradientUnless(const std::vector<NamedParameter>& paramet
     if (!grad.defined() || grad.numel() == 0) continue;
     at::Tensor first = grad;  // a view of element 0, whatever the layout
     while (first.dim() > 0) first = first.select(0, 0);
-    const at::Tensor nan = at::full({}, kNaN, grad.options());
-    first.add_(at::where(finite.to(grad.device()), at::zeros_like(nan), nan));
+    first.add_(at::where(finite.to(grad.device()), 0.0, static_cast<double>(kNaN)));
     return;
   }
 }

@@ -391,13 +391,13 @@ export class Learner<B, M> {
     const group = this.#group;
     if (!group || own.length === 0) return own;
     const size = own.reduce((n, t) => n + t.data.length, 0);
-    const all = new Float64Array(size * group.worldSize);
+    const all = new Float32Array(size * group.worldSize); // other ranks' slots are zeros: the sum is exact
     let at = 0;
     for (const t of own) for (let r = 0; r < group.worldSize; r++, at += t.data.length) if (r === group.rank) all.set(t.data, at);
     const summed = await group.allReduce(all);
     at = 0;
     return own.map((t) => {
-      const data = Float32Array.from(summed.subarray(at, at + t.data.length * group.worldSize));
+      const data = summed.slice(at, at + t.data.length * group.worldSize);
       at += data.length;
       return { name: t.name, shape: [t.shape[0]!, t.shape[1]! * group.worldSize, ...t.shape.slice(2)], data };
     });

@@ -4,7 +4,6 @@
 // alone speaking and writing the model directory.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -12,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { native } from '../../src/native/loader.js';
 import { DIST_INDEX, PACKAGE_ROOT } from '../helpers/child.js';
+import { freePort } from '../helpers/free-port.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-launch-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -36,15 +36,6 @@ function launch(args: string[], onReady?: (pid: number) => void): Promise<{ stat
   });
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('ulmfit launch', () => {

@@ -2,24 +2,15 @@
 // (Gloo where the build has no NCCL) takes CUDA models: an attached language model steps exactly as a
 // detached one, a classifier's synchronised BatchNorm gives the plain BatchNorm's loss, and allReduce works in
 // both precisions. Skips where LibTorch sees no GPU; ULMFIT_CUDA_TEST_DEVICE=cpu dry-runs it on the CPU (Gloo).
-import net from 'node:net';
 
 import { describe, expect, it } from 'vitest';
 
 import { Classifier, info, LanguageModel, ProcessGroup, setSeed } from '../../src/index.js';
+import { freePort } from '../helpers/free-port.js';
 
 const device = process.env.ULMFIT_CUDA_TEST_DEVICE ?? 'cuda';
 const runs = (info().cuda.available || device === 'cpu') && info().distributed.gloo;
 const backend = device !== 'cpu' && info().distributed.nccl ? 'nccl' : 'gloo';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe.skipIf(!runs)(`a process group of one on ${device} (${backend})`, () => {
   it('steps an attached language model and classifier as detached ones, and sums in fp32 and fp64', async () => {

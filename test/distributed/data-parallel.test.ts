@@ -5,7 +5,6 @@
 // the worker (compiled package).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -13,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { native } from '../../src/native/loader.js';
 import { PACKAGE_ROOT } from '../helpers/child.js';
+import { freePort } from '../helpers/free-port.js';
 
 const hasGloo = native().info().distributed.gloo || process.env.ULMFIT_REQUIRE_GLOO === '1';
 const WORKER = path.join(PACKAGE_ROOT, 'test/distributed/data-parallel-worker.mjs');
@@ -26,15 +26,6 @@ interface Output {
   losses: number[];
   valid: { loss: number }[];
   weights: Record<string, number[]>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function start(args: string[], env: Record<string, string> = {}) {

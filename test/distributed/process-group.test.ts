@@ -3,25 +3,16 @@
 // sees the mean of the two ranks' gradients, leaving both ranks with the same weights. A rank whose peers never
 // come is told which.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 
 import { describe, expect, it } from 'vitest';
 
 import { native } from '../../src/native/loader.js';
 import { processGroupOptionsFromEnv } from '../../src/index.js';
 import { DIST_INDEX, PACKAGE_ROOT } from '../helpers/child.js';
+import { freePort } from '../helpers/free-port.js';
 
 // CI sets ULMFIT_REQUIRE_GLOO=1: there an addon without process groups fails these tests instead of skipping them.
 const hasGloo = native().info().distributed.gloo || process.env.ULMFIT_REQUIRE_GLOO === '1';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs `code` as rank `rank` of `worldSize`; resolves with its stdout, or rejects with its stderr. */
 function rank(code: string, rank: number, worldSize: number, port: number): Promise<string> {

@@ -6,8 +6,6 @@
 // not ours, or not a classifier are refused naming the file; so is a model directory of another version.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -30,6 +28,7 @@ import { GraphBuilder, encodeModel } from '../../src/onnx/graph.js';
 import { loadOnnxClassifier } from '../../src/onnx/node.js';
 import { PACKAGE_ROOT } from '../helpers/child.js';
 import { sotuTexts } from '../helpers/real-text.js';
+import { freePort } from '../helpers/free-port.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ulmfit-onnx-'));
 const sentences = sotuTexts(12, 6000)
@@ -193,12 +192,7 @@ describe('ONNX export', () => {
     const work = fs.mkdtempSync(path.join(tmp, 'server-'));
     fs.copyFileSync(classifiers[0]!.file, path.join(work, 'classifier.onnx'));
     // As written, but on a free port; imports resolve from the package root ('ulmfit' is the package itself).
-    const port = await new Promise<number>((resolve) => {
-      const probe = http.createServer().listen(0, '127.0.0.1', () => {
-        const p = (probe.address() as AddressInfo).port;
-        probe.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const script = path.join(PACKAGE_ROOT, `.readme-onnx-${process.pid}.mjs`);
     fs.writeFileSync(script, `process.chdir(${JSON.stringify(work)});\n${example.replace('listen(8080)', `listen(${port})`)}`);
     const server = spawn(process.execPath, [script], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
