@@ -5,7 +5,7 @@
 // where it was, on this machine or another); the language models live under OUT (trained once per task and
 // variant, resumed from their directories); docs/RESULTS.md is rewritten from the result files after each
 // run, never by hand.
-//   node replicate/ablate.js [--out ablate-out] [--size cpu] [--tasks spam,party] [--only name,... | --variants] [--labels 100,500,all] [--seeds 1,2,3]
+//   node replicate/ablate.js [--out ablate-out] [--size cpu] [--tasks spam,party,spam-text] [--only name,... | --variants] [--labels 100,500,all] [--seeds 1,2,3]
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +40,7 @@ if (!size) throw new Error(`--size must be one of ${Object.keys(DEMO_SIZES).join
 
 // --variants: the replication study's four variants only (npm run replicate).
 const only = args.includes('--variants') ? Object.values(VARIANTS) : flag('only', Object.keys(SETTINGS).join(',')).split(',');
-const tasks = flag('tasks', 'spam,party').split(',');
+const tasks = flag('tasks', Object.keys(TASKS).join(',')).split(',');
 const labelCounts = flag('labels', LABEL_COUNTS.join(','))
   .split(',')
   .map((n) => (n === 'all' ? n : Number(n)));
@@ -59,7 +59,7 @@ const cut = (texts, chars) => texts.map((t) => (Number.isFinite(chars) && t.leng
 // The general-domain text of each task: never the task's own text, and for the party task never a State of
 // the Union address (its held-out addresses must stay out of every language model).
 async function generalTexts(task) {
-  if (task === 'spam') {
+  if (task === 'spam' || task === 'spam-text') {
     const { demoCorpora } = await import('../dist/cli/demo-data.js');
     return cut(demoCorpora().speeches, size.speechChars);
   }
@@ -69,6 +69,9 @@ async function generalTexts(task) {
 // The fine-tuning plan of an LM variant over n groups [rnn0, ..., embedding+decoder]: a frozen epoch on the
 // embedding and decoder, then every group at the variant's rates.
 function fineTunePlan(variant, n) {
+  // (b)'s schedule (pretrainLanguageModel's: every group at the pretraining rate, one-cycle) from other weights.
+  if (variant === 'target-from-shipped-as-b')
+    return [{ frozenBefore: 0, epochs: size.finetune.epochs + 1, lrs: size.pretrain.lr, schedule: 'oneCycle' }];
   const lr = size.finetune.lr;
   const frozen = { frozenBefore: n - 1, epochs: 1, lrs: lr, schedule: 'stlr' };
   if (variant === 'target-uniform-rates')
@@ -123,7 +126,7 @@ async function languageModel(task, variant) {
       lrFinder: null,
     };
   } else {
-    const general = await languageModel(task, variant === 'target-from-shipped' ? 'shipped' : 'general');
+    const general = await languageModel(task, variant.startsWith('target-from-shipped') ? 'shipped' : 'general');
     const plan =
       variant === 'target' || variant === 'target-from-shipped' ? undefined : fineTunePlan(variant, general.model.groups().length);
     lm = await fineTuneLanguageModel(general, unlabelled, {

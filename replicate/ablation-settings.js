@@ -48,6 +48,11 @@ export const SETTINGS = {
     lm: 'target-from-shipped',
     options: { minStepsPerEpoch: 50 },
   },
+  "general LM + (b)'s LM schedule + min 50 steps": {
+    why: "variant (a') with the LM fine-tuned exactly as (b) trains its own from scratch (every group at the pretraining rate, one-cycle, no frozen epoch, as many epochs): what the general LM's weights alone change",
+    lm: 'target-from-shipped-as-b',
+    options: { minStepsPerEpoch: 50 },
+  },
   'general LM, no LM fine-tuning + min 50 steps': {
     why: 'variant (c) from the shipped general LM',
     lm: 'shipped',
