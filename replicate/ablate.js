@@ -20,6 +20,7 @@ import {
   pretrainLanguageModel,
   shippedModel,
   trainClassifier,
+  transferVocabulary,
 } from '../dist/index.js';
 import { DEMO_SIZES } from '../dist/cli/demo.js';
 import { writeResults } from './report.js';
@@ -125,6 +126,37 @@ async function languageModel(task, variant) {
       initialValid: null,
       lrFinder: null,
     };
+  } else if (variant === 'target-from-shipped-random-rows') {
+    // (a') with (b)'s schedule, but the tokens the general vocabulary lacks start from a fresh model's random
+    // rows instead of the mean row (all alike): does their likeness cost the classifier?
+    const shipped = await languageModel(task, 'shipped');
+    const { vocabulary } = await encodeTexts(unlabelled, vocabularyOptions);
+    const transfer = transferVocabulary(shipped.model, shipped.vocab, vocabulary.tokens, { precision });
+    const fresh = new LanguageModel({ ...transfer.model.config }, { precision });
+    const known = new Set(shipped.vocab);
+    const weight = transfer.model.getTensor('0.encoder.weight').data;
+    const random = fresh.getTensor('0.encoder.weight').data;
+    const bias = transfer.model.getTensor('1.decoder.bias').data;
+    const emb = transfer.model.config.embSize;
+    vocabulary.tokens.forEach((token, i) => {
+      if (known.has(token)) return;
+      weight.set(random.subarray(i * emb, (i + 1) * emb), i * emb);
+      bias[i] = 0;
+    });
+    transfer.model.setTensor('0.encoder.weight', weight);
+    transfer.model.setTensor('1.decoder.bias', bias);
+    fresh.dispose();
+    log(`${key}: ${transfer.added} of ${vocabulary.size} tokens start from random rows`);
+    const source = { ...shipped, model: transfer.model, vocab: vocabulary.tokens };
+    lm = await fineTuneLanguageModel(source, unlabelled, {
+      ...lmOptions,
+      ...size.finetune,
+      plan: fineTunePlan('target-from-shipped-as-b', transfer.model.groups().length),
+      vocabulary: 'pretrained',
+      dir,
+      ...vocabularyOptions,
+    });
+    transfer.model.dispose();
   } else {
     const general = await languageModel(task, variant.startsWith('target-from-shipped') ? 'shipped' : 'general');
     const plan =

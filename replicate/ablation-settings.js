@@ -53,6 +53,11 @@ export const SETTINGS = {
     lm: 'target-from-shipped-as-b',
     options: { minStepsPerEpoch: 50 },
   },
+  "general LM + (b)'s LM schedule + random new rows + min 50 steps": {
+    why: "the row above, but the task's tokens the general vocabulary lacks start from random rows, not all from the mean row",
+    lm: 'target-from-shipped-random-rows',
+    options: { minStepsPerEpoch: 50 },
+  },
   'general LM, no LM fine-tuning + min 50 steps': {
     why: 'variant (c) from the shipped general LM',
     lm: 'shipped',

@@ -2,8 +2,9 @@
 // untrained one with the same vocabulary and sizes: the pooled features' scale, saturation and effective
 // rank, and a linear probe (logistic regression on the frozen features) trained on the task's labels.
 // The transferred encoder must win its own task's probe; if it does not, the hand-over or the LM is at fault.
-// Reads the language models replicate/ablate.js trained (ablate-out/<task>/lm-target); writes docs/PROBE.md.
-//   node replicate/probe.js [--out ablate-out] [--tasks spam,party] [--labels 100,2000]
+// Reads the language models replicate/ablate.js trained (ablate-out/<task>/lm-<variant>: the study's variants
+// (a), (b) and (a'), each read with its own vocabulary); writes docs/PROBE.md.
+//   node replicate/probe.js [--out ablate-out] [--tasks spam,party,spam-text] [--labels 100,2000] [--lms target,target-only,...]
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +20,16 @@ const flag = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const out = path.resolve(flag('out', path.join(root, 'ablate-out')));
-const tasks = flag('tasks', 'spam,party').split(',');
+const tasks = flag('tasks', Object.keys(TASKS).join(',')).split(',');
+// The language models probed, by their directory under OUT/<task>/ (replicate/ablate.js's LM variants).
+const ENCODERS = {
+  target: '(a) LM fine-tuned from the small general LM',
+  'target-only': "(b) LM trained on the task's text alone",
+  'target-from-shipped': "(a') LM fine-tuned from the shipped general LM",
+  'target-from-shipped-as-b': "(a') fine-tuned with (b)'s schedule",
+};
+const lms = flag('lms', Object.keys(ENCODERS).join(',')).split(',');
+for (const name of lms) if (!ENCODERS[name]) throw new Error(`--lms: unknown "${name}" (${Object.keys(ENCODERS).join(', ')})`);
 const labelCounts = flag('labels', '100,2000').split(',').map(Number);
 const trainCount = Math.max(...labelCounts);
 const size = DEMO_SIZES.cpu;
@@ -106,21 +116,38 @@ function probe(train, valid, classes) {
 }
 
 const lines = ['# What the frozen encoder hands the classifier', '', 'Written by `node replicate/probe.js`; do not edit by hand.', ''];
+// One encoder's row: feature statistics on the probe's training documents and the probes' held-out errors.
+async function probeRow(label, classifier, trainSet, validSet, classes) {
+  const train = await featuresOf(classifier, trainSet);
+  const valid = await featuresOf(classifier, validSet);
+  const s = statistics(train.rows);
+  // Rows come in batch order; a probe on n labels takes the rows of the first n documents drawn.
+  const order = [...train.rows.keys()].sort((a, b) => train.index[a] - train.index[b]);
+  const errors = labelCounts.map((n) => {
+    const first = order.slice(0, n);
+    return probe({ rows: first.map((i) => train.rows[i]), labels: first.map((i) => train.labels[i]) }, valid, classes);
+  });
+  return `| ${label} | ${s.meanAbs.toFixed(3)} | ${s.std.toFixed(3)} | ${(s.saturated * 100).toFixed(1)}% | ${s.effectiveRank.toFixed(1)} of ${train.rows[0].length} | ${errors.map((e) => `${(e * 100).toFixed(2)}%`).join(' | ')} |`;
+}
+
+const classifierFor = (config, numClasses) => {
+  setSeed(0);
+  const { vocabSize, embSize, hiddenSize, numLayers, padId } = config;
+  return new Classifier({ vocabSize, embSize, hiddenSize, numLayers, padId, numClasses, seqLen: size.seqLen });
+};
+
 for (const name of tasks) {
   const task = TASKS[name]();
-  const lmDir = path.join(out, name, 'lm-target');
-  if (!fs.existsSync(path.join(lmDir, 'config.json'))) {
-    console.error(`${name}: no fine-tuned language model in ${lmDir}; run replicate/ablate.js first`);
+  const found = lms.filter((lm) => fs.existsSync(path.join(out, name, `lm-${lm}`, 'config.json')));
+  if (!found.length) {
+    console.error(`${name}: no language model of ${lms.join(', ')} in ${path.join(out, name)}; run replicate/ablate.js first`);
     continue;
   }
-  const { model: lm, vocab } = LanguageModel.load(lmDir);
   const pick = Array.from(
     new Random(7, 0x50).permutation(task.train.length).subarray(0, Math.min(trainCount, task.train.length)),
     (i) => task.train[i],
   );
   const strip = (list) => list.map(({ text, label }) => ({ text, label }));
-  const trainSet = await encodeLabelled(strip(pick), { vocabulary: vocab, classes: task.classes });
-  const validSet = await encodeLabelled(strip(task.valid), { vocabulary: vocab, classes: task.classes });
   lines.push(
     `## ${name} (probes on the first ${labelCounts.join(' and ')} of a seeded draw of the training set, ${task.valid.length} held out)`,
     '',
@@ -129,35 +156,21 @@ for (const name of tasks) {
     `| encoder | mean abs | std | saturated (last, max) | effective rank | ${labelCounts.map((n) => `probe error, ${n} labels`).join(' | ')} |`,
     `|---|---|---|---|---|${labelCounts.map(() => '---').join('|')}|`,
   );
-  for (const which of ['fine-tuned LM', 'untrained']) {
-    setSeed(0);
-    const { vocabSize, embSize, hiddenSize, numLayers, padId } = lm.config;
-    const classifier = new Classifier({
-      vocabSize,
-      embSize,
-      hiddenSize,
-      numLayers,
-      padId,
-      numClasses: task.classes.length,
-      seqLen: size.seqLen,
-    });
-    if (which === 'fine-tuned LM') classifier.copyEncoder(lm);
-    const train = await featuresOf(classifier, trainSet);
-    const valid = await featuresOf(classifier, validSet);
-    const s = statistics(train.rows);
-    // Rows come in batch order; a probe on n labels takes the rows of the first n documents drawn.
-    const order = [...train.rows.keys()].sort((a, b) => train.index[a] - train.index[b]);
-    const errors = labelCounts.map((n) => {
-      const first = order.slice(0, n);
-      return probe({ rows: first.map((i) => train.rows[i]), labels: first.map((i) => train.labels[i]) }, valid, task.classes.length);
-    });
-    classifier.dispose();
-    lines.push(
-      `| ${which} | ${s.meanAbs.toFixed(3)} | ${s.std.toFixed(3)} | ${(s.saturated * 100).toFixed(1)}% | ${s.effectiveRank.toFixed(1)} of ${train.rows[0].length} | ${errors.map((e) => `${(e * 100).toFixed(2)}%`).join(' | ')} |`,
-    );
-    console.error(`${name} ${which}: ${lines.at(-1)}`);
+  // Each LM reads the documents through its own vocabulary; the untrained encoder takes the first one's.
+  for (const [k, lmName] of found.entries()) {
+    const { model: lm, vocab } = LanguageModel.load(path.join(out, name, `lm-${lmName}`));
+    const trainSet = await encodeLabelled(strip(pick), { vocabulary: vocab, classes: task.classes });
+    const validSet = await encodeLabelled(strip(task.valid), { vocabulary: vocab, classes: task.classes });
+    for (const trained of k === 0 ? [true, false] : [true]) {
+      const classifier = classifierFor(lm.config, task.classes.length);
+      if (trained) classifier.copyEncoder(lm);
+      const label = trained ? ENCODERS[lmName] : 'untrained encoder';
+      lines.push(await probeRow(label, classifier, trainSet, validSet, task.classes.length));
+      classifier.dispose();
+      console.error(`${name} ${label}: ${lines.at(-1)}`);
+    }
+    lm.dispose();
   }
   lines.push('');
-  lm.dispose();
 }
 fs.writeFileSync(path.join(root, 'docs', 'PROBE.md'), lines.join('\n') + '\n');
