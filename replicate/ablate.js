@@ -73,6 +73,9 @@ function fineTunePlan(variant, n) {
   // (b)'s schedule (pretrainLanguageModel's: every group at the pretraining rate, one-cycle) from other weights.
   if (variant === 'target-from-shipped-as-b')
     return [{ frozenBefore: 0, epochs: size.finetune.epochs + 1, lrs: size.pretrain.lr, schedule: 'oneCycle' }];
+  // The paper's rates and STLR, but as many epochs as (b) with every group training from the start.
+  if (variant === 'target-from-shipped-unfrozen')
+    return [{ frozenBefore: 0, epochs: size.finetune.epochs + 1, lrs: { top: size.finetune.lr, factor: 2.6 }, schedule: 'stlr' }];
   const lr = size.finetune.lr;
   const frozen = { frozenBefore: n - 1, epochs: 1, lrs: lr, schedule: 'stlr' };
   if (variant === 'target-uniform-rates')

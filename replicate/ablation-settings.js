@@ -58,6 +58,11 @@ export const SETTINGS = {
     lm: 'target-from-shipped-random-rows',
     options: { minStepsPerEpoch: 50 },
   },
+  'general LM + no frozen LM epoch + min 50 steps': {
+    why: "variant (a') with the paper's LM fine-tuning rates and STLR, but every group training for as many epochs as (b) (no frozen epoch first): which half of (b)'s schedule pays",
+    lm: 'target-from-shipped-unfrozen',
+    options: { minStepsPerEpoch: 50 },
+  },
   'general LM, no LM fine-tuning + min 50 steps': {
     why: 'variant (c) from the shipped general LM',
     lm: 'shipped',

@@ -9,7 +9,7 @@
 // makes it the shipped LM's record when it ships that run.
 //   node replicate/general-lm.js [--corpus general-corpus-out] [--out general-corpus-out/lm-cpu] [--size cpu] [--epochs 2]
 //   node replicate/general-lm.js --continue-from general-corpus-out/lm-cpu --epochs 1 --lr 5e-3 --out general-corpus-out/lm-cpu-2 \
-//     --results replicate/general-lm-results-2.json
+//     --results replicate/general-lm-continued-results.json
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -28,6 +28,7 @@ const ENCODERS = {
   'target-from-shipped': "(a') LM fine-tuned from the shipped general LM",
   'target-from-shipped-as-b': "(a') fine-tuned with (b)'s schedule",
   'target-from-shipped-random-rows': "(a') with (b)'s schedule, random new rows",
+  'target-from-shipped-unfrozen': "(a') without the frozen LM epoch",
 };
 const lms = flag('lms', Object.keys(ENCODERS).join(',')).split(',');
 for (const name of lms) if (!ENCODERS[name]) throw new Error(`--lms: unknown "${name}" (${Object.keys(ENCODERS).join(', ')})`);
